@@ -1,0 +1,16 @@
+//! Shared building blocks of the Stripe → Salesforce fleet.
+//!
+//! Every process role (ingress, bridge, realtime and bulk workers) is its own crate; what
+//! more than one of them needs lives here, once:
+//!
+//! - [`stripe`]: verifying `Stripe-Signature` headers and reading the event envelope.
+//! - [`sqs`]: building the AWS SQS client the way every role needs it (ring-only TLS,
+//!   explicit timeouts, the SDK's own environment variables).
+//! - [`telemetry`]: logging set-up shared by all binaries (`RUST_LOG`, `LOG_FORMAT`).
+//! - [`shutdown`]: turning SIGTERM / Ctrl-C into a cancellation token.
+#![forbid(unsafe_code)]
+
+pub mod shutdown;
+pub mod sqs;
+pub mod stripe;
+pub mod telemetry;

@@ -1,0 +1,258 @@
+//! The ingress configuration: one typed struct, read from the environment once at start-up.
+//!
+//! Every variable is listed in the README's configuration table and in `.env.example`.
+//! Invalid values stop the process with a message naming the variable, rather than being
+//! replaced by a default the operator did not ask for.
+
+use std::{collections::HashSet, net::SocketAddr, time::Duration};
+
+use common::stripe::Tolerance;
+
+/// Event types the default mapping turns into Salesforce records. Others are answered 200
+/// and not enqueued unless `HANDLED_EVENT_TYPES` says otherwise.
+pub const DEFAULT_HANDLED_EVENT_TYPES: &[&str] = &[
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+];
+
+/// Which event types are enqueued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventTypeFilter {
+    /// Every type (`HANDLED_EVENT_TYPES=*`).
+    All,
+    /// Only these types.
+    Only(HashSet<String>),
+}
+
+impl EventTypeFilter {
+    /// True if events of this type go to the queue.
+    pub fn accepts(&self, event_type: &str) -> bool {
+        match self {
+            EventTypeFilter::All => true,
+            EventTypeFilter::Only(types) => types.contains(event_type),
+        }
+    }
+}
+
+/// Everything the ingress process needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct IngressConfig {
+    /// `LISTEN_ADDR`: where the HTTP server listens.
+    pub listen_addr: SocketAddr,
+    /// `STRIPE_WEBHOOK_SECRETS`: endpoint secrets, several while one is rolled.
+    pub webhook_secrets: Vec<String>,
+    /// `STRIPE_TOLERANCE_SECS`: maximum age of a signature.
+    pub tolerance: Tolerance,
+    /// `SQS_QUEUE_URL`: where verified events go.
+    pub queue_url: String,
+    /// `MAX_BODY_BYTES`: larger bodies are answered 413.
+    pub max_body_bytes: usize,
+    /// `MAX_IN_FLIGHT`: requests handled at once; beyond it the ingress answers 429 at once.
+    pub max_in_flight: usize,
+    /// `SQS_BATCH_LINGER_MS`: how long a request waits for others to share its SendMessageBatch.
+    pub batch_linger: Duration,
+    /// `SQS_MAX_CONCURRENT_BATCHES`: SendMessageBatch calls in flight at once.
+    pub max_concurrent_batches: usize,
+    /// `SQS_SEND_TIMEOUT_MS`: a batch not accepted by SQS within this time fails with 503.
+    pub send_timeout: Duration,
+    /// `HANDLED_EVENT_TYPES`: comma-separated types to enqueue, or `*`.
+    pub handled_event_types: EventTypeFilter,
+    /// `RETRY_AFTER_SECS`: the `Retry-After` value sent with 503 and 429.
+    pub retry_after_secs: u64,
+}
+
+/// A configuration variable that is missing or invalid.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    variable: &'static str,
+    problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl IngressConfig {
+    /// Reads and validates the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::new(name, format!("not a whole number: {v:?}"))),
+            }
+        };
+        let positive = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match number(name, default)? {
+                0 => Err(ConfigError::new(name, "must be greater than 0")),
+                n => Ok(n),
+            }
+        };
+
+        let listen_addr = get("LISTEN_ADDR")
+            .unwrap_or_else(|| "0.0.0.0:8000".to_owned())
+            .parse()
+            .map_err(|e| ConfigError::new("LISTEN_ADDR", format!("not a socket address: {e}")))?;
+        let webhook_secrets = parse_secrets(get("STRIPE_WEBHOOK_SECRETS"))?;
+        let tolerance = match number("STRIPE_TOLERANCE_SECS", 300)? {
+            0 => {
+                return Err(ConfigError::new(
+                    "STRIPE_TOLERANCE_SECS",
+                    "0 would disable replay protection; use a positive number of seconds",
+                ))
+            }
+            secs => Tolerance::MaxAgeSecs(secs),
+        };
+        let queue_url = get("SQS_QUEUE_URL")
+            .ok_or_else(|| ConfigError::new("SQS_QUEUE_URL", "required (the queue's URL)"))?;
+        let handled_event_types = match get("HANDLED_EVENT_TYPES") {
+            None => EventTypeFilter::Only(
+                DEFAULT_HANDLED_EVENT_TYPES
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect(),
+            ),
+            Some(v) if v.trim() == "*" => EventTypeFilter::All,
+            Some(v) => EventTypeFilter::Only(
+                v.split(',')
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+            ),
+        };
+
+        Ok(Self {
+            listen_addr,
+            webhook_secrets,
+            tolerance,
+            queue_url,
+            max_body_bytes: usize::try_from(positive("MAX_BODY_BYTES", 1024 * 1024)?)
+                .map_err(|_| ConfigError::new("MAX_BODY_BYTES", "too large"))?,
+            max_in_flight: usize::try_from(positive("MAX_IN_FLIGHT", 1024)?)
+                .map_err(|_| ConfigError::new("MAX_IN_FLIGHT", "too large"))?,
+            batch_linger: Duration::from_millis(number("SQS_BATCH_LINGER_MS", 2)?),
+            max_concurrent_batches: usize::try_from(positive("SQS_MAX_CONCURRENT_BATCHES", 64)?)
+                .map_err(|_| ConfigError::new("SQS_MAX_CONCURRENT_BATCHES", "too large"))?,
+            send_timeout: Duration::from_millis(positive("SQS_SEND_TIMEOUT_MS", 5000)?),
+            handled_event_types,
+            retry_after_secs: positive("RETRY_AFTER_SECS", 5)?,
+        })
+    }
+}
+
+/// Splits `STRIPE_WEBHOOK_SECRETS` and refuses values that can never verify anything.
+fn parse_secrets(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    const VAR: &str = "STRIPE_WEBHOOK_SECRETS";
+    let raw = raw.ok_or_else(|| {
+        ConfigError::new(
+            VAR,
+            "required (one or more whsec_... secrets, comma-separated)",
+        )
+    })?;
+    let secrets: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() {
+        return Err(ConfigError::new(VAR, "no secret given"));
+    }
+    for (index, secret) in secrets.iter().enumerate() {
+        if secret.chars().any(char::is_whitespace) {
+            // Never echo the secret itself.
+            return Err(ConfigError::new(
+                VAR,
+                format!("secret #{} contains whitespace", index + 1),
+            ));
+        }
+        if !secret.starts_with("whsec_") {
+            tracing::warn!(
+                secret_index = index + 1,
+                "A webhook secret does not start with whsec_; Stripe's endpoint secrets do."
+            );
+        }
+    }
+    Ok(secrets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<IngressConfig, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        IngressConfig::from_lookup(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("STRIPE_WEBHOOK_SECRETS", "whsec_a, whsec_b"),
+        ("SQS_QUEUE_URL", "http://localhost:9324/000000000000/events"),
+    ];
+
+    #[test]
+    fn defaults_follow_the_documentation() {
+        let config = config(BASE).unwrap();
+        assert_eq!(config.webhook_secrets, vec!["whsec_a", "whsec_b"]);
+        assert_eq!(config.tolerance, Tolerance::MaxAgeSecs(300));
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.listen_addr.port(), 8000);
+        assert!(config.handled_event_types.accepts("invoice.payment_failed"));
+        assert!(!config.handled_event_types.accepts("charge.refunded"));
+    }
+
+    #[test]
+    fn zero_tolerance_is_refused() {
+        let mut vars = BASE.to_vec();
+        vars.push(("STRIPE_TOLERANCE_SECS", "0"));
+        let error = config(&vars).unwrap_err().to_string();
+        assert!(error.contains("STRIPE_TOLERANCE_SECS"), "{error}");
+    }
+
+    #[test]
+    fn missing_secret_and_queue_are_named() {
+        let error = config(&[("SQS_QUEUE_URL", "x")]).unwrap_err().to_string();
+        assert!(error.starts_with("STRIPE_WEBHOOK_SECRETS"), "{error}");
+        let error = config(&[("STRIPE_WEBHOOK_SECRETS", "whsec_a")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("SQS_QUEUE_URL"), "{error}");
+    }
+
+    #[test]
+    fn star_accepts_every_type() {
+        let mut vars = BASE.to_vec();
+        vars.push(("HANDLED_EVENT_TYPES", "*"));
+        assert!(config(&vars)
+            .unwrap()
+            .handled_event_types
+            .accepts("charge.refunded"));
+    }
+}

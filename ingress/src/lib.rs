@@ -1,0 +1,141 @@
+//! The Stripe webhook ingress: verify each delivery and make it durable in SQS before
+//! answering.
+//!
+//! `main.rs` only reads the configuration and calls [`run`]; tests start the real binary.
+//! The pieces:
+//! - [`config`]: the typed configuration, read once.
+//! - [`webhook`]: the `POST /webhook/stripe` handler and its error answers.
+//! - [`publisher`]: coalescing concurrent requests into SQS batches.
+//! - [`health`]: liveness, readiness and metrics endpoints.
+//! - [`telemetry`]: metric names.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod health;
+pub mod publisher;
+pub mod telemetry;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use common::stripe::SignatureVerifier;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use tokio::{net::TcpListener, sync::Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::IngressConfig,
+    health::ReadinessProbe,
+    publisher::{PublisherSettings, QueuePublisher},
+};
+
+/// Shared state of the HTTP handlers: small, cloned per request, all `Arc`s inside.
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<IngressConfig>,
+    /// Checks `Stripe-Signature` against the configured secrets.
+    pub verifier: Arc<SignatureVerifier>,
+    /// Hands events to SQS.
+    pub publisher: QueuePublisher,
+    /// For the readiness check.
+    pub sqs: aws_sdk_sqs::Client,
+    /// Cached readiness result.
+    pub readiness: ReadinessProbe,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// Permits for webhook requests in flight; none left means 429.
+    pub in_flight: Arc<Semaphore>,
+}
+
+/// Builds the router for the given state.
+pub fn router(state: AppState) -> Router {
+    let webhook = Router::new()
+        .route("/webhook/stripe", post(webhook::receive))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), shed_overload));
+    Router::new()
+        .merge(webhook)
+        .route("/health", get(health::ready))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .with_state(state)
+}
+
+/// Refuses a webhook at once with 429 when `MAX_IN_FLIGHT` requests are already being
+/// handled, instead of queueing without bound while SQS is slow.
+async fn shed_overload(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Ok(permit) = state.in_flight.clone().try_acquire_owned() else {
+        metrics::counter!(telemetry::REQUESTS, "outcome" => "overloaded").increment(1);
+        let body = Json(json!({
+            "error": "overloaded",
+            "message": "too many requests in flight, retry later"
+        }));
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(state.config.retry_after_secs),
+        );
+        return response;
+    };
+    metrics::gauge!(telemetry::IN_FLIGHT).increment(1.0);
+    let response = next.run(request).await;
+    metrics::gauge!(telemetry::IN_FLIGHT).decrement(1.0);
+    drop(permit);
+    response
+}
+
+/// Serves until `shutdown` is cancelled, then finishes in-flight requests and batches.
+pub async fn run(
+    config: IngressConfig,
+    listener: TcpListener,
+    metrics: PrometheusHandle,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let sqs = common::sqs::client_from_env(common::sqs::SqsClientSettings {
+        operation_timeout: config.send_timeout,
+        ..Default::default()
+    })
+    .await;
+    let (publisher, publisher_task) = QueuePublisher::spawn(
+        sqs.clone(),
+        PublisherSettings {
+            queue_url: config.queue_url.clone(),
+            linger: config.batch_linger,
+            max_concurrent_batches: config.max_concurrent_batches,
+            send_timeout: config.send_timeout,
+        },
+        config.max_in_flight,
+    );
+    let state = AppState {
+        verifier: Arc::new(SignatureVerifier::new(
+            &config.webhook_secrets,
+            config.tolerance,
+        )),
+        in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+        config,
+        publisher,
+        sqs,
+        readiness: ReadinessProbe::default(),
+        metrics,
+    };
+    tracing::info!(addr = %listener.local_addr()?, "Ingress listening.");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
+    // The router (and with it every publisher handle) is gone: drain what was accepted.
+    publisher_task.finished().await;
+    tracing::info!("Ingress stopped.");
+    Ok(())
+}
