@@ -34,11 +34,7 @@ impl Default for SqsClientSettings {
 
 /// Builds an SQS client from the environment with the given timeouts.
 pub async fn client_from_env(settings: SqsClientSettings) -> aws_sdk_sqs::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
+    let http = https_client();
     let timeouts = TimeoutConfig::builder()
         .operation_timeout(settings.operation_timeout)
         .operation_attempt_timeout(settings.attempt_timeout)
@@ -51,6 +47,15 @@ pub async fn client_from_env(settings: SqsClientSettings) -> aws_sdk_sqs::Client
         .load()
         .await;
     aws_sdk_sqs::Client::new(&config)
+}
+
+/// The HTTP client the AWS SDK uses: rustls with ring, no aws-lc.
+pub fn https_client() -> aws_sdk_sqs::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// True for a FIFO queue, whose URL ends in `.fifo`; FIFO queues need a message group id

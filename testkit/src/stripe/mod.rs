@@ -1,0 +1,10 @@
+//! Stripe on the sending side: events as Stripe shapes them and the signature Stripe puts
+//! on each delivery.
+
+mod factory;
+mod signer;
+
+pub use factory::{
+    currency_exponent, sample_amount, EventFactory, StripeEvent, API_VERSION, CURRENCIES,
+};
+pub use signer::{sign, sign_with_secrets, unix_now};
