@@ -19,10 +19,13 @@ use crate::AppState;
 /// How long one SQS reachability result is reused.
 const READINESS_CACHE: Duration = Duration::from_secs(2);
 
+/// One SQS reachability check: when it ran and what it found.
+type CheckedAt = (Instant, Result<(), String>);
+
 /// Cached result of the last SQS reachability check.
 #[derive(Clone, Default)]
 pub struct ReadinessProbe {
-    last: Arc<Mutex<Option<(Instant, Result<(), String>)>>>,
+    last: Arc<Mutex<Option<CheckedAt>>>,
 }
 
 impl ReadinessProbe {

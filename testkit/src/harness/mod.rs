@@ -119,3 +119,27 @@ pub(crate) async fn wait_for_port(port: u16, timeout: Duration) -> bool {
     .await
     .is_ok()
 }
+
+/// An HTTP client for tests (rustls with ring, as the production binaries use).
+pub fn http_client() -> reqwest::Client {
+    common::telemetry::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client with default settings builds")
+}
+
+/// Waits until `GET url` answers 2xx.
+pub async fn wait_for_http(url: &str, timeout: Duration) -> Result<(), String> {
+    let client = http_client();
+    wait_for(url, timeout, || {
+        let request = client.get(url).send();
+        async move {
+            match request.await {
+                Ok(response) if response.status().is_success() => Some(()),
+                _ => None,
+            }
+        }
+    })
+    .await
+}

@@ -159,7 +159,10 @@ impl SqsEmulator {
     ) -> Result<Vec<ReceivedMessage>, HarnessError> {
         let mut messages = Vec::new();
         loop {
-            let output = self
+            // The emulator reads the older `AttributeNames` parameter; real SQS reads
+            // `MessageSystemAttributeNames`. Sending both works with either.
+            #[allow(deprecated)]
+            let request = self
                 .client
                 .receive_message()
                 .queue_url(queue_url)
@@ -167,11 +170,10 @@ impl SqsEmulator {
                 .wait_time_seconds(i32::try_from(quiet.as_secs()).unwrap_or(1).max(1))
                 .message_attribute_names("All")
                 .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await
-                .map_err(|e| {
-                    HarnessError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
-                })?;
+                .attribute_names(QueueAttributeName::All);
+            let output = request.send().await.map_err(|e| {
+                HarnessError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+            })?;
             let batch = output.messages.unwrap_or_default();
             if batch.is_empty() {
                 return Ok(messages);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the tests, the demo and the benchmarks need when it is missing:
+#   - redis-server, from the distribution's packages (the tests start private instances);
+#   - the SQS emulator local-aws-sqs, from the npm registry, pinned by
+#     scripts/sqs-emulator/package-lock.json.
+# Node.js and npm must be on the machine. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to run: $*" >&2; exit 1; fi
+}
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "==> installing redis-server (apt)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "Node.js is required for the SQS emulator (apt-get install nodejs npm)" >&2
+  exit 1
+fi
+
+emulator=scripts/sqs-emulator
+if [ ! -f "$emulator/node_modules/local-aws-sqs/package.json" ] \
+  || ! cmp -s "$emulator/package-lock.json" "$emulator/node_modules/.installed-lock.json"; then
+  echo "==> installing the SQS emulator (npm ci, pinned by package-lock.json)"
+  npm ci --prefix "$emulator" --no-audit --no-fund --loglevel=error
+  cp "$emulator/package-lock.json" "$emulator/node_modules/.installed-lock.json"
+fi
+
+echo "==> test dependencies ready: $(redis-server --version | cut -d' ' -f3), node $(node --version), local-aws-sqs $(node -p "require('./$emulator/node_modules/local-aws-sqs/package.json').version")"
