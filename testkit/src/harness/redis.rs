@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use super::{free_port, wait_for_port, HarnessError, ServiceProcess};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use super::{free_port, wait_for, HarnessError, ServiceProcess};
 
 /// A `redis-server` owned by one test. Keeps nothing on disk unless started with
 /// [`RedisServer::start_persistent`].
@@ -59,7 +61,15 @@ impl RedisServer {
     }
 
     async fn wait_ready(&self) -> Result<(), HarnessError> {
-        if wait_for_port(self.port, Duration::from_secs(10)).await {
+        let port = self.port;
+        let ready = wait_for("redis PING", Duration::from_secs(10), || async move {
+            match inline_command(port, "PING").await {
+                Ok(reply) if reply == "+PONG" => Some(()),
+                _ => None,
+            }
+        })
+        .await;
+        if ready.is_ok() {
             Ok(())
         } else {
             Err(HarnessError::NotReady {
@@ -78,6 +88,13 @@ impl RedisServer {
     /// `redis://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends one inline command on a fresh connection and returns the first reply line
+    /// (the value line for a bulk string). Enough for the harness and for tests that
+    /// need to poke Redis without a client library.
+    pub async fn command(&self, command: &str) -> std::io::Result<String> {
+        inline_command(self.port, command).await
     }
 
     /// Kills the server (SIGKILL).
@@ -113,4 +130,20 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         std::fs::remove_dir_all(&self.path).ok();
     }
+}
+
+async fn inline_command(port: u16, command: &str) -> std::io::Result<String> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let mut stream = BufReader::new(stream);
+    stream
+        .get_mut()
+        .write_all(format!("{command}\r\n").as_bytes())
+        .await?;
+    let mut line = String::new();
+    stream.read_line(&mut line).await?;
+    if line.starts_with('$') && !line.starts_with("$-1") {
+        line.clear();
+        stream.read_line(&mut line).await?;
+    }
+    Ok(line.trim_end().to_owned())
 }
