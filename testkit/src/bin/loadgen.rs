@@ -1,1 +1,51 @@
-fn main() {}
+//! `loadgen`: the signed-event load generator. See `scripts/bench-ingress.sh` and the
+//! README's benchmark section.
+
+use clap::{Parser, Subcommand};
+use testkit::loadgen::ingress;
+
+#[derive(Parser)]
+#[command(about = "Signed Stripe event load generator for the fleet")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load the ingress alone and check that every 2xx reached the queue.
+    Ingress(ingress::IngressLoad),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    common::telemetry::install_crypto_provider();
+    match Cli::parse().command {
+        Command::Ingress(load) => {
+            let report_path = load.report.clone();
+            let report = ingress::run(load).await?;
+            println!("sent            {}", report.sent);
+            println!("statuses        {:?}", report.statuses);
+            println!("elapsed         {:.2} s", report.elapsed_secs);
+            println!("accepted/s      {:.0}", report.accepted_per_sec);
+            println!("ack latency     {}", report.latency);
+            if let Some(queued) = report.queued {
+                let accepted: u64 = report
+                    .statuses
+                    .iter()
+                    .filter(|(s, _)| (200..300).contains(*s))
+                    .map(|(_, n)| n)
+                    .sum();
+                let verdict = if queued == accepted { "OK" } else { "MISMATCH" };
+                println!("queued          {queued} (2xx {accepted}) {verdict}");
+                if queued != accepted {
+                    anyhow::bail!("{accepted} requests were acknowledged but {queued} messages are in the queue");
+                }
+            }
+            if let Some(path) = report_path {
+                std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+            }
+        }
+    }
+    Ok(())
+}
