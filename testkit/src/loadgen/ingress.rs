@@ -122,7 +122,7 @@ pub async fn run(load: IngressLoad) -> anyhow::Result<IngressReport> {
             samples.send((status, micros)).ok();
         });
         sent += 1;
-        if sent % 5000 == 0 {
+        if sent.is_multiple_of(5000) {
             eprintln!(
                 "  {sent} sent after {:.1} s",
                 started.elapsed().as_secs_f64()
