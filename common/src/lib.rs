@@ -3,6 +3,7 @@
 //! Every process role (ingress, bridge, realtime and bulk workers) is its own crate; what
 //! more than one of them needs lives here, once:
 //!
+//! - [`config`]: reading typed configuration from the environment, errors naming the variable.
 //! - [`stripe`]: verifying `Stripe-Signature` headers and reading the event envelope.
 //! - [`sqs`]: building the AWS SQS client the way every role needs it (ring-only TLS,
 //!   explicit timeouts, the SDK's own environment variables).
@@ -10,6 +11,7 @@
 //! - [`shutdown`]: turning SIGTERM / Ctrl-C into a cancellation token.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod shutdown;
 pub mod sqs;
 pub mod stripe;

@@ -6,7 +6,10 @@
 
 use std::{collections::HashSet, net::SocketAddr, time::Duration};
 
-use common::stripe::Tolerance;
+use common::{
+    config::{ConfigError, Env},
+    stripe::Tolerance,
+};
 
 /// Event types the default mapping turns into Salesforce records. Others are answered 200
 /// and not enqueued unless `HANDLED_EVENT_TYPES` says otherwise.
@@ -70,23 +73,6 @@ pub struct IngressConfig {
     pub retry_after_secs: u64,
 }
 
-/// A configuration variable that is missing or invalid.
-#[derive(Debug, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    variable: &'static str,
-    problem: String,
-}
-
-impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
-    }
-}
-
 impl IngressConfig {
     /// Reads and validates the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -95,29 +81,8 @@ impl IngressConfig {
 
     /// Reads the configuration through `lookup`, so tests need not touch the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map_err(|_| ConfigError::new(name, format!("not a whole number: {v:?}"))),
-            }
-        };
-        let positive = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match number(name, default)? {
-                0 => Err(ConfigError::new(name, "must be greater than 0")),
-                n => Ok(n),
-            }
-        };
-
-        let listen_addr = get("LISTEN_ADDR")
-            .unwrap_or_else(|| "0.0.0.0:8000".to_owned())
-            .parse()
-            .map_err(|e| ConfigError::new("LISTEN_ADDR", format!("not a socket address: {e}")))?;
-        let webhook_secrets = parse_secrets(get("STRIPE_WEBHOOK_SECRETS"))?;
-        let tolerance = match number("STRIPE_TOLERANCE_SECS", 300)? {
+        let env = Env::new(lookup);
+        let tolerance = match env.parsed("STRIPE_TOLERANCE_SECS", 300u64)? {
             0 => {
                 return Err(ConfigError::new(
                     "STRIPE_TOLERANCE_SECS",
@@ -126,9 +91,7 @@ impl IngressConfig {
             }
             secs => Tolerance::MaxAgeSecs(secs),
         };
-        let queue_url = get("SQS_QUEUE_URL")
-            .ok_or_else(|| ConfigError::new("SQS_QUEUE_URL", "required (the queue's URL)"))?;
-        let handled_event_types = match get("HANDLED_EVENT_TYPES") {
+        let handled_event_types = match env.get("HANDLED_EVENT_TYPES") {
             None => EventTypeFilter::Only(
                 DEFAULT_HANDLED_EVENT_TYPES
                     .iter()
@@ -143,22 +106,18 @@ impl IngressConfig {
                     .collect(),
             ),
         };
-
         Ok(Self {
-            listen_addr,
-            webhook_secrets,
+            listen_addr: env.parsed("LISTEN_ADDR", SocketAddr::from(([0, 0, 0, 0], 8000)))?,
+            webhook_secrets: parse_secrets(env.get("STRIPE_WEBHOOK_SECRETS"))?,
             tolerance,
-            queue_url,
-            max_body_bytes: usize::try_from(positive("MAX_BODY_BYTES", 1024 * 1024)?)
-                .map_err(|_| ConfigError::new("MAX_BODY_BYTES", "too large"))?,
-            max_in_flight: usize::try_from(positive("MAX_IN_FLIGHT", 1024)?)
-                .map_err(|_| ConfigError::new("MAX_IN_FLIGHT", "too large"))?,
-            batch_linger: Duration::from_millis(number("SQS_BATCH_LINGER_MS", 2)?),
-            max_concurrent_batches: usize::try_from(positive("SQS_MAX_CONCURRENT_BATCHES", 64)?)
-                .map_err(|_| ConfigError::new("SQS_MAX_CONCURRENT_BATCHES", "too large"))?,
-            send_timeout: Duration::from_millis(positive("SQS_SEND_TIMEOUT_MS", 5000)?),
+            queue_url: env.required("SQS_QUEUE_URL", "the queue's URL")?,
+            max_body_bytes: env.positive_usize("MAX_BODY_BYTES", 1024 * 1024)?,
+            max_in_flight: env.positive_usize("MAX_IN_FLIGHT", 1024)?,
+            batch_linger: env.millis("SQS_BATCH_LINGER_MS", 2)?,
+            max_concurrent_batches: env.positive_usize("SQS_MAX_CONCURRENT_BATCHES", 64)?,
+            send_timeout: Duration::from_millis(env.positive("SQS_SEND_TIMEOUT_MS", 5000)?),
             handled_event_types,
-            retry_after_secs: positive("RETRY_AFTER_SECS", 5)?,
+            retry_after_secs: env.positive("RETRY_AFTER_SECS", 5)?,
         })
     }
 }
