@@ -1,0 +1,99 @@
+//! Key names. One place, so that the README, redis-cli and the code agree.
+
+use std::fmt;
+
+/// Consumer group that reads the high-priority stream.
+pub const GROUP_REALTIME: &str = "realtime";
+/// Consumer group that reads the low-priority stream.
+pub const GROUP_BULK: &str = "bulk";
+
+/// The two priority streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Written to Salesforce in realtime through sObject Collections.
+    High,
+    /// Batched into Bulk API 2.0 jobs.
+    Low,
+}
+
+impl Priority {
+    /// Both priorities, high first.
+    pub const ALL: [Priority; 2] = [Priority::High, Priority::Low];
+
+    /// The stream's short name, as stored in entries and lifecycle records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Low => "low",
+        }
+    }
+
+    /// The consumer group that reads this stream.
+    pub fn group(self) -> &'static str {
+        match self {
+            Priority::High => GROUP_REALTIME,
+            Priority::Low => GROUP_BULK,
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Builds key names under one hash-tagged prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpace {
+    tag: String,
+}
+
+impl KeySpace {
+    /// Keys under `{prefix}`. The prefix must not contain braces (it would break the tag).
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            tag: format!("{{{prefix}}}"),
+        }
+    }
+
+    /// The priority stream: `{prefix}:high` or `{prefix}:low`.
+    pub fn stream(&self, priority: Priority) -> String {
+        format!("{}:{}", self.tag, priority.name())
+    }
+
+    /// The dead-letter stream: `{prefix}:dead`.
+    pub fn dead_letters(&self) -> String {
+        format!("{}:dead", self.tag)
+    }
+
+    /// The dedupe marker of an event: `{prefix}:seen:<event id>`.
+    pub fn seen(&self, event_id: &str) -> String {
+        format!("{}:seen:{event_id}", self.tag)
+    }
+
+    /// The lifecycle record of an event: `{prefix}:event:<event id>`.
+    pub fn lifecycle(&self, event_id: &str) -> String {
+        format!("{}:event:{event_id}", self.tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_carries_the_same_hash_tag() {
+        let keys = KeySpace::new("fleet");
+        for key in [
+            keys.stream(Priority::High),
+            keys.stream(Priority::Low),
+            keys.dead_letters(),
+            keys.seen("evt_1"),
+            keys.lifecycle("evt_1"),
+        ] {
+            assert!(key.starts_with("{fleet}:"), "{key}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The fleet's Redis layout and the atomic operations on it.
+//!
+//! Every key starts with one hash tag, `{prefix}` (default `{fleet}`), so all keys live in
+//! one cluster slot and every Lua script may touch any of them. The README's "Redis
+//! layout" section lists each key, its type, and who reads and writes it.
+
+mod keys;
+mod streams;
+
+pub use keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
+pub use streams::{
+    connect, ensure_consumer_groups, stream_lengths, unix_millis, EnqueueOutcome, EventStore,
+    StreamEntry,
+};

@@ -1,0 +1,200 @@
+//! Writing events into the priority streams and the dead-letter stream.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{KeySpace, Priority};
+
+/// The idempotent enqueue script (`lua/enqueue_event.lua`).
+const ENQUEUE_SCRIPT: &str = include_str!("../../../lua/enqueue_event.lua");
+
+/// One event as stored in a priority stream: readable fields an operator can inspect with
+/// `XRANGE`, plus the raw payload the workers map to Salesforce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    /// `evt_...`.
+    pub event_id: String,
+    /// Stripe event type.
+    pub event_type: String,
+    /// `data.object.id`.
+    pub object_id: String,
+    /// Stripe's `created`, Unix seconds.
+    pub created: i64,
+    /// Delivery attempts to Salesforce so far (0 when first enqueued).
+    pub attempts: u32,
+    /// When the ingress received it, Unix milliseconds (0 if unknown).
+    pub received_at: i64,
+    /// The raw event JSON as Stripe signed it.
+    pub payload: String,
+}
+
+impl StreamEntry {
+    /// The entry's field/value pairs, in the order `XRANGE` shows them.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("event_id", self.event_id.clone()),
+            ("type", self.event_type.clone()),
+            ("object_id", self.object_id.clone()),
+            ("created", self.created.to_string()),
+            ("attempts", self.attempts.to_string()),
+            ("received_at", self.received_at.to_string()),
+            ("payload", self.payload.clone()),
+        ]
+    }
+}
+
+/// What the enqueue script did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnqueueOutcome {
+    /// A new entry with this stream entry id.
+    Added(String),
+    /// The event id was already enqueued within the dedupe window (`stream|entry id`).
+    Duplicate(String),
+}
+
+/// Opens a connection manager that reconnects by itself (with backoff) after Redis restarts.
+/// It connects lazily: a process may start while Redis is still down.
+pub fn connect(url: &str) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1));
+    ConnectionManager::new_lazy_with_config(client, config)
+}
+
+/// Creates both priority streams with their consumer groups if missing. Groups start at
+/// `0` so that entries written before the group existed are still delivered.
+pub async fn ensure_consumer_groups(
+    conn: &mut ConnectionManager,
+    keys: &KeySpace,
+) -> redis::RedisResult<()> {
+    for priority in Priority::ALL {
+        let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(keys.stream(priority))
+            .arg(priority.group())
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(conn)
+            .await;
+        match created {
+            Ok(()) => {
+                tracing::info!(stream = %keys.stream(priority), group = priority.group(), "Created stream and consumer group.")
+            }
+            Err(error) if error.code() == Some("BUSYGROUP") => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// `XLEN` of the high and the low stream: the backlog the bridge watches. Workers delete
+/// entries once processed, so the length is what is waiting or in progress.
+pub async fn stream_lengths(
+    conn: &mut ConnectionManager,
+    keys: &KeySpace,
+) -> redis::RedisResult<[u64; 2]> {
+    let (high, low): (u64, u64) = redis::pipe()
+        .cmd("XLEN")
+        .arg(keys.stream(Priority::High))
+        .cmd("XLEN")
+        .arg(keys.stream(Priority::Low))
+        .query_async(conn)
+        .await?;
+    Ok([high, low])
+}
+
+/// Writes events into the streams: idempotent enqueue and dead letters.
+#[derive(Clone)]
+pub struct EventStore {
+    conn: ConnectionManager,
+    keys: KeySpace,
+    enqueue: redis::Script,
+    dedupe_window: Duration,
+    lifecycle_retention: Duration,
+}
+
+impl EventStore {
+    /// A store over `conn` with the given dedupe window and lifecycle retention.
+    pub fn new(
+        conn: ConnectionManager,
+        keys: KeySpace,
+        dedupe_window: Duration,
+        lifecycle_retention: Duration,
+    ) -> Self {
+        Self {
+            conn,
+            keys,
+            enqueue: redis::Script::new(ENQUEUE_SCRIPT),
+            dedupe_window,
+            lifecycle_retention,
+        }
+    }
+
+    /// The key layout in use.
+    pub fn keys(&self) -> &KeySpace {
+        &self.keys
+    }
+
+    /// A clone of the connection, for callers that run their own commands.
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Loads the scripts with `SCRIPT LOAD` so the first call is already an `EVALSHA`.
+    /// Later `NOSCRIPT` errors (Redis restarted, `SCRIPT FLUSH`) reload them transparently.
+    pub async fn load_scripts(&self) -> redis::RedisResult<()> {
+        let mut conn = self.conn.clone();
+        self.enqueue.load_async(&mut conn).await.map(|_| ())
+    }
+
+    /// Adds `entry` to the `priority` stream unless its event id was enqueued within the
+    /// dedupe window, atomically (see `lua/enqueue_event.lua`).
+    pub async fn enqueue(
+        &self,
+        priority: Priority,
+        entry: &StreamEntry,
+    ) -> redis::RedisResult<EnqueueOutcome> {
+        let mut invocation = self.enqueue.prepare_invoke();
+        invocation
+            .key(self.keys.seen(&entry.event_id))
+            .key(self.keys.stream(priority))
+            .key(self.keys.lifecycle(&entry.event_id))
+            .arg(self.dedupe_window.as_secs().max(1))
+            .arg(self.lifecycle_retention.as_secs().max(1))
+            .arg(unix_millis())
+            .arg(priority.name());
+        for (field, value) in entry.fields() {
+            invocation.arg(field).arg(value);
+        }
+        let mut conn = self.conn.clone();
+        let (added, detail): (i64, String) = invocation.invoke_async(&mut conn).await?;
+        Ok(if added == 1 {
+            EnqueueOutcome::Added(detail)
+        } else {
+            EnqueueOutcome::Duplicate(detail)
+        })
+    }
+
+    /// Appends a dead letter with its reason and whatever is known of the event.
+    pub async fn dead_letter(&self, fields: &[(&str, String)]) -> redis::RedisResult<String> {
+        let mut command = redis::cmd("XADD");
+        command.arg(self.keys.dead_letters()).arg("*");
+        for (field, value) in fields {
+            command.arg(*field).arg(value);
+        }
+        command.arg("dead_at").arg(unix_millis());
+        let mut conn = self.conn.clone();
+        command.query_async(&mut conn).await
+    }
+}
+
+/// Now in Unix milliseconds.
+pub fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
