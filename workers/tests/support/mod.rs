@@ -207,7 +207,7 @@ impl BridgeStack {
             (self.messages_in_queue().await == 0).then_some(())
         })
         .await
-        .unwrap();
+        .expect("the queue empties");
     }
 }
 
