@@ -5,7 +5,7 @@
 //! timestamp, JSON, envelope), 413 for a body over the limit, 429 when too many requests are
 //! in flight, 503 with `Retry-After` when SQS did not take the event (Stripe retries).
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::{
     body::Bytes,
@@ -144,7 +144,7 @@ async fn handle(
         .map(|value| value.to_str().map_err(|_| SignatureError::MalformedHeader))
         .transpose()?
         .unwrap_or_default();
-    let now = unix_seconds();
+    let now = common::time::unix_seconds();
     state.verifier.verify(&body, signature, now)?;
 
     let envelope = EventEnvelope::parse(&body)?;
@@ -172,7 +172,7 @@ async fn handle(
         .publish(OutboundEvent {
             envelope,
             body,
-            received_at_ms: unix_millis(),
+            received_at_ms: common::time::unix_millis(),
         })
         .await
         .map_err(|e| WebhookRejection::NotStored(e, state.config.retry_after_secs))?;
@@ -181,16 +181,4 @@ async fn handle(
         event_id,
         enqueued: true,
     })
-}
-
-fn unix_seconds() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

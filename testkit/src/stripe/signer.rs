@@ -1,14 +1,10 @@
 //! Produces `Stripe-Signature` headers as Stripe does for each delivery attempt.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use common::stripe::signature::compute_signature;
 
 /// The current Unix time in seconds.
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    common::time::unix_seconds()
 }
 
 /// `t=<timestamp>,v1=<hmac>` for `payload` signed with `secret` at `timestamp`.

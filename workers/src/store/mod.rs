@@ -4,11 +4,9 @@
 //! one cluster slot and every Lua script may touch any of them. The README's "Redis
 //! layout" section lists each key, its type, and who reads and writes it.
 
-mod keys;
 mod streams;
 
-pub use keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
+pub use common::keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
 pub use streams::{
-    connect, ensure_consumer_groups, stream_lengths, unix_millis, EnqueueOutcome, EventStore,
-    StreamEntry,
+    connect, ensure_consumer_groups, stream_lengths, EnqueueOutcome, EventStore, StreamEntry,
 };

@@ -1,6 +1,8 @@
 //! Writing events into the priority streams and the dead-letter stream.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use common::time::unix_millis;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -190,11 +192,4 @@ impl EventStore {
         let mut conn = self.conn.clone();
         command.query_async(&mut conn).await
     }
-}
-
-/// Now in Unix milliseconds.
-pub fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -1,4 +1,6 @@
-//! Key names. One place, so that the README, redis-cli and the code agree.
+//! Redis key names of the whole fleet. One place, so that the README, redis-cli and the
+//! code agree. Every key starts with the hash tag `{prefix}` so that all of them live in one
+//! cluster slot and any Lua script may touch any of them.
 
 use std::fmt;
 
@@ -77,6 +79,21 @@ impl KeySpace {
     pub fn lifecycle(&self, event_id: &str) -> String {
         format!("{}:event:{event_id}", self.tag)
     }
+
+    /// The Salesforce access token shared by all replicas: `{prefix}:sf:token`.
+    pub fn salesforce_token(&self) -> String {
+        format!("{}:sf:token", self.tag)
+    }
+
+    /// The short lock one replica holds while it fetches a new token: `{prefix}:sf:token-lock`.
+    pub fn salesforce_token_lock(&self) -> String {
+        format!("{}:sf:token-lock", self.tag)
+    }
+
+    /// The latest `Sforce-Limit-Info` usage seen by any replica: `{prefix}:sf:api-usage`.
+    pub fn salesforce_api_usage(&self) -> String {
+        format!("{}:sf:api-usage", self.tag)
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +109,9 @@ mod tests {
             keys.dead_letters(),
             keys.seen("evt_1"),
             keys.lifecycle("evt_1"),
+            keys.salesforce_token(),
+            keys.salesforce_token_lock(),
+            keys.salesforce_api_usage(),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");
         }

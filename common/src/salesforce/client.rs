@@ -1,0 +1,454 @@
+//! The REST client: every call authenticated with the shared token, replayed once after a
+//! `401 INVALID_SESSION_ID`, its `Sforce-Limit-Info` recorded, and its failure classified.
+//!
+//! Written against salesforce-api.md (the documented API), not against the simulator, so
+//! that it works unchanged with a real org.
+
+use std::{sync::Arc, time::Duration};
+
+use redis::aio::ConnectionManager;
+use reqwest::{header, Method, StatusCode};
+use serde_json::{json, Map, Value};
+
+use super::{
+    auth::{ClientCredentials, Session, TokenCache, TokenKeys},
+    error::{api_error_from_json, ApiError, FailureClass, SalesforceError},
+    usage::{self, ApiUsage},
+};
+use crate::keys::KeySpace;
+
+/// Most records one sObject Collections call takes.
+pub const COLLECTION_LIMIT: usize = 200;
+
+/// How to reach and authenticate with the org.
+#[derive(Debug, Clone)]
+pub struct SalesforceSettings {
+    /// Connected App credentials and login URL.
+    pub credentials: ClientCredentials,
+    /// e.g. `v62.0`.
+    pub api_version: String,
+    /// Timeout of one HTTP call (well below Salesforce's own 10-minute limit).
+    pub request_timeout: Duration,
+    /// How long a token is reused before a fresh login (Salesforce sends no expiry).
+    pub token_lifetime: Duration,
+}
+
+/// Something that must grant each Salesforce call before it is sent: the global rate
+/// limiter. Every HTTP request counts against the org's allocation, so every request
+/// (including Bulk polls) goes through it.
+pub trait CallGate: Send + Sync {
+    /// Waits until one more call may be made.
+    fn admit(&self) -> AdmitFuture<'_>;
+}
+
+/// The future [`CallGate::admit`] returns (boxed, so the trait can be a trait object).
+pub type AdmitFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// Lets every call through: for tools and tests that need no limiter.
+pub struct Ungated;
+
+impl CallGate for Ungated {
+    fn admit(&self) -> AdmitFuture<'_> {
+        Box::pin(async {})
+    }
+}
+
+/// The outcome of one record in an upsert: what Salesforce answered for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOutcome {
+    /// The record id, when known.
+    pub id: Option<String>,
+    /// True when the upsert created the record.
+    pub created: bool,
+    /// Empty on success.
+    pub errors: Vec<ApiError>,
+}
+
+impl RecordOutcome {
+    /// True if the record was written.
+    pub fn is_success(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The class of the first error (None on success).
+    pub fn failure_class(&self) -> Option<FailureClass> {
+        self.errors
+            .first()
+            .map(|error| super::error::classify(0, &error.code, &error.message))
+    }
+}
+
+/// A successful HTTP answer.
+pub struct Answer {
+    /// Status code.
+    pub status: StatusCode,
+    /// Body text.
+    pub body: String,
+}
+
+/// The Salesforce REST and Bulk 2.0 client shared by all workers of a process.
+#[derive(Clone)]
+pub struct SalesforceClient {
+    http: reqwest::Client,
+    tokens: TokenCache,
+    settings: Arc<SalesforceSettings>,
+    redis: ConnectionManager,
+    usage_key: String,
+    gate: Arc<dyn CallGate>,
+}
+
+impl SalesforceClient {
+    /// A client whose token and usage are shared through `redis` under `keys`.
+    pub fn new(
+        settings: SalesforceSettings,
+        redis: ConnectionManager,
+        keys: &KeySpace,
+        gate: Arc<dyn CallGate>,
+    ) -> Result<Self, SalesforceError> {
+        crate::telemetry::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| SalesforceError::Unexpected(e.to_string()))?;
+        let tokens = TokenCache::new(
+            http.clone(),
+            settings.credentials.clone(),
+            redis.clone(),
+            TokenKeys {
+                token: keys.salesforce_token(),
+                lock: keys.salesforce_token_lock(),
+            },
+            settings.token_lifetime,
+        );
+        Ok(Self {
+            http,
+            tokens,
+            settings: Arc::new(settings),
+            redis,
+            usage_key: keys.salesforce_api_usage(),
+            gate,
+        })
+    }
+
+    /// `/services/data/vNN.N`.
+    fn data_path(&self) -> String {
+        format!("/services/data/{}", self.settings.api_version)
+    }
+
+    /// The same base, for the Bulk API module.
+    pub(super) fn data_path_for_jobs(&self) -> String {
+        self.data_path()
+    }
+
+    /// Sends one authenticated call to `path` (relative to the instance URL). A
+    /// `401 INVALID_SESSION_ID` drops the token, logs in again once and replays the call.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Body>,
+    ) -> Result<Answer, SalesforceError> {
+        let session = self.tokens.session().await?;
+        match self
+            .send(&session, method.clone(), path, body.clone())
+            .await
+        {
+            Err(error) if error.is_invalid_session() => {
+                tracing::info!(
+                    "Salesforce session expired; logging in again and replaying the call."
+                );
+                self.tokens.invalidate(&session).await;
+                let fresh = self.tokens.session().await?;
+                self.send(&fresh, method, path, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send(
+        &self,
+        session: &Session,
+        method: Method,
+        path: &str,
+        body: Option<Body>,
+    ) -> Result<Answer, SalesforceError> {
+        self.gate.admit().await;
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", session.instance_url))
+            .bearer_auth(&session.access_token)
+            .header(header::ACCEPT, "application/json");
+        request = match body {
+            Some(Body::Json(value)) => request.json(&value),
+            Some(Body::Csv(text)) => request.header(header::CONTENT_TYPE, "text/csv").body(text),
+            None => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SalesforceError::Transport(e.without_url().to_string()))?;
+        self.record_usage(response.headers()).await;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| SalesforceError::Transport(e.without_url().to_string()))?;
+        if status.is_success() || status == StatusCode::MULTIPLE_CHOICES {
+            Ok(Answer { status, body })
+        } else {
+            Err(SalesforceError::from_response(
+                status.as_u16(),
+                &content_type,
+                &body,
+            ))
+        }
+    }
+
+    async fn record_usage(&self, headers: &header::HeaderMap) {
+        let Some(usage) = headers
+            .get("sforce-limit-info")
+            .and_then(|v| v.to_str().ok())
+            .and_then(ApiUsage::parse)
+        else {
+            return;
+        };
+        let mut conn = self.redis.clone();
+        if let Err(error) = usage::record(
+            &mut conn,
+            &self.usage_key,
+            usage,
+            crate::time::unix_millis(),
+        )
+        .await
+        {
+            tracing::debug!(%error, "Could not store the API usage.");
+        }
+    }
+
+    /// The latest daily usage any replica has seen.
+    pub async fn latest_usage(&self) -> Option<ApiUsage> {
+        let mut conn = self.redis.clone();
+        usage::latest(&mut conn, &self.usage_key)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Upserts one record by external id (`PATCH /sobjects/{Object}/{Field}/{value}`):
+    /// 201 created, 200 updated, 300 several matches (an error here).
+    pub async fn upsert(
+        &self,
+        sobject: &str,
+        external_id_field: &str,
+        external_id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<RecordOutcome, SalesforceError> {
+        let path = format!(
+            "{}/sobjects/{sobject}/{external_id_field}/{}",
+            self.data_path(),
+            encode_path_segment(external_id)
+        );
+        let mut body = fields.clone();
+        body.remove(external_id_field);
+        let answer = self
+            .call(Method::PATCH, &path, Some(Body::Json(Value::Object(body))))
+            .await?;
+        if answer.status == StatusCode::MULTIPLE_CHOICES {
+            return Ok(RecordOutcome {
+                id: None,
+                created: false,
+                errors: vec![ApiError {
+                    code: "MULTIPLE_CHOICES".into(),
+                    message: format!("several {sobject} records have this {external_id_field}"),
+                    fields: vec![external_id_field.to_owned()],
+                }],
+            });
+        }
+        let value: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+        Ok(record_outcome(&value, answer.status == StatusCode::CREATED))
+    }
+
+    /// Upserts up to 200 records of one sObject by external id in one call
+    /// (`PATCH /composite/sobjects/{Object}/{Field}`), `allOrNone` false: each record
+    /// succeeds or fails on its own. Outcomes are in request order.
+    pub async fn upsert_collection(
+        &self,
+        sobject: &str,
+        external_id_field: &str,
+        records: &[Map<String, Value>],
+    ) -> Result<Vec<RecordOutcome>, SalesforceError> {
+        if records.len() > COLLECTION_LIMIT {
+            return Err(SalesforceError::Unexpected(format!(
+                "{} records given; a collection takes at most {COLLECTION_LIMIT}",
+                records.len()
+            )));
+        }
+        let records: Vec<Value> = records
+            .iter()
+            .map(|fields| {
+                let mut record = fields.clone();
+                record.insert("attributes".into(), json!({ "type": sobject }));
+                Value::Object(record)
+            })
+            .collect();
+        let path = format!(
+            "{}/composite/sobjects/{sobject}/{external_id_field}",
+            self.data_path()
+        );
+        let body = json!({ "allOrNone": false, "records": records });
+        let answer = self
+            .call(Method::PATCH, &path, Some(Body::Json(body)))
+            .await?;
+        let results: Vec<Value> = serde_json::from_str(&answer.body).map_err(|_| {
+            SalesforceError::Unexpected("collections answer is not a JSON array".into())
+        })?;
+        if results.len() != records.len() {
+            return Err(SalesforceError::Unexpected(format!(
+                "{} results for {} records",
+                results.len(),
+                records.len()
+            )));
+        }
+        Ok(results.iter().map(|r| record_outcome(r, false)).collect())
+    }
+
+    /// Updates one record by its Salesforce id (`PATCH /sobjects/{Object}/{Id}`, 204).
+    pub async fn update(
+        &self,
+        sobject: &str,
+        id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<(), SalesforceError> {
+        let path = format!(
+            "{}/sobjects/{sobject}/{}",
+            self.data_path(),
+            encode_path_segment(id)
+        );
+        self.call(
+            Method::PATCH,
+            &path,
+            Some(Body::Json(Value::Object(fields.clone()))),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Runs a SOQL query and follows `nextRecordsUrl` until `done`. Build literals with
+    /// [`super::soql::quote`].
+    pub async fn query(&self, soql: &str) -> Result<Vec<Value>, SalesforceError> {
+        let mut path = format!("{}/query?q={}", self.data_path(), encode_query_value(soql));
+        let mut records = Vec::new();
+        loop {
+            let answer = self.call(Method::GET, &path, None).await?;
+            let page: Value = serde_json::from_str(&answer.body)
+                .map_err(|_| SalesforceError::Unexpected("query answer is not JSON".into()))?;
+            if let Some(page_records) = page.get("records").and_then(Value::as_array) {
+                records.extend(page_records.iter().cloned());
+            }
+            let done = page.get("done").and_then(Value::as_bool).unwrap_or(true);
+            match page.get("nextRecordsUrl").and_then(Value::as_str) {
+                Some(next) if !done => path = next.to_owned(),
+                _ => return Ok(records),
+            }
+        }
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// `application/json`.
+    Json(Value),
+    /// `text/csv` (Bulk uploads).
+    Csv(String),
+}
+
+/// Reads an UpsertResult / SaveResult object.
+fn record_outcome(value: &Value, created_by_status: bool) -> RecordOutcome {
+    let errors: Vec<ApiError> = value
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| errors.iter().map(api_error_from_json).collect())
+        .unwrap_or_default();
+    let success = value
+        .get("success")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let errors: Vec<ApiError> = if success {
+        Vec::new()
+    } else if errors.is_empty() {
+        vec![ApiError {
+            code: "UNKNOWN".into(),
+            message: "Salesforce reported no success and no error".into(),
+            fields: Vec::new(),
+        }]
+    } else {
+        errors
+    };
+    RecordOutcome {
+        id: value.get("id").and_then(Value::as_str).map(str::to_owned),
+        created: value
+            .get("created")
+            .and_then(Value::as_bool)
+            .unwrap_or(created_by_status),
+        errors,
+    }
+}
+
+/// Percent-encodes a path segment (an external id may contain `/`, spaces, `#`, ...).
+fn encode_path_segment(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(byte as char)
+            }
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    encoded
+}
+
+/// Percent-encodes a query parameter value.
+fn encode_query_value(value: &str) -> String {
+    encode_path_segment(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_fully_encoded() {
+        assert_eq!(encode_path_segment("cus_1"), "cus_1");
+        assert_eq!(encode_path_segment("a/b c#é"), "a%2Fb%20c%23%C3%A9");
+    }
+
+    #[test]
+    fn record_outcomes_read_collections_items() {
+        let ok = record_outcome(
+            &json!({"id":"a01","success":true,"errors":[],"created":true}),
+            false,
+        );
+        assert!(ok.is_success() && ok.created);
+        let failed = record_outcome(
+            &json!({"success":false,"created":false,"errors":[{"statusCode":"UNABLE_TO_LOCK_ROW","message":"x","fields":[]}]}),
+            false,
+        );
+        assert_eq!(failed.failure_class(), Some(FailureClass::Retryable));
+        let invalid = record_outcome(
+            &json!({"success":false,"errors":[{"statusCode":"STRING_TOO_LONG","message":"x","fields":["Name__c"]}]}),
+            false,
+        );
+        assert_eq!(invalid.failure_class(), Some(FailureClass::Permanent));
+        assert_eq!(invalid.errors[0].fields, vec!["Name__c"]);
+    }
+}
