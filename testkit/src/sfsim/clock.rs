@@ -1,0 +1,169 @@
+//! Salesforce's wire formats for dates and times, without a calendar crate.
+//!
+//! Output follows fact sheet §7: UTC with milliseconds and an offset without a colon
+//! (`2012-07-12T17:49:01.000+0000`). Input accepts ISO-8601 with a `T` separator, optional
+//! fractional seconds (at most 3 digits, longer fractions fail as in the real org) and `Z`,
+//! `±HH:mm` or `±HHmm` (the `+0000` output form is accepted back, §7 marks it unverified).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Formats epoch milliseconds the way Salesforce prints a DateTime.
+pub fn format_datetime(epoch_ms: i64) -> String {
+    let days = epoch_ms.div_euclid(86_400_000);
+    let ms_of_day = epoch_ms.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    let seconds = ms_of_day / 1000;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        seconds / 3600,
+        (seconds / 60) % 60,
+        seconds % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Parses an ISO-8601 DateTime as Salesforce accepts it; `None` when it would be rejected.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let (date_part, rest) = text.split_once('T')?;
+    let days = parse_date_days(date_part)?;
+    let bytes = rest.as_bytes();
+    if bytes.len() < 8 || bytes[2] != b':' || bytes[5] != b':' {
+        return None;
+    }
+    let hour = two_digits(&rest[0..2])?;
+    let minute = two_digits(&rest[3..5])?;
+    let second = two_digits(&rest[6..8])?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut tail = &rest[8..];
+    let mut millis = 0i64;
+    if let Some(fraction) = tail.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 3 {
+            return None;
+        }
+        let padded = format!("{:0<3}", &fraction[..digits]);
+        millis = padded.parse().ok()?;
+        tail = &fraction[digits..];
+    }
+    let offset_minutes = parse_offset(tail)?;
+    let local_ms = days * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000 + millis;
+    Some(local_ms - offset_minutes * 60_000)
+}
+
+/// Checks a Salesforce Date (`yyyy-MM-dd`, no offset) and returns it unchanged.
+pub fn parse_date(text: &str) -> Option<String> {
+    parse_date_days(text).map(|_| text.to_string())
+}
+
+fn parse_offset(tail: &str) -> Option<i64> {
+    if tail.is_empty() || tail == "Z" {
+        return Some(0);
+    }
+    let sign = match tail.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let body = &tail[1..];
+    let (hours, minutes) = match body.len() {
+        5 if body.as_bytes()[2] == b':' => (two_digits(&body[0..2])?, two_digits(&body[3..5])?),
+        4 => (two_digits(&body[0..2])?, two_digits(&body[2..4])?),
+        _ => return None,
+    };
+    if hours > 18 || minutes > 59 {
+        return None;
+    }
+    Some(sign * (hours * 60 + minutes))
+}
+
+fn parse_date_days(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year: i64 = text[0..4].parse().ok()?;
+    let month = two_digits(&text[5..7])?;
+    let day = two_digits(&text[8..10])?;
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+fn two_digits(text: &str) -> Option<i64> {
+    if text.len() == 2 && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_normalises_offsets() {
+        let ms = parse_datetime("2024-01-15T10:30:00Z").unwrap();
+        assert_eq!(format_datetime(ms), "2024-01-15T10:30:00.000+0000");
+        let shifted = parse_datetime("2024-01-15T12:30:00.5+02:00").unwrap();
+        assert_eq!(format_datetime(shifted), "2024-01-15T10:30:00.500+0000");
+        assert_eq!(parse_datetime("2024-01-15T10:30:00.000+0000"), Some(ms));
+    }
+
+    #[test]
+    fn rejects_what_salesforce_rejects() {
+        assert!(parse_datetime("2024-07-30 20:54:16 UTC").is_none());
+        assert!(parse_datetime("2015-07-23T09:38:33.6366008+02:00").is_none());
+        assert!(parse_date("2024-02-30").is_none());
+        assert!(parse_date("2024-02-29").is_some());
+    }
+}

@@ -1,0 +1,58 @@
+//! The `sfsim` binary: configured from the environment, serving, and stopping cleanly on
+//! SIGTERM.
+// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use testkit::harness::{binary, free_port, wait_for_http, ServiceProcess};
+
+#[tokio::test]
+async fn binary_reads_its_environment_and_stops_on_sigterm() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut process = ServiceProcess::spawn(
+        "sfsim",
+        binary("sfsim"),
+        &[],
+        &[
+            ("SFSIM_LISTEN_ADDR", addr.as_str()),
+            ("SALESFORCE_CLIENT_ID", "env-id"),
+            ("SALESFORCE_CLIENT_SECRET", "env-secret"),
+            ("SFSIM_DAILY_API_LIMIT", "42"),
+        ],
+    )
+    .unwrap();
+    let base = format!("http://{addr}");
+    wait_for_http(&format!("{base}/__sim/health"), Duration::from_secs(20))
+        .await
+        .unwrap();
+    let client = testkit::harness::http_client();
+    let login = client
+        .post(format!("{base}/services/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "env-id"),
+            ("client_secret", "env-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token: serde_json::Value = login.json().await.unwrap();
+    let limits = client
+        .get(format!("{base}/services/data/v62.0/limits"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limits.headers()["sforce-limit-info"], "api-usage=1/42");
+    let status = process
+        .terminate(Duration::from_secs(10))
+        .expect("exits after SIGTERM");
+    assert!(
+        status.success(),
+        "graceful exit: {status:?}; log: {}",
+        process.log_contents()
+    );
+}
