@@ -5,6 +5,8 @@
 //!
 //! - [`keys`]: the Redis key layout every role shares.
 //! - [`config`]: reading typed configuration from the environment, errors naming the variable.
+//! - [`mapping`]: translating a Stripe event into Salesforce record writes, driven by a mapping
+//!   file (built-in default for seed 002's data model).
 //! - [`stripe`]: verifying `Stripe-Signature` headers and reading the event envelope.
 //! - [`sqs`]: building the AWS SQS client the way every role needs it (ring-only TLS,
 //!   explicit timeouts, the SDK's own environment variables).
@@ -17,6 +19,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod mapping;
 pub mod salesforce;
 pub mod shutdown;
 pub mod sqs;

@@ -1,0 +1,227 @@
+//! Validation: from the file as written ([`super::file`]) to rules that cannot fail to run.
+//!
+//! Everything that can be checked without an event is checked here, once, at load time:
+//! known transforms, paths that parse, API-name syntax, one rule per event type, stubs before
+//! main writes, and combinations that make no sense (`money` without `currency_path`). Each
+//! error names its place: `rule for customer.created, write 1 (Stripe_Customer__c), field X`.
+
+use std::collections::{BTreeMap, HashMap};
+
+mod field;
+
+use super::error::MappingFileError;
+use super::file::{RawMapping, RawRule, RawTarget, RawWrite};
+use super::path::JsonPath;
+use super::record::WriteRole;
+use super::rule::{EventRule, WriteRule};
+use super::target::{TargetKind, TargetRule};
+
+use field::compile_field;
+
+/// The validated content of a mapping file.
+pub(crate) struct Compiled {
+    pub rules: Vec<EventRule>,
+    pub by_type: HashMap<String, usize>,
+    pub exponents: BTreeMap<String, u32>,
+}
+
+pub(super) type Checked<T> = Result<T, String>;
+
+/// Validates a whole file.
+pub(crate) fn compile(raw: RawMapping) -> Result<Compiled, MappingFileError> {
+    let invalid = |location: &str, reason: String| MappingFileError::Invalid {
+        location: location.to_owned(),
+        reason,
+    };
+    if let Some(version) = raw.version.filter(|v| *v != 1) {
+        return Err(invalid(
+            "version",
+            format!("{version} is not supported (only 1)"),
+        ));
+    }
+    let mut exponents = BTreeMap::new();
+    for (code, exponent) in raw.currency_exponents {
+        let location = format!("currency_exponents.{code}");
+        if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(invalid(
+                &location,
+                "not a 3-letter ISO currency code".into(),
+            ));
+        }
+        if exponent > 4 {
+            return Err(invalid(
+                &location,
+                format!("{exponent} decimals (0 to 4 allowed)"),
+            ));
+        }
+        exponents.insert(code.to_ascii_lowercase(), exponent);
+    }
+    if raw.rules.is_empty() {
+        return Err(invalid(
+            "file",
+            "no [[rule]] at all: the mapping would handle nothing".into(),
+        ));
+    }
+    let mut rules = Vec::new();
+    let mut by_type = HashMap::new();
+    for (index, raw_rule) in raw.rules.into_iter().enumerate() {
+        let location = rule_location(index, &raw_rule);
+        let rule = compile_rule(raw_rule)
+            .map_err(|(place, reason)| invalid(&within(&location, place), reason))?;
+        for event in &rule.events {
+            if by_type.insert(event.clone(), index).is_some() {
+                return Err(invalid(
+                    &location,
+                    format!("{event} is already handled by an earlier rule"),
+                ));
+            }
+        }
+        rules.push(rule);
+    }
+    Ok(Compiled {
+        rules,
+        by_type,
+        exponents,
+    })
+}
+
+/// `outer, inner`, or just `outer` when the error is about `outer` itself.
+fn within(outer: &str, inner: String) -> String {
+    if inner.is_empty() {
+        outer.to_owned()
+    } else {
+        format!("{outer}, {inner}")
+    }
+}
+
+fn rule_location(index: usize, rule: &RawRule) -> String {
+    if rule.events.is_empty() {
+        format!("rule {}", index + 1)
+    } else {
+        format!("rule for {}", rule.events.join(", "))
+    }
+}
+
+/// Errors carry a place inside the rule (empty for the rule itself).
+fn compile_rule(raw: RawRule) -> Result<EventRule, (String, String)> {
+    let whole = |reason: &str| (String::new(), reason.to_owned());
+    if raw.events.is_empty() {
+        return Err(whole("`events` is empty"));
+    }
+    if let Some(bad) = raw
+        .events
+        .iter()
+        .find(|e| e.is_empty() || e.contains(char::is_whitespace))
+    {
+        return Err(whole(&format!("{bad:?} is not an event type")));
+    }
+    if raw.writes.is_empty() {
+        return Err(whole("no [[rule.write]]: the rule would write nothing"));
+    }
+    let mut writes = Vec::new();
+    for (index, raw_write) in raw.writes.into_iter().enumerate() {
+        let place = format!("write {} ({})", index + 1, raw_write.sobject);
+        let write =
+            compile_write(raw_write).map_err(|(inner, reason)| (within(&place, inner), reason))?;
+        let after_main = writes.iter().any(|w: &WriteRule| w.role == WriteRole::Main);
+        if write.role == WriteRole::ParentStub && after_main {
+            return Err((
+                place,
+                "parent stubs must come before the main writes".into(),
+            ));
+        }
+        writes.push(write);
+    }
+    if !writes.iter().any(|w| w.role == WriteRole::Main) {
+        return Err(whole("only parent stubs: add a write with role = \"main\""));
+    }
+    Ok(EventRule {
+        events: raw.events,
+        writes,
+    })
+}
+
+fn compile_write(raw: RawWrite) -> Result<WriteRule, (String, String)> {
+    let whole = |reason: String| (String::new(), reason);
+    api_name(&raw.sobject).map_err(whole)?;
+    let role = match raw.role.as_deref() {
+        None | Some("main") => WriteRole::Main,
+        Some("parent_stub") => WriteRole::ParentStub,
+        Some(other) => {
+            return Err(whole(format!(
+                "role {other:?} is unknown (main, parent_stub)"
+            )))
+        }
+    };
+    let target = raw
+        .target
+        .ok_or_else(|| whole("no [rule.write.target]".into()))?;
+    let target = compile_target(target).map_err(|reason| ("target".to_owned(), reason))?;
+    let mut fields = Vec::new();
+    for (name, raw_field) in raw.fields {
+        let field =
+            compile_field(&name, raw_field).map_err(|reason| (format!("field {name}"), reason))?;
+        fields.push(field);
+    }
+    Ok(WriteRule {
+        sobject: raw.sobject,
+        role,
+        optional: raw.optional,
+        target,
+        fields,
+    })
+}
+
+fn compile_target(raw: RawTarget) -> Checked<TargetRule> {
+    let kind = match (raw.external_id, raw.query, raw.salesforce_id) {
+        (Some(field), None, None) => TargetKind::ExternalId(api_name(&field).map(|_| field)?),
+        (None, Some(field), None) => TargetKind::Query(api_name(&field).map(|_| field)?),
+        (None, None, Some(true)) => TargetKind::SalesforceId,
+        (None, None, Some(false)) => return Err("salesforce_id must be true when given".into()),
+        _ => return Err("give exactly one of external_id, query, salesforce_id = true".into()),
+    };
+    let paths = paths(raw.path, raw.fallback_paths)?.ok_or("the target needs a `path`")?;
+    let otherwise = match raw.otherwise {
+        Some(next) => Some(Box::new(
+            compile_target(*next).map_err(|e| format!("otherwise: {e}"))?,
+        )),
+        None if kind == TargetKind::SalesforceId => {
+            return Err(
+                "a salesforce_id target needs an `otherwise` for events without an id".into(),
+            )
+        }
+        None => None,
+    };
+    Ok(TargetRule {
+        kind,
+        paths,
+        otherwise,
+    })
+}
+
+/// `path` plus `fallback_paths`, parsed; `None` when neither is given.
+pub(super) fn paths(
+    path: Option<String>,
+    fallbacks: Vec<String>,
+) -> Checked<Option<Vec<JsonPath>>> {
+    match path {
+        None if fallbacks.is_empty() => Ok(None),
+        None => Err("`fallback_paths` needs a `path` to fall back from".into()),
+        Some(first) => std::iter::once(first)
+            .chain(fallbacks)
+            .map(|text| JsonPath::parse(&text))
+            .collect::<Checked<Vec<_>>>()
+            .map(Some),
+    }
+}
+
+/// Salesforce API names: letters, digits and underscores, starting with a letter.
+pub(super) fn api_name(name: &str) -> Checked<()> {
+    let mut chars = name.chars();
+    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    if starts_with_letter && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a Salesforce API name"))
+    }
+}

@@ -1,0 +1,96 @@
+//! Unix seconds (Stripe's timestamps) to Salesforce DateTime and Date text.
+//!
+//! Salesforce accepts ISO-8601 with a `T` separator and `Z`; we always send UTC with
+//! milliseconds, `2026-11-25T11:31:43.000Z`, the form Salesforce itself returns (modulo the
+//! offset spelling). The calendar arithmetic is Howard Hinnant's `civil_from_days`, exact for
+//! the proleptic Gregorian calendar, so no date crate is needed.
+
+/// Earliest instant Salesforce stores in a DateTime field: 1700-01-01T00:00:00Z.
+pub const SALESFORCE_MIN_SECS: i64 = -8_520_336_000;
+/// Latest instant Salesforce stores in a DateTime field: 4000-12-31T23:59:59Z.
+pub const SALESFORCE_MAX_SECS: i64 = 64_092_211_199;
+
+/// Formats Unix seconds as a Salesforce DateTime in UTC: `0 → 1970-01-01T00:00:00.000Z`.
+///
+/// Works for any `i64` the calendar can express; values outside Salesforce's own range
+/// ([`SALESFORCE_MIN_SECS`]..=[`SALESFORCE_MAX_SECS`]) are formatted anyway, and the mapping's
+/// `datetime` transform refuses them before calling this.
+pub fn unix_to_salesforce_datetime(secs: i64) -> String {
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let second_of_day = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
+        second_of_day / 3_600,
+        second_of_day % 3_600 / 60,
+        second_of_day % 60
+    )
+}
+
+/// Formats the UTC calendar day of Unix seconds as a Salesforce Date: `2000-02-29`.
+pub fn unix_to_salesforce_date(secs: i64) -> String {
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Whether Salesforce can store this instant in a DateTime field.
+pub fn in_salesforce_range(secs: i64) -> bool {
+    (SALESFORCE_MIN_SECS..=SALESFORCE_MAX_SECS).contains(&secs)
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(unix_to_salesforce_datetime(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            unix_to_salesforce_datetime(951_782_400),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            unix_to_salesforce_datetime(1_786_370_648),
+            "2026-08-10T14:04:08.000Z"
+        );
+        assert_eq!(
+            unix_to_salesforce_datetime(1_795_606_303),
+            "2026-11-25T11:31:43.000Z"
+        );
+        assert_eq!(unix_to_salesforce_datetime(-1), "1969-12-31T23:59:59.000Z");
+        assert_eq!(unix_to_salesforce_date(951_782_400), "2000-02-29");
+    }
+
+    #[test]
+    fn salesforce_range_bounds() {
+        assert_eq!(
+            unix_to_salesforce_datetime(SALESFORCE_MIN_SECS),
+            "1700-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            unix_to_salesforce_datetime(SALESFORCE_MAX_SECS),
+            "4000-12-31T23:59:59.000Z"
+        );
+        assert!(in_salesforce_range(0));
+        assert!(!in_salesforce_range(SALESFORCE_MAX_SECS + 1));
+        assert!(!in_salesforce_range(SALESFORCE_MIN_SECS - 1));
+    }
+}

@@ -1,0 +1,142 @@
+//! Stripe events → Salesforce record writes, driven by a mapping *file*, not code.
+//!
+//! Workers hold one [`Mapping`] (the built-in default, or the file named by `MAPPING_FILE`)
+//! and call [`Mapping::map_event`] with the raw event JSON. The answer is a [`MappedEvent`]:
+//! the records to write, parents first, each with its sObject, how to find the record
+//! ([`RecordTarget`]) and the field values ready for the REST body. An org whose fields are
+//! named differently edits the file; nothing is rebuilt. The file format is documented for
+//! users in `docs/mapping.md`; the default, `common/mapping.default.toml`, is its example.
+//!
+//! Module map, in reading order:
+//! - [`record`]: the output types (the contract with the Salesforce client).
+//! - [`error`]: [`MappingFileError`] (bad file, at load) and [`MappingError`] (bad event).
+//! - `file` and `compile`: the TOML as written, and its validation into rules.
+//! - `rule`, `target`, `field`: running the rules against one event.
+//! - `path`, `transform`, [`money`], [`datetime`]: the small pieces they are built from.
+
+pub mod datetime;
+pub mod error;
+pub mod money;
+pub mod record;
+
+mod compile;
+mod field;
+mod file;
+mod path;
+mod rule;
+mod target;
+mod transform;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde_json::Value;
+
+pub use datetime::unix_to_salesforce_datetime;
+pub use error::{MappingError, MappingFileError};
+pub use money::{
+    currency_exponent, minor_units_to_decimal, minor_units_to_decimal_string, MoneyError,
+};
+pub use record::{MappedEvent, RecordTarget, RecordWrite, WriteRole};
+pub use target::is_salesforce_id;
+
+use rule::{Context, EventRule};
+
+/// The text of the built-in mapping (seed 002's data model), also a worked example of the
+/// format.
+pub const DEFAULT_MAPPING_TOML: &str = include_str!("../../mapping.default.toml");
+
+/// A parsed and validated mapping: for each handled event type, the records to write.
+///
+/// Validation happens once, when the mapping is built; [`Mapping::map_event`] can then only
+/// fail because of the event's content.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    rules: Vec<EventRule>,
+    by_type: HashMap<String, usize>,
+    exponents: BTreeMap<String, u32>,
+}
+
+impl Mapping {
+    /// The built-in mapping for seed 002's data model (`common/mapping.default.toml`).
+    pub fn builtin() -> Mapping {
+        // The file is compiled in and a unit test proves it loads, so this cannot fail at run time.
+        #[allow(clippy::expect_used)]
+        Mapping::from_toml(DEFAULT_MAPPING_TOML).expect("the built-in mapping is valid")
+    }
+
+    /// Parses and validates a mapping from TOML text. Errors name the rule (by its event
+    /// types), the write and the field concerned.
+    pub fn from_toml(text: &str) -> Result<Mapping, MappingFileError> {
+        let raw: file::RawMapping = toml::from_str(text)?;
+        let compiled = compile::compile(raw)?;
+        Ok(Mapping {
+            rules: compiled.rules,
+            by_type: compiled.by_type,
+            exponents: compiled.exponents,
+        })
+    }
+
+    /// Reads, parses and validates a mapping file (the one `MAPPING_FILE` names).
+    pub fn from_file(path: &Path) -> Result<Mapping, MappingFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MappingFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Mapping::from_toml(&text)
+    }
+
+    /// Whether events of this type are mapped (others can be acknowledged and skipped).
+    pub fn handles(&self, event_type: &str) -> bool {
+        self.by_type.contains_key(event_type)
+    }
+
+    /// Every handled event type, in file order.
+    pub fn event_types(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .flat_map(|rule| rule.events.iter().map(String::as_str))
+    }
+
+    /// Translates one Stripe event (the whole JSON envelope) into the records to write.
+    ///
+    /// Errors are permanent for this event (see [`MappingError`]); an unhandled type is
+    /// [`MappingError::UnhandledType`].
+    pub fn map_event(&self, event: &Value) -> Result<MappedEvent, MappingError> {
+        let event_type = event
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or(MappingError::NotAnEvent)?;
+        let rule = self
+            .by_type
+            .get(event_type)
+            .and_then(|index| self.rules.get(*index))
+            .ok_or_else(|| MappingError::UnhandledType {
+                event_type: event_type.to_owned(),
+            })?;
+        let context = Context {
+            event,
+            event_type,
+            exponents: &self.exponents,
+        };
+        let mut writes = Vec::with_capacity(rule.writes.len());
+        for write in &rule.writes {
+            if let Some(record) = write.apply(&context)? {
+                writes.push(record);
+            }
+        }
+        Ok(MappedEvent { writes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_mapping_loads() {
+        let mapping = Mapping::from_toml(DEFAULT_MAPPING_TOML).unwrap();
+        assert!(mapping.handles("customer.created"));
+        assert_eq!(Mapping::builtin().event_types().count(), 11);
+    }
+}
