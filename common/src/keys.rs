@@ -80,6 +80,57 @@ impl KeySpace {
         format!("{}:event:{event_id}", self.tag)
     }
 
+    /// Set once an event was applied to Salesforce: `{prefix}:applied:<event id>`.
+    pub fn applied(&self, event_id: &str) -> String {
+        format!("{}:applied:{event_id}", self.tag)
+    }
+
+    /// The newest applied event of a Stripe object (last write wins): `{prefix}:object:<id>`.
+    pub fn object_version(&self, object_id: &str) -> String {
+        format!("{}:object:{object_id}", self.tag)
+    }
+
+    /// The consumer currently applying events of a Stripe object: `{prefix}:claim:<object id>`.
+    /// One object at a time, so two replicas never race two versions of one record.
+    pub fn claim(&self, object_id: &str) -> String {
+        format!("{}:claim:{object_id}", self.tag)
+    }
+
+    /// The retry schedule, event ids by due time: `{prefix}:retry`.
+    pub fn retry_schedule(&self) -> String {
+        format!("{}:retry", self.tag)
+    }
+
+    /// A scheduled retry's entry fields: `{prefix}:retry:<event id>`.
+    pub fn retry_entry(&self, event_id: &str) -> String {
+        format!("{}{event_id}", self.retry_entry_prefix())
+    }
+
+    /// The common prefix of [`retry_entry`](Self::retry_entry) keys, for Lua scripts.
+    pub fn retry_entry_prefix(&self) -> String {
+        format!("{}:retry:", self.tag)
+    }
+
+    /// Granted Salesforce calls in the sliding window: `{prefix}:limiter:calls`.
+    pub fn limiter(&self) -> String {
+        format!("{}:limiter:calls", self.tag)
+    }
+
+    /// The shared circuit breaker: `{prefix}:breaker`.
+    pub fn breaker(&self) -> String {
+        format!("{}:breaker", self.tag)
+    }
+
+    /// The half-open probe lock of the breaker: `{prefix}:breaker:probe`.
+    pub fn breaker_probe(&self) -> String {
+        format!("{}:breaker:probe", self.tag)
+    }
+
+    /// A Bulk job in flight and the entries it carries: `{prefix}:bulkjob:<job id>`.
+    pub fn bulk_job(&self, job_id: &str) -> String {
+        format!("{}:bulkjob:{job_id}", self.tag)
+    }
+
     /// The Salesforce access token shared by all replicas: `{prefix}:sf:token`.
     pub fn salesforce_token(&self) -> String {
         format!("{}:sf:token", self.tag)
@@ -111,6 +162,14 @@ mod tests {
             keys.lifecycle("evt_1"),
             keys.salesforce_token(),
             keys.salesforce_token_lock(),
+            keys.applied("evt_1"),
+            keys.object_version("cus_1"),
+            keys.claim("cus_1"),
+            keys.retry_schedule(),
+            keys.retry_entry("evt_1"),
+            keys.limiter(),
+            keys.breaker(),
+            keys.bulk_job("750x"),
             keys.salesforce_api_usage(),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");

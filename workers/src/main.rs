@@ -3,7 +3,11 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use workers::config::{BridgeConfig, FleetConfig};
+use workers::{
+    config::{BridgeConfig, FleetConfig},
+    consumer::ConsumerConfig,
+    realtime::RealtimeConfig,
+};
 
 #[derive(Parser)]
 #[command(about = "Stripe → Salesforce worker fleet", version)]
@@ -16,6 +20,8 @@ struct Cli {
 enum Command {
     /// Move events from SQS into the Redis priority streams (any number of replicas).
     Bridge,
+    /// Apply high-priority events to Salesforce through sObject Collections.
+    Realtime,
 }
 
 #[tokio::main]
@@ -36,6 +42,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Bridge => {
             let config = BridgeConfig::from_env(&env).context("invalid configuration")?;
             workers::bridge::run(fleet, config, shutdown.clone()).await
+        }
+        Command::Realtime => {
+            let consumer = ConsumerConfig::from_env(&env).context("invalid configuration")?;
+            let config = RealtimeConfig::from_env(&env).context("invalid configuration")?;
+            workers::realtime::run(fleet, consumer, config, shutdown.clone()).await
         }
     };
     shutdown.cancel();

@@ -24,6 +24,24 @@ pub const STREAM_BACKLOG: &str = "stream_backlog";
 /// 1 while the bridge leaves events in SQS because a stream passed its high-water mark.
 pub const BRIDGE_PAUSED: &str = "bridge_paused";
 
+/// Events leaving a stream, by `stream` and `outcome` (applied, duplicate, stale,
+/// superseded, retrying, dead).
+pub const EVENTS: &str = "worker_events_total";
+/// Salesforce calls, by `stream` and `outcome` (ok or a failure class).
+pub const SALESFORCE_CALLS: &str = "salesforce_calls_total";
+/// Salesforce call latency in seconds, by `stream`.
+pub const SALESFORCE_LATENCY: &str = "salesforce_call_duration_seconds";
+/// Entries per processed batch, by `stream`.
+pub const BATCH_SIZE: &str = "worker_batch_size";
+/// Seconds a call waited for the global limiter, by `stream`.
+pub const LIMITER_WAIT: &str = "limiter_wait_seconds";
+/// 1 while the shared circuit breaker is open.
+pub const BREAKER_OPEN: &str = "breaker_open";
+/// Times this replica saw the breaker open.
+pub const BREAKER_OPENED: &str = "breaker_opened_total";
+/// Entries taken over from stopped replicas, by `stream`.
+pub const RECLAIMED: &str = "worker_reclaimed_total";
+
 /// Installs the process-wide Prometheus recorder.
 pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new().install_recorder()?;
@@ -38,6 +56,22 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
     metrics::describe_counter!(BRIDGE_REDIS_ERRORS, "Failed Redis operations.");
     metrics::describe_gauge!(STREAM_BACKLOG, "Entries in a priority stream.");
     metrics::describe_gauge!(BRIDGE_PAUSED, "1 while backpressure holds events in SQS.");
+    metrics::describe_counter!(EVENTS, "Events leaving a stream, by outcome.");
+    metrics::describe_counter!(SALESFORCE_CALLS, "Salesforce calls by outcome.");
+    metrics::describe_histogram!(
+        SALESFORCE_LATENCY,
+        metrics::Unit::Seconds,
+        "Salesforce call latency."
+    );
+    metrics::describe_histogram!(BATCH_SIZE, "Entries per processed batch.");
+    metrics::describe_histogram!(
+        LIMITER_WAIT,
+        metrics::Unit::Seconds,
+        "Time waited for the global limiter."
+    );
+    metrics::describe_gauge!(BREAKER_OPEN, "1 while the circuit breaker is open.");
+    metrics::describe_counter!(BREAKER_OPENED, "Times the circuit breaker opened.");
+    metrics::describe_counter!(RECLAIMED, "Entries taken over from stopped replicas.");
     Ok(handle)
 }
 

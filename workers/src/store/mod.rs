@@ -4,7 +4,10 @@
 //! one cluster slot and every Lua script may touch any of them. The README's "Redis
 //! layout" section lists each key, its type, and who reads and writes it.
 
+mod ledger;
 mod streams;
+
+pub use ledger::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry};
 
 pub use common::keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
 pub use streams::{

@@ -46,6 +46,33 @@ impl StreamEntry {
     }
 }
 
+impl StreamEntry {
+    /// Reads an entry back from its stream fields; the error names what is missing.
+    pub fn from_fields(fields: &std::collections::HashMap<String, String>) -> Result<Self, String> {
+        let text = |name: &str| {
+            fields
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("no `{name}` field"))
+        };
+        let number = |name: &str| -> Result<i64, String> {
+            text(name)?
+                .parse()
+                .map_err(|_| format!("`{name}` is not a number"))
+        };
+        Ok(Self {
+            event_id: text("event_id")?,
+            event_type: text("type")?,
+            object_id: text("object_id")?,
+            created: number("created")?,
+            attempts: u32::try_from(number("attempts")?)
+                .map_err(|_| "`attempts` out of range".to_owned())?,
+            received_at: number("received_at").unwrap_or(0),
+            payload: text("payload")?,
+        })
+    }
+}
+
 /// What the enqueue script did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnqueueOutcome {

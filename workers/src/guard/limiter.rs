@@ -1,0 +1,158 @@
+//! The global call budget: a sliding-window limiter in Redis (`lua/sliding_window_limiter.lua`)
+//! that every replica of every role asks before each Salesforce call, plus a throttle on
+//! the org's daily allocation read from `Sforce-Limit-Info`.
+//!
+//! Daily budget: when the usage any replica last saw passes `low_reserve`, low-priority
+//! (bulk) calls wait until it drops; past `high_reserve`, high-priority calls get a quarter
+//! of the window's rate. Bulk work slows first so realtime keeps its budget.
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use common::{
+    keys::KeySpace,
+    salesforce::{client::AdmitFuture, usage, CallGate},
+    time::unix_millis,
+};
+use redis::aio::ConnectionManager;
+use tokio::sync::Mutex;
+
+use crate::{store::Priority, telemetry};
+
+const LIMITER: &str = include_str!("../../../lua/sliding_window_limiter.lua");
+/// How long a read of the shared daily usage is reused.
+const USAGE_REFRESH: Duration = Duration::from_secs(2);
+
+/// Thresholds on the org's daily usage (fractions of the allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct DailyBudget {
+    /// Above this, low-priority calls wait.
+    pub low_reserve: f64,
+    /// Above this, high-priority calls slow to a quarter of the rate.
+    pub high_reserve: f64,
+}
+
+/// A [`CallGate`] backed by the shared sliding window.
+pub struct SlidingWindowLimiter {
+    conn: ConnectionManager,
+    keys: KeySpace,
+    script: redis::Script,
+    window: Duration,
+    limit: u64,
+    priority: Priority,
+    budget: DailyBudget,
+    member: String,
+    counter: AtomicU64,
+    usage: Mutex<Option<(tokio::time::Instant, f64)>>,
+}
+
+impl SlidingWindowLimiter {
+    /// `limit` calls per `window` for all replicas together.
+    pub fn new(
+        conn: ConnectionManager,
+        keys: KeySpace,
+        window: Duration,
+        limit: u64,
+        priority: Priority,
+        budget: DailyBudget,
+        replica: &str,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            conn,
+            keys,
+            script: redis::Script::new(LIMITER),
+            window,
+            limit,
+            priority,
+            budget,
+            member: replica.to_owned(),
+            counter: AtomicU64::new(0),
+            usage: Mutex::new(None),
+        })
+    }
+
+    /// Asks for one call slot; `Ok(None)` when granted, `Ok(Some(wait))` when not.
+    pub async fn try_acquire(&self) -> redis::RedisResult<Option<Duration>> {
+        let used = self.daily_usage().await;
+        let limit = if used >= self.budget.high_reserve {
+            (self.limit / 4).max(1)
+        } else {
+            self.limit
+        };
+        if self.priority == Priority::Low && used >= self.budget.low_reserve {
+            return Ok(Some(USAGE_REFRESH));
+        }
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut conn = self.conn.clone();
+        let (granted, wait_ms): (i64, i64) = self
+            .script
+            .key(self.keys.limiter())
+            .arg(unix_millis())
+            .arg(self.held_for().as_millis() as u64)
+            .arg(limit)
+            .arg(format!("{}:{n}", self.member))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(if granted == 1 {
+            None
+        } else {
+            Some(Duration::from_millis(
+                u64::try_from(wait_ms).unwrap_or(1).max(1),
+            ))
+        })
+    }
+
+    /// How long a granted call occupies its slot: the window plus a margin (a tenth, at
+    /// least 20 ms) for the time between the grant and Salesforce receiving the request, so
+    /// that Salesforce, counting by arrival, never sees more than `limit` in any window.
+    fn held_for(&self) -> Duration {
+        self.window + (self.window / 10).max(Duration::from_millis(20))
+    }
+
+    /// The daily usage fraction, re-read from Redis at most every [`USAGE_REFRESH`].
+    async fn daily_usage(&self) -> f64 {
+        let mut cached = self.usage.lock().await;
+        if let Some((at, fraction)) = *cached {
+            if at.elapsed() < USAGE_REFRESH {
+                return fraction;
+            }
+        }
+        let mut conn = self.conn.clone();
+        let fraction = usage::latest(&mut conn, &self.keys.salesforce_api_usage())
+            .await
+            .ok()
+            .flatten()
+            .map_or(0.0, |u| u.fraction());
+        *cached = Some((tokio::time::Instant::now(), fraction));
+        fraction
+    }
+}
+
+impl CallGate for SlidingWindowLimiter {
+    fn admit(&self) -> AdmitFuture<'_> {
+        Box::pin(async move {
+            let started = tokio::time::Instant::now();
+            loop {
+                match self.try_acquire().await {
+                    Ok(None) => break,
+                    Ok(Some(wait)) => tokio::time::sleep(wait).await,
+                    Err(error) => {
+                        // Fail closed: without Redis nobody can prove the budget allows a call.
+                        tracing::warn!(%error, "Limiter unavailable; waiting before the Salesforce call.");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+            let waited = started.elapsed();
+            if !waited.is_zero() {
+                metrics::histogram!(telemetry::LIMITER_WAIT, "stream" => self.priority.name())
+                    .record(waited.as_secs_f64());
+            }
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! The Salesforce simulator, in-process, and consumer processes pointed at it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use testkit::harness::{self, ServiceProcess};
+use testkit::sfsim::{RunningSimulator, SimConfig, Simulator};
+use testkit::stripe::StripeEvent;
+use workers::store::{EventStore, KeySpace, Priority};
+
+use super::{BridgeStack, PREFIX};
+
+/// A running simulator and an HTTP client for its `/__sim/` API.
+pub struct Sim {
+    pub sim: RunningSimulator,
+    pub http: reqwest::Client,
+}
+
+impl Sim {
+    /// Starts a healthy simulator on a free port.
+    pub async fn start() -> Self {
+        let sim = Simulator::start(SimConfig::on_free_port())
+            .await
+            .expect("sfsim starts");
+        Self {
+            sim,
+            http: harness::http_client(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.sim.base_url()))
+            .send()
+            .await
+            .expect("sfsim answers")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// All records of `object`.
+    pub async fn records(&self, object: &str) -> Vec<Value> {
+        self.get(&format!("/__sim/records/{object}")).await["records"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The record of `object` whose `field` is `value`, if any.
+    pub async fn record_by(&self, object: &str, field: &str, value: &str) -> Option<Value> {
+        self.records(object)
+            .await
+            .into_iter()
+            .find(|r| r[field] == value)
+    }
+
+    /// The write history of the record of `object` with external id `field` = `value`.
+    pub async fn writes(&self, object: &str, field: &str, value: &str) -> Vec<Value> {
+        self.get(&format!("/__sim/history/{object}/{value}?by={field}"))
+            .await["writes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The most counted API calls in any window of `window_ms`.
+    pub async fn max_calls_in_window(&self, window_ms: u64) -> u64 {
+        self.get(&format!("/__sim/calls/max-window?window_ms={window_ms}"))
+            .await["max_calls"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Counted API calls so far.
+    pub async fn calls(&self) -> Value {
+        self.get("/__sim/calls").await
+    }
+
+    /// Tokens issued so far.
+    pub async fn tokens_issued(&self) -> u64 {
+        self.get("/__sim/tokens").await["issued"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Puts a fault configuration in force.
+    pub async fn set_faults(&self, faults: Value) {
+        let response = self
+            .http
+            .put(format!("{}/__sim/faults", self.sim.base_url()))
+            .json(&faults)
+            .send()
+            .await
+            .expect("sfsim answers");
+        assert!(
+            response.status().is_success(),
+            "faults refused: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Makes every live token answer 401 INVALID_SESSION_ID from now on.
+    pub async fn expire_sessions(&self) {
+        let response = self
+            .http
+            .post(format!("{}/__sim/sessions/expire", self.sim.base_url()))
+            .send()
+            .await
+            .expect("sfsim answers");
+        assert!(response.status().is_success());
+    }
+
+    /// The environment a consumer needs to reach this simulator.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "SALESFORCE_LOGIN_URL".into(),
+                self.sim.base_url().to_owned(),
+            ),
+            (
+                "SALESFORCE_CLIENT_ID".into(),
+                self.sim.client_id().to_owned(),
+            ),
+            (
+                "SALESFORCE_CLIENT_SECRET".into(),
+                self.sim.client_secret().to_owned(),
+            ),
+            ("SALESFORCE_API_VERSION".into(), "v62.0".into()),
+        ]
+    }
+}
+
+impl BridgeStack {
+    /// Adds events to a priority stream with the bridge's own enqueue script.
+    pub async fn enqueue(&self, priority: Priority, events: &[StripeEvent]) {
+        let store = EventStore::new(
+            workers::store::connect(&self.redis.url()).expect("connect"),
+            KeySpace::new(PREFIX),
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        );
+        for event in events {
+            let entry = workers::store::StreamEntry {
+                event_id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                object_id: event.object_id.clone(),
+                created: event.created,
+                attempts: 0,
+                received_at: common::time::unix_millis(),
+                payload: event.body(),
+            };
+            store.enqueue(priority, &entry).await.expect("enqueue");
+        }
+    }
+
+    /// Starts `workers <role>` against Redis and the simulator.
+    pub async fn start_consumer(
+        &self,
+        role: &str,
+        sim: &Sim,
+        extra_env: &[(&str, &str)],
+    ) -> ServiceProcess {
+        let metrics_port = harness::free_port();
+        let mut env: Vec<(String, String)> = sim.env();
+        env.extend([
+            ("REDIS_URL".to_owned(), self.redis.url()),
+            (
+                "METRICS_ADDR".to_owned(),
+                format!("127.0.0.1:{metrics_port}"),
+            ),
+            ("WORKER_ID".to_owned(), format!("{role}-{metrics_port}")),
+            ("RUST_LOG".to_owned(), "info".to_owned()),
+            ("REALTIME_BLOCK_MS".to_owned(), "200".to_owned()),
+        ]);
+        for (key, value) in extra_env {
+            env.retain(|(k, _)| k != key);
+            env.push((key.to_string(), value.to_string()));
+        }
+        let env_refs: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let process =
+            ServiceProcess::spawn(role, env!("CARGO_BIN_EXE_workers"), &[role], &env_refs)
+                .expect("worker starts");
+        harness::wait_for_http(
+            &format!("http://127.0.0.1:{metrics_port}/health/live"),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}; log: {}", process.log_contents()));
+        process
+    }
+
+    /// The lifecycle record of an event.
+    pub async fn lifecycle(&self, event_id: &str) -> std::collections::HashMap<String, String> {
+        let mut conn = self.redis().await;
+        redis::cmd("HGETALL")
+            .arg(format!("{{{PREFIX}}}:event:{event_id}"))
+            .query_async(&mut conn)
+            .await
+            .expect("HGETALL")
+    }
+
+    /// Waits until every event's lifecycle state is one of `states`.
+    pub async fn wait_for_states(
+        &self,
+        events: &[StripeEvent],
+        states: &[&str],
+        timeout: Duration,
+    ) {
+        let result = harness::wait_for("lifecycle states", timeout, || async {
+            for event in events {
+                let state = self
+                    .lifecycle(&event.id)
+                    .await
+                    .get("state")
+                    .cloned()
+                    .unwrap_or_default();
+                if !states.contains(&state.as_str()) {
+                    return None;
+                }
+            }
+            Some(())
+        })
+        .await;
+        if let Err(error) = result {
+            let mut report = Vec::new();
+            for event in events {
+                report.push(format!(
+                    "{} {}: {:?}",
+                    event.id,
+                    event.event_type,
+                    self.lifecycle(&event.id).await
+                ));
+            }
+            panic!("{error}\n{}", report.join("\n"));
+        }
+    }
+}
