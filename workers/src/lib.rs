@@ -3,6 +3,9 @@
 //!
 //! - [`bridge`]: SQS into the Redis priority streams, once.
 //! - [`realtime`]: the high-priority stream to Salesforce through sObject Collections.
+//! - [`bulk`]: the low-priority stream, batched into Collections or Bulk API 2.0 jobs.
+//! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
+//!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
 //!
 //! Shared by the roles: [`config`] (typed settings), [`store`] (the Redis layout and its
 //! atomic scripts), [`consumer`] (claim, coalesce, map, write, settle), [`guard`] (the
@@ -10,9 +13,11 @@
 #![forbid(unsafe_code)]
 
 pub mod bridge;
+pub mod bulk;
 pub mod config;
 pub mod consumer;
 pub mod guard;
+pub mod ops;
 pub mod realtime;
 pub mod store;
 pub mod telemetry;

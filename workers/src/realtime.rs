@@ -5,22 +5,17 @@
 //! batch), takes over entries a dead replica left pending, and runs the shared pipeline:
 //! claim, coalesce, map, write, settle. SIGTERM finishes the current batch, then exits.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::config::{ConfigError, Env};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     config::FleetConfig,
-    consumer::{Batch, ConsumerConfig, ConsumerRuntime},
+    consumer::{Batch, BatchPolicy, BatchSource, ConsumerConfig, ConsumerRuntime},
     store::{self, Priority},
     telemetry,
 };
-
-/// How often a replica re-reads entries it left pending.
-const OWN_PENDING_INTERVAL: Duration = Duration::from_secs(1);
-/// How often a replica looks for entries dead replicas left pending.
-const RECLAIM_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Settings of `workers realtime`.
 #[derive(Debug, Clone)]
@@ -74,13 +69,20 @@ pub async fn run(
     ));
     tracing::info!(consumer = %fleet.worker_id, "Realtime consumer started.");
 
-    let mut last_own_pending = Instant::now();
-    let mut last_reclaim = Instant::now();
+    let mut source = BatchSource::new(
+        BatchPolicy {
+            size: config.batch_size,
+            block: config.block,
+            linger: config.linger,
+            reclaim_idle: consumer.reclaim_idle,
+        },
+        "high",
+    );
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
         let batch = tokio::select! {
             _ = shutdown.cancelled() => break,
-            batch = next_batch(&runtime, &config, &consumer, &mut last_own_pending, &mut last_reclaim) => batch,
+            batch = source.next(&runtime) => batch,
         };
         let result = match batch {
             Ok(batch) if batch.is_empty() => Ok(()),
@@ -104,66 +106,6 @@ pub async fn run(
     tasks.wait().await;
     tracing::info!("Realtime consumer stopped.");
     Ok(())
-}
-
-/// The next batch: reclaimed entries of dead replicas, this replica's own pending ones, or
-/// new entries (with a short linger so a burst fills one batch).
-async fn next_batch(
-    runtime: &ConsumerRuntime,
-    config: &RealtimeConfig,
-    consumer: &ConsumerConfig,
-    last_own_pending: &mut Instant,
-    last_reclaim: &mut Instant,
-) -> redis::RedisResult<Batch> {
-    if last_reclaim.elapsed() >= RECLAIM_INTERVAL {
-        *last_reclaim = Instant::now();
-        let reclaimed = runtime
-            .reader
-            .reclaim(consumer.reclaim_idle, config.batch_size)
-            .await?;
-        if !reclaimed.is_empty() {
-            metrics::counter!(telemetry::RECLAIMED, "stream" => "high")
-                .increment(reclaimed.len() as u64);
-            tracing::info!(
-                entries = reclaimed.len(),
-                "Took over entries a stopped replica left pending."
-            );
-            return Ok(reclaimed);
-        }
-    }
-    if last_own_pending.elapsed() >= OWN_PENDING_INTERVAL {
-        *last_own_pending = Instant::now();
-        let own = runtime.reader.read_own_pending(config.batch_size).await?;
-        if !own.is_empty() {
-            return Ok(own);
-        }
-    }
-    let mut batch = runtime
-        .reader
-        .read_new(config.batch_size, config.block)
-        .await?;
-    if !batch.is_empty() && batch.len() < config.batch_size && !config.linger.is_zero() {
-        let deadline = Instant::now() + config.linger;
-        while batch.len() < config.batch_size {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            let more = runtime
-                .reader
-                .read_new(
-                    config.batch_size - batch.len(),
-                    left.max(Duration::from_millis(1)),
-                )
-                .await?;
-            if more.is_empty() {
-                break;
-            }
-            batch.entries.extend(more.entries);
-            batch.malformed.extend(more.malformed);
-        }
-    }
-    Ok(batch)
 }
 
 /// Claim, coalesce, map, write, settle.

@@ -7,6 +7,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::ops::status_api::StatusApi;
+
 /// SQS messages received by the bridge.
 pub const BRIDGE_RECEIVED: &str = "bridge_received_total";
 /// Events added to a stream, by `stream`.
@@ -41,6 +43,9 @@ pub const BREAKER_OPEN: &str = "breaker_open";
 pub const BREAKER_OPENED: &str = "breaker_opened_total";
 /// Entries taken over from stopped replicas, by `stream`.
 pub const RECLAIMED: &str = "worker_reclaimed_total";
+
+/// Bulk API 2.0 jobs created.
+pub const BULK_JOBS: &str = "bulk_jobs_total";
 
 /// Installs the process-wide Prometheus recorder.
 pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
@@ -78,17 +83,24 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
 /// Serves `GET /metrics`, `GET /health`, `/health/live` and `/health/ready` on `addr`
 /// until `shutdown`. Readiness is "the process runs"; dependency trouble shows in metrics
 /// and logs, and a worker keeps retrying rather than being restarted.
+///
+/// With `status` (set when `STATUS_API_TOKEN` is), it also serves `GET /v1/events/{id}`,
+/// an event's lifecycle behind a bearer token; without it that route does not exist (404).
 pub async fn serve(
     addr: SocketAddr,
     metrics: PrometheusHandle,
+    status: Option<StatusApi>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/metrics", get(render))
         .route("/health", get(health))
         .route("/health/live", get(health))
         .route("/health/ready", get(health))
         .with_state(metrics);
+    if let Some(status) = status {
+        app = app.merge(status.router());
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Metrics and health listening.");
     axum::serve(listener, app)

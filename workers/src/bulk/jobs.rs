@@ -1,0 +1,394 @@
+//! Writing a large batch through Bulk API 2.0 ingest jobs: one upsert job per sObject and
+//! external id field (parents first), CSV built from the mapped records, and the job's
+//! result files mapped back to the events that wrote each row.
+//!
+//! Before uploading, each job is recorded in Redis (`{prefix}:bulkjob:<job id>`: the
+//! sObject, the external id field, and which event wrote which external id), and every
+//! event's lifecycle gets `bulk_job`. A replica that takes over the entries of a replica
+//! that died while polling finds the job there and resumes polling it instead of uploading
+//! the rows a second time.
+
+use std::collections::HashMap;
+
+use common::{
+    keys::KeySpace,
+    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
+    salesforce::{
+        bulk::{split_bulk_error, JobInfo, JobState, PollSchedule, ResultFile},
+        csv,
+        error::classify,
+        FailureClass, SalesforceClient, SalesforceError,
+    },
+};
+use redis::aio::ConnectionManager;
+use serde_json::{Map, Value};
+
+use crate::{consumer::WriteResult, store::Failure, telemetry};
+
+/// A Bulk job in flight as recorded in Redis.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JobRecord {
+    /// Salesforce job id.
+    pub job_id: String,
+    /// The sObject.
+    pub sobject: String,
+    /// The external id field.
+    pub field: String,
+    /// External id value → event ids whose writes made that row.
+    pub rows: HashMap<String, Vec<String>>,
+}
+
+/// Runs Bulk jobs and keeps their records in Redis.
+#[derive(Clone)]
+pub struct BulkWriter {
+    client: SalesforceClient,
+    conn: ConnectionManager,
+    keys: KeySpace,
+    poll: PollSchedule,
+    job_retention_secs: u64,
+}
+
+impl BulkWriter {
+    /// A writer that polls jobs on `poll`.
+    pub fn new(
+        client: SalesforceClient,
+        conn: ConnectionManager,
+        keys: KeySpace,
+        poll: PollSchedule,
+    ) -> Self {
+        Self {
+            client,
+            conn,
+            keys,
+            poll,
+            job_retention_secs: 7 * 86_400,
+        }
+    }
+
+    /// Writes `events` (event id, mapped event) with one job per group, parents first.
+    /// Returns one result per event, in order.
+    pub async fn apply(&self, events: &[(&str, &MappedEvent)]) -> Vec<WriteResult> {
+        let mut results: Vec<Option<WriteResult>> = vec![None; events.len()];
+        let index: HashMap<&str, usize> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+        for role in [WriteRole::ParentStub, WriteRole::Main] {
+            for (group, rows) in group_rows(events, role) {
+                let live: Vec<&Row<'_>> = rows
+                    .iter()
+                    .filter(|r| !r.events.iter().any(|e| failed(&results, index[e])))
+                    .collect();
+                if live.is_empty() {
+                    continue;
+                }
+                let outcome = self.run_job(&group.0, &group.1, &live).await;
+                settle_rows(&mut results, &index, &live, outcome, role);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(WriteResult::Applied(None)))
+            .collect()
+    }
+
+    /// Resumes a job another replica started: polls it to the end and reads its results.
+    /// Returns per event id the result, or None if the job is unknown here.
+    pub async fn resume(&self, job_id: &str) -> Option<HashMap<String, WriteResult>> {
+        let record = self.load(job_id).await?;
+        tracing::info!(job_id, sobject = %record.sobject, "Resuming a Bulk job left by a stopped replica.");
+        let outcome = self.finish_job(job_id, &record.field).await;
+        let mut by_event = HashMap::new();
+        let rows: Vec<Row<'_>> = record
+            .rows
+            .iter()
+            .map(|(value, events)| Row {
+                external_id: value.clone(),
+                fields: Map::new(),
+                events: events.iter().map(String::as_str).collect(),
+            })
+            .collect();
+        let row_refs: Vec<&Row<'_>> = rows.iter().collect();
+        let ids: Vec<&str> = record.rows.values().flatten().map(String::as_str).collect();
+        let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut results = vec![None; ids.len()];
+        settle_rows(&mut results, &index, &row_refs, outcome, WriteRole::Main);
+        for (id, result) in ids.iter().zip(results) {
+            by_event.insert(
+                (*id).to_owned(),
+                result.unwrap_or(WriteResult::Applied(None)),
+            );
+        }
+        Some(by_event)
+    }
+
+    async fn run_job(
+        &self,
+        sobject: &str,
+        field: &str,
+        rows: &[&Row<'_>],
+    ) -> Result<RowOutcomes, SalesforceError> {
+        let records: Vec<Map<String, Value>> = rows.iter().map(|r| r.fields.clone()).collect();
+        let job = self.client.create_upsert_job(sobject, field).await?;
+        let record = JobRecord {
+            job_id: job.id.clone(),
+            sobject: sobject.to_owned(),
+            field: field.to_owned(),
+            rows: rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.external_id.clone(),
+                        r.events.iter().map(|e| (*e).to_owned()).collect(),
+                    )
+                })
+                .collect(),
+        };
+        self.save(&record).await;
+        tracing::info!(job_id = %job.id, sobject, rows = rows.len(), "Bulk job created.");
+        metrics::counter!(telemetry::BULK_JOBS).increment(1);
+        if let Err(error) = self
+            .client
+            .upload_job_data(&job.id, csv::write_records(&records))
+            .await
+        {
+            self.abort_quietly(&job.id).await;
+            return Err(error);
+        }
+        self.client.close_job(&job.id).await?;
+        self.finish_job(&job.id, field).await
+    }
+
+    /// Polls the job to its end and reads the result files.
+    async fn finish_job(&self, job_id: &str, field: &str) -> Result<RowOutcomes, SalesforceError> {
+        let info: JobInfo = self.client.wait_for_job(job_id, self.poll).await?;
+        let mut outcomes = RowOutcomes::default();
+        if info.state == JobState::Aborted {
+            outcomes.job_failed = Some("job aborted".into());
+            self.forget(job_id).await;
+            return Ok(outcomes);
+        }
+        for row in self
+            .client
+            .job_results(job_id, ResultFile::Successful)
+            .await?
+        {
+            if let Some(value) = row_external_id(&row, field) {
+                outcomes.ok.insert(
+                    value,
+                    row.get("sf__Id").cloned().filter(|id| !id.is_empty()),
+                );
+            }
+        }
+        if info.number_records_failed > 0 {
+            for row in self.client.job_results(job_id, ResultFile::Failed).await? {
+                if let Some(value) = row_external_id(&row, field) {
+                    let (code, message) = split_bulk_error(
+                        row.get("sf__Error").map(String::as_str).unwrap_or_default(),
+                    );
+                    outcomes.failed.insert(value, (code, message));
+                }
+            }
+        }
+        if info.state == JobState::Failed {
+            outcomes.job_failed = Some(info.error_message.unwrap_or_else(|| "job failed".into()));
+        }
+        self.forget(job_id).await;
+        Ok(outcomes)
+    }
+
+    async fn save(&self, record: &JobRecord) {
+        let mut conn = self.conn.clone();
+        let Ok(json) = serde_json::to_string(record) else {
+            return;
+        };
+        let key = self.keys.bulk_job(&record.job_id);
+        let saved: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(&key)
+            .arg(json)
+            .arg("EX")
+            .arg(self.job_retention_secs)
+            .query_async(&mut conn)
+            .await;
+        if let Err(error) = saved {
+            tracing::warn!(%error, job_id = %record.job_id, "Could not record the Bulk job; a takeover would upload again.");
+        }
+        let mut pipe = redis::pipe();
+        for event_id in record.rows.values().flatten() {
+            pipe.cmd("HSET")
+                .arg(self.keys.lifecycle(event_id))
+                .arg("bulk_job")
+                .arg(&record.job_id)
+                .ignore();
+        }
+        if let Err(error) = pipe.query_async::<()>(&mut conn).await {
+            tracing::warn!(%error, "Could not note the Bulk job on the events.");
+        }
+    }
+
+    async fn load(&self, job_id: &str) -> Option<JobRecord> {
+        let mut conn = self.conn.clone();
+        let json: Option<String> = redis::cmd("GET")
+            .arg(self.keys.bulk_job(job_id))
+            .query_async(&mut conn)
+            .await
+            .ok()?;
+        serde_json::from_str(&json?).ok()
+    }
+
+    async fn forget(&self, job_id: &str) {
+        let mut conn = self.conn.clone();
+        if let Err(error) = redis::cmd("DEL")
+            .arg(self.keys.bulk_job(job_id))
+            .query_async::<()>(&mut conn)
+            .await
+        {
+            tracing::debug!(%error, job_id, "Could not delete the Bulk job record; it expires.");
+        }
+    }
+
+    async fn abort_quietly(&self, job_id: &str) {
+        if let Err(error) = self.client.abort_job(job_id).await {
+            tracing::warn!(%error, job_id, "Could not abort a Bulk job after a failed upload.");
+        }
+    }
+}
+
+/// What a job said about its rows, by external id.
+#[derive(Debug, Default)]
+struct RowOutcomes {
+    ok: HashMap<String, Option<String>>,
+    failed: HashMap<String, (String, String)>,
+    job_failed: Option<String>,
+}
+
+/// One CSV row: a record and the events that wrote it.
+struct Row<'a> {
+    external_id: String,
+    fields: Map<String, Value>,
+    events: Vec<&'a str>,
+}
+
+/// Groups the writes of `role` into rows per (sObject, external id field), merging writes
+/// to the same record: later events' fields override earlier ones (events are in order).
+fn group_rows<'a>(
+    events: &[(&'a str, &MappedEvent)],
+    role: WriteRole,
+) -> Vec<((String, String), Vec<Row<'a>>)> {
+    let mut groups: Vec<((String, String), Vec<Row<'a>>)> = Vec::new();
+    for (event_id, mapped) in events {
+        for write in mapped.writes.iter().filter(|w| w.role == role) {
+            let Some((field, value)) = external_id(write) else {
+                continue;
+            };
+            let key = (write.sobject.clone(), field.to_owned());
+            let position = match groups.iter().position(|(k, _)| *k == key) {
+                Some(position) => position,
+                None => {
+                    groups.push((key, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let rows = &mut groups[position].1;
+            match rows.iter_mut().find(|r| r.external_id == value) {
+                Some(row) => {
+                    row.fields.extend(write.fields.clone());
+                    if !row.events.contains(event_id) {
+                        row.events.push(event_id);
+                    }
+                }
+                None => rows.push(Row {
+                    external_id: value.to_owned(),
+                    fields: write.fields.clone(),
+                    events: vec![event_id],
+                }),
+            }
+        }
+    }
+    groups
+}
+
+fn external_id(write: &RecordWrite) -> Option<(&str, &str)> {
+    match &write.target {
+        RecordTarget::ExternalId { field, value } => Some((field, value)),
+        _ => None,
+    }
+}
+
+/// The external id of a result row: the uploaded column named after the job's field
+/// (Salesforce echoes uploaded columns; header matching is case-insensitive, so is this).
+fn row_external_id(row: &HashMap<String, String>, field: &str) -> Option<String> {
+    row.iter()
+        .find(|(column, _)| column.eq_ignore_ascii_case(field))
+        .map(|(_, value)| value.clone())
+}
+
+fn failed(results: &[Option<WriteResult>], index: usize) -> bool {
+    matches!(results[index], Some(WriteResult::Failed(..)))
+}
+
+fn settle_rows(
+    results: &mut [Option<WriteResult>],
+    index: &HashMap<&str, usize>,
+    rows: &[&Row<'_>],
+    outcome: Result<RowOutcomes, SalesforceError>,
+    role: WriteRole,
+) {
+    let fail = |results: &mut [Option<WriteResult>],
+                event: usize,
+                class: FailureClass,
+                code: &str,
+                message: &str| {
+        if !failed(results, event) {
+            results[event] = Some(WriteResult::Failed(
+                Failure {
+                    class: class.label().to_owned(),
+                    code: code.to_owned(),
+                    message: message.to_owned(),
+                },
+                class,
+            ));
+        }
+    };
+    for row in rows {
+        for event_id in &row.events {
+            let Some(&event) = index.get(event_id) else {
+                continue;
+            };
+            match &outcome {
+                Err(error) => fail(
+                    results,
+                    event,
+                    error.class(),
+                    error.code().unwrap_or("BULK_JOB"),
+                    &error.to_string(),
+                ),
+                Ok(outcomes) => {
+                    if let Some(id) = outcomes.ok.get(&row.external_id) {
+                        if !failed(results, event)
+                            && role == WriteRole::Main
+                            && results[event].is_none()
+                        {
+                            results[event] = Some(WriteResult::Applied(id.clone()));
+                        }
+                    } else if let Some((code, message)) = outcomes.failed.get(&row.external_id) {
+                        fail(results, event, classify(0, code, message), code, message);
+                    } else {
+                        let reason = outcomes
+                            .job_failed
+                            .clone()
+                            .unwrap_or_else(|| "row not processed".into());
+                        fail(
+                            results,
+                            event,
+                            FailureClass::Retryable,
+                            "UNPROCESSED",
+                            &reason,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
