@@ -238,11 +238,25 @@ async fn small_batches_take_the_collections_path() {
     let sim = Sim::start().await;
     let factory = EventFactory::new();
     let events = customer_updates(&factory, 5);
+    let unmapped = factory.event(
+        "charge.refunded",
+        json!({ "id": "ch_1", "object": "charge" }),
+        None,
+        unix_now(),
+    );
     stack.enqueue(Priority::Low, &events).await;
+    stack
+        .enqueue(Priority::Low, std::slice::from_ref(&unmapped))
+        .await;
     let _worker = stack
         .start_consumer("bulk", &sim, &[("BULK_BATCH_AGE_MS", "300")])
         .await;
     stack.wait_for_states(&events, &["applied"], WAIT).await;
+    // A type the mapping has no rule for is acknowledged, not dead-lettered.
+    stack
+        .wait_for_states(std::slice::from_ref(&unmapped), &["unhandled"], WAIT)
+        .await;
+    assert!(stack.entries("dead").await.is_empty());
     let calls = sim.calls().await;
     assert_eq!(calls_to(&calls, "bulk.create_job"), 0, "{calls}");
     assert!(calls_to(&calls, "collections.upsert") >= 1, "{calls}");

@@ -6,7 +6,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use common::{
-    mapping::{MappedEvent, Mapping},
+    mapping::{MappedEvent, Mapping, MappingError},
     salesforce::FailureClass,
     time::unix_millis,
 };
@@ -166,10 +166,19 @@ impl Pipeline {
         let mut work = Vec::with_capacity(winners.len());
         for held in winners {
             let mapped = serde_json::from_str(&held.entry.payload)
-                .map_err(|e| e.to_string())
-                .and_then(|event| self.mapping.map_event(&event).map_err(|e| e.to_string()));
+                .map_err(|e| format!("the payload is not JSON: {e}"))
+                .and_then(|event| match self.mapping.map_event(&event) {
+                    Err(MappingError::UnhandledType { .. }) => Ok(None),
+                    other => other.map(Some).map_err(|e| e.to_string()),
+                });
             match mapped {
-                Ok(mapped) => work.push((held, mapped)),
+                Ok(Some(mapped)) => work.push((held, mapped)),
+                Ok(None) => {
+                    // Not an error of the event: the mapping has no rule for its type.
+                    tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "No mapping rule for this type; acknowledged.");
+                    self.ledger.finish(&held, Finish::Unhandled, None).await?;
+                    self.count("unhandled", 1);
+                }
                 Err(reason) => {
                     tracing::warn!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "Event cannot be mapped; dead-lettered.");
                     let failure = Failure {

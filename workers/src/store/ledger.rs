@@ -45,6 +45,8 @@ pub enum Finish {
     Duplicate,
     /// It was older than what Salesforce has.
     Stale,
+    /// The mapping has no rule for its type.
+    Unhandled,
 }
 
 impl Finish {
@@ -55,6 +57,7 @@ impl Finish {
             Finish::Superseded => "superseded",
             Finish::Duplicate => "duplicate",
             Finish::Stale => "stale",
+            Finish::Unhandled => "unhandled",
         }
     }
 }
