@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# See it work: builds the binaries, starts the SQS emulator and the ingress, sends a
-# realistic mix of signed Stripe events, and prints what reached the queue.
+# See it work: builds the binaries and starts the whole fleet on this machine — Redis, the
+# SQS emulator, the Salesforce simulator, the ingress, a bridge, two realtime workers and a
+# bulk worker — sends a realistic mix of signed Stripe events, and prints what happened.
 #   scripts/demo.sh            leave the stack running until Ctrl-C
 #   scripts/demo.sh --no-wait  stop after the summary
-# Ports: ingress LISTEN_ADDR (default 127.0.0.1:8000), emulator SQS_EMULATOR_PORT (9324).
+# Ports (override with the variables): ingress LISTEN_ADDR 127.0.0.1:8000, emulator
+# SQS_EMULATOR_PORT 9324, simulator SFSIM_PORT 7700, Redis DEMO_REDIS_PORT 6390.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/sqs-lib.sh
@@ -13,37 +15,69 @@ wait_for_ctrl_c=1
 
 scripts/setup-test-deps.sh
 echo "==> building release binaries"
-cargo build --release -q -p ingress -p testkit --bin ingress --bin loadgen
+cargo build --release -q -p ingress -p workers -p testkit --bin ingress --bin workers --bin sfsim --bin loadgen
 
 mkdir -p .run
-sqs_port=${SQS_EMULATOR_PORT:-9324}
-listen=${LISTEN_ADDR:-127.0.0.1:8000}
-if curl -s -o /dev/null "http://127.0.0.1:$sqs_port/"; then
-  echo "==> reusing the SQS emulator already on :$sqs_port"
-else
-  start_sqs_emulator "$sqs_port" .run/sqs-emulator.log
-  echo "==> SQS emulator on :$sqs_port (pid $SQS_EMULATOR_PID)"
-fi
-cleanup() { kill ${INGRESS_PID:-} ${SQS_EMULATOR_PID:-} 2>/dev/null || true; }
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
+
+redis_port=${DEMO_REDIS_PORT:-6390}
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+  >.run/redis.log 2>&1 &
+pids+=($!)
+sqs_port=${SQS_EMULATOR_PORT:-9324}
+start_sqs_emulator "$sqs_port" .run/sqs-emulator.log
+pids+=("$SQS_EMULATOR_PID")
+sfsim_port=${SFSIM_PORT:-7700}
+SFSIM_LISTEN_ADDR=127.0.0.1:$sfsim_port target/release/sfsim >.run/sfsim.log 2>&1 &
+pids+=($!)
 
 export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$sqs_port" AWS_REGION=${AWS_REGION:-us-east-1} \
   AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test} \
   AWS_EC2_METADATA_DISABLED=true
 export SQS_QUEUE_URL=$(create_queue "$AWS_ENDPOINT_URL_SQS" stripe-events)
 export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_demo_secret_change_me}
-LISTEN_ADDR=$listen LOG_FORMAT=${LOG_FORMAT:-json} target/release/ingress >.run/ingress.log 2>&1 &
-INGRESS_PID=$!
+export REDIS_URL=redis://127.0.0.1:$redis_port
+export SALESFORCE_LOGIN_URL=http://127.0.0.1:$sfsim_port
+export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
+export LOG_FORMAT=${LOG_FORMAT:-json} BULK_BATCH_AGE_MS=${BULK_BATCH_AGE_MS:-2000}
+listen=${LISTEN_ADDR:-127.0.0.1:8000}
+
+LISTEN_ADDR=$listen target/release/ingress >.run/ingress.log 2>&1 & pids+=($!)
+METRICS_ADDR=127.0.0.1:9101 target/release/workers bridge >.run/bridge.log 2>&1 & pids+=($!)
+METRICS_ADDR=127.0.0.1:9102 WORKER_ID=realtime-1 target/release/workers realtime >.run/realtime-1.log 2>&1 & pids+=($!)
+METRICS_ADDR=127.0.0.1:9103 WORKER_ID=realtime-2 target/release/workers realtime >.run/realtime-2.log 2>&1 & pids+=($!)
+METRICS_ADDR=127.0.0.1:9104 WORKER_ID=bulk-1 target/release/workers bulk >.run/bulk-1.log 2>&1 & pids+=($!)
 wait_http "http://$listen/health/ready"
-echo "==> ingress on http://$listen (pid $INGRESS_PID), queue $SQS_QUEUE_URL"
+wait_http "http://127.0.0.1:$sfsim_port/__sim/health"
+for port in 9101 9102 9103 9104; do wait_http "http://127.0.0.1:$port/health/live"; done
+echo "==> fleet up: ingress http://$listen, simulator http://127.0.0.1:$sfsim_port, Redis :$redis_port (logs in .run/)"
 
-echo "==> sending signed events for 3 s at 100/s"
-target/release/loadgen ingress --url "http://$listen/webhook/stripe" --rate 100 --duration 3 --purge
+echo "==> sending signed events for 5 s at 100/s (customer updates → low, payments → high)"
+target/release/loadgen ingress --url "http://$listen/webhook/stripe" --rate 100 --duration 5 --purge
 
-echo "==> what the ingress counted (GET /metrics)"
-curl -s "http://$listen/metrics" | grep -E '^ingress_requests_total|^ingress_sqs_batch_size_(sum|count)'
+echo "==> waiting for the queue and the streams to drain"
+for _ in $(seq 1 60); do
+  high=$(redis-cli -p "$redis_port" XLEN '{fleet}:high'); low=$(redis-cli -p "$redis_port" XLEN '{fleet}:low')
+  queued=$(curl -s -X POST "$AWS_ENDPOINT_URL_SQS/" -d "Action=GetQueueAttributes&QueueUrl=$SQS_QUEUE_URL&AttributeName.1=All" \
+    | sed -n 's:.*<Name>ApproximateNumberOfMessages</Name><Value>\([0-9]*\)</Value>.*:\1:p')
+  [ "$high" = 0 ] && [ "$low" = 0 ] && [ "${queued:-0}" = 0 ] && break
+  sleep 0.5
+done
+
+echo "==> records in Salesforce (the simulator)"
+for object in Stripe_Customer__c Payment_Transaction__c Stripe_Subscription__c; do
+  printf '  %-24s %s\n' "$object" "$(curl -s "http://127.0.0.1:$sfsim_port/__sim/records/$object" | sed -n 's/.*"totalSize":\([0-9]*\).*/\1/p')"
+done
+echo "==> Salesforce API calls used: $(curl -s "http://127.0.0.1:$sfsim_port/__sim/calls" | sed -n 's/^{"by_endpoint":.*"total":\([0-9]*\).*/\1/p;s/.*"total":\([0-9]*\).*/\1/p' | head -1)"
+echo "==> dead letters"
+target/release/workers dlq list
+echo "==> consumer groups (redis-cli XINFO GROUPS)"
+for stream in high low; do echo "  {fleet}:$stream"; redis-cli -p "$redis_port" XINFO GROUPS "{fleet}:$stream" | paste - - | sed 's/^/    /'; done
+target/release/workers pending
 
 if [ "$wait_for_ctrl_c" = 1 ]; then
-  echo "==> running; POST signed events to http://$listen/webhook/stripe. Ctrl-C stops."
-  wait "$INGRESS_PID"
+  echo "==> running; POST signed events to http://$listen/webhook/stripe, inspect with workers pending / dlq list. Ctrl-C stops."
+  wait
 fi

@@ -1,7 +1,13 @@
 //! Backpressure with hysteresis: stop receiving from SQS when a stream's backlog reaches
 //! the high-water mark, resume when every stream is at or below the low-water mark.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use redis::aio::ConnectionManager;
 use tokio::sync::watch;
@@ -21,6 +27,10 @@ pub struct Backpressure {
     high_water: u64,
     low_water: u64,
     paused: Arc<watch::Sender<bool>>,
+    /// The longest stream as last read, plus what the loops added since: between two
+    /// readings the loops pause on this estimate, so the overshoot is at most one batch
+    /// per loop rather than everything received in a check interval.
+    estimate: Arc<AtomicU64>,
 }
 
 impl Backpressure {
@@ -30,6 +40,27 @@ impl Backpressure {
             high_water,
             low_water,
             paused: Arc::new(watch::Sender::new(false)),
+            estimate: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Records that a loop added `count` entries; pauses at once if that reaches the mark.
+    pub fn note_added(&self, count: u64) {
+        let estimate = self.estimate.fetch_add(count, Ordering::Relaxed) + count;
+        if estimate >= self.high_water {
+            self.paused.send_if_modified(|paused| {
+                let changed = !*paused;
+                if changed {
+                    tracing::warn!(
+                        estimate,
+                        high_water = self.high_water,
+                        "Backlog reached the high-water mark: leaving events in SQS."
+                    );
+                    metrics::gauge!(telemetry::BRIDGE_PAUSED).set(1.0);
+                }
+                *paused = true;
+                changed
+            });
         }
     }
 
@@ -66,6 +97,7 @@ impl Backpressure {
                             .set(length as f64);
                     }
                     let longest = lengths.into_iter().max().unwrap_or(0);
+                    self.estimate.store(longest, Ordering::Relaxed);
                     self.paused.send_if_modified(|paused| {
                         let next = self.next_state(*paused, longest);
                         if next != *paused {

@@ -143,6 +143,7 @@ impl Bridge {
             }
             metrics::counter!(telemetry::BRIDGE_RECEIVED).increment(messages.len() as u64);
             let stored = self.store_all(&messages, &shutdown).await;
+            self.backpressure.note_added(stored.len() as u64);
             self.delete(stored).await;
         }
     }
