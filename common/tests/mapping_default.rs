@@ -218,16 +218,24 @@ fn default_payment_method_as_id_or_expanded_object() {
 }
 
 #[test]
-fn customer_deleted_keeps_the_record_and_marks_it_canceled() {
+fn customer_deleted_keeps_the_record_with_its_last_state_and_marks_it_canceled() {
     let writes = map(&event("customer.deleted", customer()));
     assert_eq!(writes.len(), 1);
     assert_eq!(
         writes[0].target,
         by_external_id("Stripe_Customer_ID__c", "cus_1")
     );
+    // The full last state too: a coalesced burst ending in the deletion keeps the contact data.
     assert_eq!(
         fields(&writes[0]),
-        json!({ "Stripe_Customer_ID__c": "cus_1", "Subscription_Status__c": "Canceled" })
+        json!({
+            "Stripe_Customer_ID__c": "cus_1",
+            "Customer_Email__c": "jenny@example.com",
+            "Customer_Name__c": "Jenny Rosén",
+            "Customer_Phone__c": "+41 44 668 18 00",
+            "Default_Payment_Method__c": null,
+            "Subscription_Status__c": "Canceled"
+        })
     );
 }
 
