@@ -286,19 +286,45 @@ async fn realtime(args: &Args) {
     }
     let lost = events.len().saturating_sub(records.len());
     // Where the time goes: the stages recorded in a sample of lifecycle records.
-    let mut conn = redis::Client::open(redis.url()).expect("url").get_multiplexed_async_connection().await.expect("redis");
-    let mut stages: Vec<Histogram<u64>> = (0..3).map(|_| Histogram::new_with_bounds(1, 600_000, 3).expect("histogram")).collect();
+    let mut conn = redis::Client::open(redis.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let mut stages: Vec<Histogram<u64>> = (0..3)
+        .map(|_| Histogram::new_with_bounds(1, 600_000, 3).expect("histogram"))
+        .collect();
     for event in events.iter().step_by(10) {
-        let lifecycle: HashMap<String, String> = redis::cmd("HGETALL").arg(format!("{{fleet}}:event:{}", event.id)).query_async(&mut conn).await.unwrap_or_default();
-        let Some(due) = due_at.get(&event.object_id) else { continue };
-        for (i, field) in ["enqueued_at", "processing_at", "finished_at"].iter().enumerate() {
+        let lifecycle: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(format!("{{fleet}}:event:{}", event.id))
+            .query_async(&mut conn)
+            .await
+            .unwrap_or_default();
+        let Some(due) = due_at.get(&event.object_id) else {
+            continue;
+        };
+        for (i, field) in ["enqueued_at", "processing_at", "finished_at"]
+            .iter()
+            .enumerate()
+        {
             if let Some(at) = lifecycle.get(*field).and_then(|v| v.parse::<i64>().ok()) {
                 stages[i].saturating_record(u64::try_from(at - due).unwrap_or(1).max(1));
             }
         }
     }
-    for (name, histogram) in ["in the stream (bridge done)", "claimed by a worker", "acknowledged"].iter().zip(&stages) {
-        println!("  {name:<28} p50 {} ms  p95 {} ms after the POST was due", histogram.value_at_quantile(0.5), histogram.value_at_quantile(0.95));
+    for (name, histogram) in [
+        "in the stream (bridge done)",
+        "claimed by a worker",
+        "acknowledged",
+    ]
+    .iter()
+    .zip(&stages)
+    {
+        println!(
+            "  {name:<28} p50 {} ms  p95 {} ms after the POST was due",
+            histogram.value_at_quantile(0.5),
+            histogram.value_at_quantile(0.95)
+        );
     }
     let acks = acks.lock().await;
     println!(
