@@ -15,7 +15,7 @@
 -- ARGV[3]  group name
 -- ARGV[4]  stream entry id ("" when the event is not in the stream)
 -- ARGV[5]  Salesforce record id ("" if unknown)
--- ARGV[6]  outcome recorded in the lifecycle: "applied", "superseded" or "duplicate"
+-- ARGV[6]  outcome: "applied", "superseded", "unhandled", "stale" or "duplicate"
 -- ARGV[7]  now, Unix milliseconds
 -- ARGV[8]  dedupe window, seconds (TTL of the applied marker and the object version)
 -- ARGV[9]  lifecycle retention, seconds
@@ -30,12 +30,19 @@ if ARGV[6] == 'applied' then
   end
   redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[4], 'state', ARGV[6], 'finished_at', ARGV[7])
-if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[4], 'salesforce_id', ARGV[5])
+-- Only the event that holds its object's claim releases it: duplicate and stale events never
+-- claimed it, and a superseded event shares its winner's claim, released with the winner.
+if ARGV[6] == 'applied' or ARGV[6] == 'unhandled' then
+  redis.call('DEL', KEYS[3])
 end
-redis.call('EXPIRE', KEYS[4], ARGV[9])
+-- A second delivery of an applied event changes nothing, not even its lifecycle record.
+if ARGV[6] ~= 'duplicate' then
+  redis.call('HSET', KEYS[4], 'state', ARGV[6], 'finished_at', ARGV[7])
+  if ARGV[5] ~= '' then
+    redis.call('HSET', KEYS[4], 'salesforce_id', ARGV[5])
+  end
+  redis.call('EXPIRE', KEYS[4], ARGV[9])
+end
 if ARGV[4] ~= '' then
   redis.call('XACK', KEYS[5], ARGV[3], ARGV[4])
   redis.call('XDEL', KEYS[5], ARGV[4])

@@ -3,11 +3,18 @@
 //!
 //! Each replica reads a batch (blocking read, then a short linger to let a burst fill the
 //! batch), takes over entries a dead replica left pending, and runs the shared pipeline:
-//! claim, coalesce, map, write, settle. SIGTERM finishes the current batch, then exits.
+//! claim, coalesce, map, write, settle — with up to `REALTIME_CONCURRENCY` batches in
+//! flight, so the next batch does not wait for the previous one's Salesforce calls.
+//! SIGTERM finishes the batches in flight, then exits.
 
-use std::time::Duration;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use common::config::{ConfigError, Env};
+use tokio::sync::Semaphore;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
@@ -26,6 +33,8 @@ pub struct RealtimeConfig {
     pub block: Duration,
     /// `REALTIME_LINGER_MS` (default 25): after the first entry, how long to wait for more.
     pub linger: Duration,
+    /// `REALTIME_CONCURRENCY` (default 2): batches one replica has in flight at once.
+    pub concurrency: usize,
 }
 
 impl RealtimeConfig {
@@ -42,6 +51,7 @@ impl RealtimeConfig {
             batch_size: env.positive_usize("REALTIME_BATCH_SIZE", 200)?,
             block,
             linger: env.millis("REALTIME_LINGER_MS", 25)?,
+            concurrency: env.positive_usize("REALTIME_CONCURRENCY", 2)?,
         })
     }
 }
@@ -78,20 +88,54 @@ pub async fn run(
         },
         "high",
     );
+    // Up to `concurrency` batches in flight: while one waits on Salesforce the next is read
+    // and sent. Claims are per Stripe object, so concurrent batches never race one record.
+    let runtime = Arc::new(runtime);
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
+        let slot = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
         let batch = tokio::select! {
             _ = shutdown.cancelled() => break,
             batch = source.next(&runtime) => batch,
         };
-        let result = match batch {
-            Ok(batch) if batch.is_empty() => Ok(()),
-            Ok(batch) => process(&runtime, batch, &shutdown).await,
-            Err(error) => Err(error),
-        };
-        match result {
-            Ok(()) => failures = 0,
+        match batch {
+            Ok(mut batch) => {
+                failures = 0;
+                // Own pending entries include those another task of this replica holds now.
+                {
+                    let mut held = in_flight
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    batch.entries.retain(|e| !held.contains(&e.entry_id));
+                    held.extend(batch.entries.iter().map(|e| e.entry_id.clone()));
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                let ids: Vec<String> = batch.entries.iter().map(|e| e.entry_id.clone()).collect();
+                let (runtime, shutdown, in_flight) =
+                    (runtime.clone(), shutdown.clone(), in_flight.clone());
+                tasks.spawn(async move {
+                    if let Err(error) = process(&runtime, batch, &shutdown).await {
+                        tracing::warn!(%error, "Redis error while settling a batch; its entries stay pending and are retried.");
+                    }
+                    let mut held = in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    for id in &ids {
+                        held.remove(id);
+                    }
+                    drop(slot);
+                });
+            }
             Err(error) => {
+                drop(slot);
                 failures = failures.saturating_add(1);
                 tracing::warn!(%error, "Redis error in the realtime loop; retrying.");
                 let pause = Duration::from_millis(100u64 << failures.min(6));

@@ -63,6 +63,7 @@ pub struct Pipeline {
     mapping: Arc<Mapping>,
     retry: RetrySchedule,
     priority: Priority,
+    batches: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Pipeline {
@@ -78,6 +79,7 @@ impl Pipeline {
             mapping,
             retry,
             priority,
+            batches: Arc::default(),
         }
     }
 
@@ -88,6 +90,10 @@ impl Pipeline {
     /// Claims and maps a batch. Already-applied and stale events are acknowledged here;
     /// mapping errors go straight to the dead-letter stream.
     pub async fn prepare(&self, batch: Batch) -> redis::RedisResult<Prepared> {
+        let batch_name = self
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string();
         for malformed in batch.malformed {
             tracing::error!(entry_id = %malformed.entry_id, problem = %malformed.problem, "Malformed stream entry; dead-lettered.");
             let entry = StreamEntry {
@@ -124,7 +130,7 @@ impl Pipeline {
         let mut newest: HashMap<String, HeldEntry> = HashMap::new();
         let mut superseded = Vec::new();
         for held in batch.entries {
-            match self.ledger.claim(&held.entry).await? {
+            match self.ledger.claim(&held.entry, &batch_name).await? {
                 Claim::Claimed => {}
                 Claim::AlreadyApplied => {
                     self.ledger.finish(&held, Finish::Duplicate, None).await?;

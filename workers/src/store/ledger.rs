@@ -134,8 +134,10 @@ impl EventLedger {
         }
     }
 
-    /// Claims `entry` for processing unless it is applied, stale or someone else's.
-    pub async fn claim(&self, entry: &StreamEntry) -> redis::RedisResult<Claim> {
+    /// Claims `entry`'s object for `batch` (a name unique to one batch of this consumer, so
+    /// that two batches in flight in one replica never apply one record at once) unless the
+    /// event is applied, stale or the object is held by someone else.
+    pub async fn claim(&self, entry: &StreamEntry, batch: &str) -> redis::RedisResult<Claim> {
         let mut conn = self.conn.clone();
         let answer: String = self
             .claim
@@ -145,7 +147,7 @@ impl EventLedger {
             .key(self.keys.lifecycle(&entry.event_id))
             .arg(entry.created)
             .arg(&entry.event_id)
-            .arg(&self.consumer)
+            .arg(format!("{}/{batch}", self.consumer))
             .arg(self.claim_ttl.as_millis() as u64)
             .arg(unix_millis())
             .arg(self.lifecycle_retention.as_secs().max(1))
