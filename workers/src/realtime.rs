@@ -33,7 +33,8 @@ pub struct RealtimeConfig {
     pub block: Duration,
     /// `REALTIME_LINGER_MS` (default 25): after the first entry, how long to wait for more.
     pub linger: Duration,
-    /// `REALTIME_CONCURRENCY` (default 2): batches one replica has in flight at once.
+    /// `REALTIME_CONCURRENCY` (default 1): batches one replica has in flight at once. More
+    /// lowers latency under load but makes batches smaller, so it costs API calls.
     pub concurrency: usize,
 }
 
@@ -51,7 +52,7 @@ impl RealtimeConfig {
             batch_size: env.positive_usize("REALTIME_BATCH_SIZE", 200)?,
             block,
             linger: env.millis("REALTIME_LINGER_MS", 25)?,
-            concurrency: env.positive_usize("REALTIME_CONCURRENCY", 2)?,
+            concurrency: env.positive_usize("REALTIME_CONCURRENCY", 1)?,
         })
     }
 }
