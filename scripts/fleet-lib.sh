@@ -1,0 +1,41 @@
+# Starts the whole fleet on this machine for the demo and the load test: Redis, the SQS
+# emulator, the Salesforce simulator, the ingress, a bridge, two realtime workers and a bulk
+# worker. Source it (after sqs-lib.sh) and call start_fleet; it exports the variables the
+# processes use and kills them all on exit. Ports: LISTEN_ADDR (127.0.0.1:8000),
+# SQS_EMULATOR_PORT (9324), SFSIM_PORT (7700), DEMO_REDIS_PORT (6390); logs in .run/.
+
+start_fleet() {
+  mkdir -p .run
+
+  redis_port=${DEMO_REDIS_PORT:-6390}
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+    >.run/redis.log 2>&1 &
+  pids+=($!)
+  sqs_port=${SQS_EMULATOR_PORT:-9324}
+  start_sqs_emulator "$sqs_port" .run/sqs-emulator.log
+  pids+=("$SQS_EMULATOR_PID")
+  sfsim_port=${SFSIM_PORT:-7700}
+  SFSIM_LISTEN_ADDR=127.0.0.1:$sfsim_port target/release/sfsim >.run/sfsim.log 2>&1 &
+  pids+=($!)
+
+  export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$sqs_port" AWS_REGION=${AWS_REGION:-us-east-1} \
+    AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test} \
+    AWS_EC2_METADATA_DISABLED=true
+  export SQS_QUEUE_URL=$(create_queue "$AWS_ENDPOINT_URL_SQS" stripe-events)
+  export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_demo_secret_change_me}
+  export REDIS_URL=redis://127.0.0.1:$redis_port
+  export SALESFORCE_LOGIN_URL=http://127.0.0.1:$sfsim_port
+  export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
+  export LOG_FORMAT=${LOG_FORMAT:-json} BULK_BATCH_AGE_MS=${BULK_BATCH_AGE_MS:-2000}
+  listen=${LISTEN_ADDR:-127.0.0.1:8000}
+
+  LISTEN_ADDR=$listen target/release/ingress >.run/ingress.log 2>&1 & pids+=($!)
+  METRICS_ADDR=127.0.0.1:9101 target/release/workers bridge >.run/bridge.log 2>&1 & pids+=($!)
+  METRICS_ADDR=127.0.0.1:9102 WORKER_ID=realtime-1 target/release/workers realtime >.run/realtime-1.log 2>&1 & pids+=($!)
+  METRICS_ADDR=127.0.0.1:9103 WORKER_ID=realtime-2 target/release/workers realtime >.run/realtime-2.log 2>&1 & pids+=($!)
+  METRICS_ADDR=127.0.0.1:9104 WORKER_ID=bulk-1 target/release/workers bulk >.run/bulk-1.log 2>&1 & pids+=($!)
+  wait_http "http://$listen/health/ready"
+  wait_http "http://127.0.0.1:$sfsim_port/__sim/health"
+  for port in 9101 9102 9103 9104; do wait_http "http://127.0.0.1:$port/health/live"; done
+  echo "==> fleet up: ingress http://$listen, simulator http://127.0.0.1:$sfsim_port, Redis :$redis_port (logs in .run/)"
+}
