@@ -5,8 +5,7 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bins \
  && mkdir /out \
- && cp target/release/ingress target/release/workers target/release/loadgen /out/ \
- && (cp target/release/sfsim /out/ 2>/dev/null || true)
+ && cp target/release/ingress target/release/workers target/release/sfsim target/release/loadgen /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
