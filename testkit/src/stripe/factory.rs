@@ -17,15 +17,8 @@ pub const API_VERSION: &str = "2026-10-28.endive";
 /// Currencies the factory draws from: two-decimal, zero-decimal and three-decimal ones.
 pub const CURRENCIES: &[&str] = &["usd", "eur", "gbp", "jpy", "krw", "kwd", "bhd"];
 
-/// Number of decimals of a currency's minor unit, as Stripe defines it.
-pub fn currency_exponent(currency: &str) -> u32 {
-    match currency.to_ascii_lowercase().as_str() {
-        "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "ugx"
-        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
-        "bhd" | "jod" | "kwd" | "omr" | "tnd" => 3,
-        _ => 2,
-    }
-}
+/// Number of decimals of a currency's minor unit, as Stripe defines it (the mapping's table).
+pub use common::mapping::currency_exponent;
 
 /// A generated event: its id, type and the exact JSON body to send.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     config::FleetConfig,
     consumer::{Batch, BatchPolicy, BatchSource, ConsumerConfig, ConsumerRuntime, WriteResult},
-    store::{self, Priority},
+    store::Priority,
     telemetry,
 };
 use jobs::BulkWriter;
@@ -65,13 +65,8 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let runtime = ConsumerRuntime::build(&fleet, &consumer, Priority::Low).await?;
-    let mut conn = runtime.conn.clone();
-    while let Err(error) = store::ensure_consumer_groups(&mut conn, &runtime.keys).await {
-        tracing::warn!(%error, "Redis not ready; retrying.");
-        tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
+    if !runtime.wait_for_groups(&shutdown).await {
+        return Ok(());
     }
     let bulk = BulkWriter::new(
         runtime.client.clone(),

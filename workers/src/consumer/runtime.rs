@@ -187,6 +187,20 @@ impl ConsumerRuntime {
         })
     }
 
+    /// Creates the streams and consumer groups if missing, retrying until Redis answers.
+    /// Returns false if shut down first.
+    pub async fn wait_for_groups(&self, shutdown: &CancellationToken) -> bool {
+        let mut conn = self.conn.clone();
+        while let Err(error) = store::ensure_consumer_groups(&mut conn, &self.keys).await {
+            tracing::warn!(%error, "Redis not ready; retrying.");
+            tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+        true
+    }
+
     /// Puts due retries back on their streams every half second until shutdown.
     pub async fn move_due_retries(ledger: EventLedger, shutdown: CancellationToken) {
         loop {

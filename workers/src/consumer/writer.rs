@@ -72,16 +72,7 @@ impl RecordWriter {
     ) -> Vec<WriteResult> {
         let mut results: Vec<Option<WriteResult>> = vec![None; events.len()];
         let mut seen_stubs = std::collections::HashSet::new();
-        let stubs: Vec<Pending<'_>> = events
-            .iter()
-            .enumerate()
-            .flat_map(|(event, mapped)| {
-                mapped
-                    .writes
-                    .iter()
-                    .filter(|w| w.role == WriteRole::ParentStub)
-                    .map(move |write| Pending { event, write })
-            })
+        let stubs: Vec<Pending<'_>> = writes_of(events, WriteRole::ParentStub)
             .filter(|stub| {
                 seen_stubs.insert((
                     stub.write.sobject.clone(),
@@ -98,17 +89,7 @@ impl RecordWriter {
                 }
             }
         }
-        let mains: Vec<Pending<'_>> = events
-            .iter()
-            .enumerate()
-            .flat_map(|(event, mapped)| {
-                mapped
-                    .writes
-                    .iter()
-                    .filter(|w| w.role == WriteRole::Main)
-                    .map(move |write| Pending { event, write })
-            })
-            .collect();
+        let mains: Vec<Pending<'_>> = writes_of(events, WriteRole::Main).collect();
         self.write_all(&mains, &mut results, shutdown).await;
         // An event without main writes changes nothing and is done.
         results
@@ -303,6 +284,20 @@ impl RecordWriter {
         }
         result
     }
+}
+
+/// The writes of `role` of every event, in event order, each tagged with its event.
+fn writes_of<'a>(
+    events: &'a [&'a MappedEvent],
+    role: WriteRole,
+) -> impl Iterator<Item = Pending<'a>> + 'a {
+    events.iter().enumerate().flat_map(move |(event, mapped)| {
+        mapped
+            .writes
+            .iter()
+            .filter(move |w| w.role == role)
+            .map(move |write| Pending { event, write })
+    })
 }
 
 /// Pairs (earlier group, later group) from the order of each event's writes: a
