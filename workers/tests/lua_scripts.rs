@@ -1,0 +1,275 @@
+//! The Lua scripts of the workers, each against a real Redis: the sliding-window limiter,
+//! the claim with idempotency and last-write-wins, the outcome scripts, and the breaker.
+
+use std::time::Duration;
+
+use testkit::harness::RedisServer;
+use workers::{
+    guard::{BreakerState, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
+    store::{
+        self, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, KeySpace, Priority,
+        StreamEntry,
+    },
+};
+
+fn entry(event_id: &str, object_id: &str, created: i64) -> StreamEntry {
+    StreamEntry {
+        event_id: event_id.to_owned(),
+        event_type: "customer.subscription.updated".to_owned(),
+        object_id: object_id.to_owned(),
+        created,
+        attempts: 0,
+        received_at: 0,
+        payload: "{}".to_owned(),
+    }
+}
+
+fn ledger(redis: &RedisServer, consumer: &str) -> EventLedger {
+    EventLedger::new(
+        store::connect(&redis.url()).expect("connect"),
+        KeySpace::new("t"),
+        Priority::High,
+        consumer.to_owned(),
+        Duration::from_secs(30),
+        Duration::from_secs(600),
+        Duration::from_secs(600),
+    )
+}
+
+#[tokio::test]
+async fn the_limiter_grants_the_limit_per_window_and_says_how_long_to_wait() {
+    let redis = RedisServer::start().await.unwrap();
+    let conn = store::connect(&redis.url()).unwrap();
+    let budget = DailyBudget {
+        low_reserve: 0.8,
+        high_reserve: 0.95,
+    };
+    let a = SlidingWindowLimiter::new(
+        conn.clone(),
+        KeySpace::new("t"),
+        Duration::from_millis(500),
+        3,
+        Priority::High,
+        budget,
+        "a",
+    );
+    let b = SlidingWindowLimiter::new(
+        conn,
+        KeySpace::new("t"),
+        Duration::from_millis(500),
+        3,
+        Priority::High,
+        budget,
+        "b",
+    );
+    // Two replicas share one window: three grants in all, then a wait.
+    assert_eq!(a.try_acquire().await.unwrap(), None);
+    assert_eq!(b.try_acquire().await.unwrap(), None);
+    assert_eq!(a.try_acquire().await.unwrap(), None);
+    let wait = b
+        .try_acquire()
+        .await
+        .unwrap()
+        .expect("the fourth call must wait");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_millis(600),
+        "{wait:?}"
+    );
+    // Once the window has slid past the first grants, calls are granted again.
+    tokio::time::sleep(wait + Duration::from_millis(20)).await;
+    assert_eq!(b.try_acquire().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
+    let redis = RedisServer::start().await.unwrap();
+    let mut conn = store::connect(&redis.url()).unwrap();
+    common::salesforce::usage::record(
+        &mut conn,
+        "{t}:sf:api-usage",
+        common::salesforce::ApiUsage {
+            used: 850,
+            max: 1000,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let budget = DailyBudget {
+        low_reserve: 0.8,
+        high_reserve: 0.95,
+    };
+    let low = SlidingWindowLimiter::new(
+        conn.clone(),
+        KeySpace::new("t"),
+        Duration::from_secs(1),
+        10,
+        Priority::Low,
+        budget,
+        "low",
+    );
+    let high = SlidingWindowLimiter::new(
+        conn,
+        KeySpace::new("t"),
+        Duration::from_secs(1),
+        10,
+        Priority::High,
+        budget,
+        "high",
+    );
+    assert!(
+        low.try_acquire().await.unwrap().is_some(),
+        "bulk slows first"
+    );
+    assert_eq!(
+        high.try_acquire().await.unwrap(),
+        None,
+        "realtime keeps its budget"
+    );
+}
+
+#[tokio::test]
+async fn claims_skip_applied_and_older_events_and_hold_the_object() {
+    let redis = RedisServer::start().await.unwrap();
+    let a = ledger(&redis, "a");
+    let b = ledger(&redis, "b");
+    let newer = entry("evt_2", "sub_1", 200);
+    assert_eq!(a.claim(&newer, "1").await.unwrap(), Claim::Claimed);
+    // The object is held: another consumer (or another batch) must wait.
+    assert_eq!(
+        b.claim(&entry("evt_3", "sub_1", 300), "1").await.unwrap(),
+        Claim::Busy("a/1".into())
+    );
+    assert!(matches!(
+        a.claim(&entry("evt_4", "sub_1", 300), "2").await.unwrap(),
+        Claim::Busy(_)
+    ));
+    let held = HeldEntry {
+        entry_id: String::new(),
+        entry: newer.clone(),
+    };
+    a.finish(&held, Finish::Applied, Some("a01")).await.unwrap();
+    // Applied: a redelivery is a duplicate. Older, or same second with a smaller id: stale.
+    assert_eq!(b.claim(&newer, "2").await.unwrap(), Claim::AlreadyApplied);
+    assert_eq!(
+        b.claim(&entry("evt_1", "sub_1", 100), "2").await.unwrap(),
+        Claim::Stale
+    );
+    assert_eq!(
+        b.claim(&entry("evt_0", "sub_1", 200), "2").await.unwrap(),
+        Claim::Stale
+    );
+    // Newer, or same second with a larger id: claimed (the claim was released on apply).
+    assert_eq!(
+        b.claim(&entry("evt_9", "sub_1", 200), "2").await.unwrap(),
+        Claim::Claimed
+    );
+}
+
+#[tokio::test]
+async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
+    let redis = RedisServer::start().await.unwrap();
+    let ledger = ledger(&redis, "a");
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let failure = Failure {
+        class: "retryable".into(),
+        code: "UNABLE_TO_LOCK_ROW".into(),
+        message: "locked".into(),
+    };
+    let mut retry = entry("evt_r", "cus_r", 1);
+    retry.attempts = 1;
+    let held = HeldEntry {
+        entry_id: String::new(),
+        entry: retry,
+    };
+    assert_eq!(
+        ledger
+            .defer(&held, &Deferral::RetryAt(0), &failure)
+            .await
+            .unwrap(),
+        "scheduled"
+    );
+    assert_eq!(ledger.release_due_retries(10).await.unwrap(), 1);
+    let back: Vec<redis::Value> = redis::cmd("XRANGE")
+        .arg("{t}:high")
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 1, "the retry is back on its stream");
+    let scheduled: i64 = redis::cmd("ZCARD")
+        .arg("{t}:retry")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(scheduled, 0);
+
+    let dead = HeldEntry {
+        entry_id: String::new(),
+        entry: entry("evt_d", "cus_d", 1),
+    };
+    let permanent = Failure {
+        class: "permanent".into(),
+        code: "STRING_TOO_LONG".into(),
+        message: "too long".into(),
+    };
+    ledger
+        .defer(&dead, &Deferral::Dead, &permanent)
+        .await
+        .unwrap();
+    let state: String = redis::cmd("HGET")
+        .arg("{t}:event:evt_d")
+        .arg("state")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(state, "dead");
+    let letters: i64 = redis::cmd("XLEN")
+        .arg("{t}:dead")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(letters, 1);
+}
+
+#[tokio::test]
+async fn the_breaker_opens_after_consecutive_failures_and_lets_one_probe_through() {
+    let redis = RedisServer::start().await.unwrap();
+    let conn = store::connect(&redis.url()).unwrap();
+    let a = CircuitBreaker::new(
+        conn.clone(),
+        KeySpace::new("t"),
+        3,
+        Duration::from_millis(300),
+        "a",
+    );
+    let b = CircuitBreaker::new(conn, KeySpace::new("t"), 3, Duration::from_millis(300), "b");
+    a.record_failure().await;
+    b.record_failure().await;
+    a.record_success().await;
+    assert_eq!(
+        a.state().await.unwrap(),
+        BreakerState::Closed,
+        "a success resets the count"
+    );
+    for _ in 0..3 {
+        b.record_failure().await;
+    }
+    assert!(
+        matches!(a.state().await.unwrap(), BreakerState::Open(_)),
+        "shared by every replica"
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(a.state().await.unwrap(), BreakerState::Probe);
+    assert!(
+        matches!(b.state().await.unwrap(), BreakerState::Open(_)),
+        "only one probe"
+    );
+    a.record_success().await;
+    assert_eq!(b.state().await.unwrap(), BreakerState::Closed);
+}
