@@ -9,8 +9,8 @@ use std::{sync::Arc, time::Duration};
 use common::{
     keys::KeySpace,
     salesforce::{
-        ClientCredentials, FailureClass, SalesforceClient, SalesforceError, SalesforceSettings,
-        Ungated,
+        ClientCredentials, FailureClass, Grant, SalesforceClient, SalesforceError,
+        SalesforceSettings, Ungated,
     },
 };
 use serde_json::{json, Map, Value};
@@ -22,7 +22,7 @@ fn settings(sim: &Sim, secret: &str) -> SalesforceSettings {
         credentials: ClientCredentials {
             login_url: sim.sim.base_url().to_owned(),
             client_id: sim.sim.client_id().to_owned(),
-            client_secret: secret.to_owned(),
+            grant: Grant::ClientSecret(secret.to_owned()),
         },
         api_version: "v62.0".into(),
         request_timeout: Duration::from_secs(10),
@@ -183,4 +183,56 @@ async fn every_injected_failure_gets_its_class() {
         !format!("{error:?}{error}").contains("not-the-secret"),
         "the secret leaked into the error"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwt_bearer_flow_logs_in_with_a_signed_assertion() {
+    use common::salesforce::jwt::AssertionSigner;
+    use testkit::sfsim::{test_keys, SimConfig};
+
+    let redis = RedisServer::start().await.unwrap();
+    let mut config = SimConfig::on_free_port();
+    config.jwt_public_key_pem = Some(test_keys::PUBLIC_KEY_PEM.to_owned());
+    let username = config.users[0].username.clone();
+    let sim = Sim::start_with(config).await;
+    let jwt = |audience: &str| SalesforceSettings {
+        credentials: ClientCredentials {
+            login_url: sim.sim.base_url().to_owned(),
+            client_id: sim.sim.client_id().to_owned(),
+            grant: Grant::JwtBearer {
+                username: username.clone(),
+                audience: audience.to_owned(),
+                signer: Arc::new(AssertionSigner::from_pem(test_keys::PRIVATE_KEY_PEM).unwrap()),
+            },
+        },
+        ..settings(&sim, "unused")
+    };
+    let conn = workers::store::connect(&redis.url()).unwrap();
+    let client = SalesforceClient::new(
+        jwt("https://login.salesforce.com"),
+        conn.clone(),
+        &KeySpace::new("jwt"),
+        Arc::new(Ungated),
+    )
+    .unwrap();
+    assert!(client
+        .query("SELECT Id FROM Stripe_Customer__c")
+        .await
+        .unwrap()
+        .is_empty());
+    let tokens = sim.tokens_issued().await;
+    assert_eq!(tokens, 1);
+
+    let wrong_audience = SalesforceClient::new(
+        jwt("https://evil.example.com"),
+        conn,
+        &KeySpace::new("jwt2"),
+        Arc::new(Ungated),
+    )
+    .unwrap();
+    let error = wrong_audience
+        .query("SELECT Id FROM Stripe_Customer__c")
+        .await
+        .expect_err("refused");
+    assert_eq!(error.class(), FailureClass::Auth, "{error:?}");
 }

@@ -22,23 +22,44 @@ const LOCK_TTL: Duration = Duration::from_secs(10);
 /// How long a caller waits for another replica's refresh before giving up (retryable).
 const REFRESH_WAIT: Duration = Duration::from_secs(15);
 
-/// A Connected App's client credentials and where to log in.
+/// How the fleet logs in: a Connected App's consumer key, where, and with which grant.
 #[derive(Clone)]
 pub struct ClientCredentials {
     /// Token endpoint base: the org's My Domain URL (or the simulator).
     pub login_url: String,
     /// Consumer key.
     pub client_id: String,
-    /// Consumer secret.
-    pub client_secret: String,
+    /// The grant and its secret material.
+    pub grant: Grant,
+}
+
+/// The OAuth grant used to get a session.
+#[derive(Clone)]
+pub enum Grant {
+    /// Client credentials flow with the consumer secret (the default).
+    ClientSecret(String),
+    /// JWT bearer flow: an RS256 assertion for `username`, signed with the app's key.
+    JwtBearer {
+        /// The integration user.
+        username: String,
+        /// The assertion's `aud`: `https://login.salesforce.com`, `https://test.salesforce.com`
+        /// or the My Domain URL.
+        audience: String,
+        /// The parsed private key.
+        signer: std::sync::Arc<super::jwt::AssertionSigner>,
+    },
 }
 
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grant = match self.grant {
+            Grant::ClientSecret(_) => "client_credentials",
+            Grant::JwtBearer { .. } => "jwt_bearer",
+        };
         f.debug_struct("ClientCredentials")
             .field("login_url", &self.login_url)
             .field("client_id", &"<redacted>")
-            .field("client_secret", &"<redacted>")
+            .field("grant", &grant)
             .finish()
     }
 }
@@ -242,7 +263,7 @@ struct TokenError {
     error_description: String,
 }
 
-/// One client-credentials login.
+/// One login with the configured grant.
 async fn login(
     http: &reqwest::Client,
     credentials: &ClientCredentials,
@@ -251,13 +272,34 @@ async fn login(
         "{}/services/oauth2/token",
         credentials.login_url.trim_end_matches('/')
     );
+    let form: Vec<(&str, String)> = match &credentials.grant {
+        Grant::ClientSecret(secret) => vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", credentials.client_id.clone()),
+            ("client_secret", secret.clone()),
+        ],
+        Grant::JwtBearer {
+            username,
+            audience,
+            signer,
+        } => {
+            // Salesforce accepts at most three minutes of validity.
+            let expires_at = crate::time::unix_seconds() + 170;
+            let assertion = signer
+                .assertion(&credentials.client_id, username, audience, expires_at)
+                .map_err(|e| SalesforceError::Unexpected(e.to_string()))?;
+            vec![
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+                ),
+                ("assertion", assertion),
+            ]
+        }
+    };
     let response = http
         .post(url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", credentials.client_id.as_str()),
-            ("client_secret", credentials.client_secret.as_str()),
-        ])
+        .form(&form)
         .send()
         .await
         .map_err(|e| SalesforceError::Transport(e.without_url().to_string()))?;

@@ -1,5 +1,5 @@
-//! Talking to Salesforce: OAuth client credentials with a token shared by all replicas
-//! ([`auth`]), REST upserts, sObject Collections and SOQL ([`client`]), Bulk API 2.0 ingest
+//! Talking to Salesforce: OAuth client credentials (or the JWT bearer flow, [`jwt`]) with a
+//! token shared by all replicas ([`auth`]), REST upserts, sObject Collections and SOQL ([`client`]), Bulk API 2.0 ingest
 //! jobs ([`bulk`], [`csv`]), daily usage from `Sforce-Limit-Info` ([`usage`]), literal
 //! escaping ([`soql`]), and the classification of every failure ([`error`]).
 //!
@@ -11,10 +11,11 @@ pub mod bulk;
 pub mod client;
 pub mod csv;
 pub mod error;
+pub mod jwt;
 pub mod soql;
 pub mod usage;
 
-pub use auth::ClientCredentials;
+pub use auth::{ClientCredentials, Grant};
 pub use client::{
     Body, CallGate, RecordOutcome, SalesforceClient, SalesforceSettings, Ungated, COLLECTION_LIMIT,
 };

@@ -39,6 +39,7 @@ pub mod server;
 pub mod soql;
 pub mod state;
 pub mod store;
+pub mod test_keys;
 pub mod usage;
 pub mod values;
 

@@ -8,7 +8,9 @@ use common::{
     config::{ConfigError, Env},
     keys::KeySpace,
     mapping::Mapping,
-    salesforce::{ClientCredentials, SalesforceClient, SalesforceSettings},
+    salesforce::{
+        jwt::AssertionSigner, ClientCredentials, Grant, SalesforceClient, SalesforceSettings,
+    },
 };
 use tokio_util::sync::CancellationToken;
 
@@ -81,10 +83,7 @@ impl ConsumerConfig {
                     )?,
                     client_id: env
                         .required("SALESFORCE_CLIENT_ID", "the Connected App's consumer key")?,
-                    client_secret: env.required(
-                        "SALESFORCE_CLIENT_SECRET",
-                        "the Connected App's consumer secret",
-                    )?,
+                    grant: grant_from_env(env)?,
                 },
                 api_version: env
                     .get("SALESFORCE_API_VERSION")
@@ -110,6 +109,50 @@ impl ConsumerConfig {
             dedupe_window: env.secs("DEDUPE_WINDOW_SECS", 7 * 86_400)?,
             lifecycle_retention: env.secs("LIFECYCLE_TTL_SECS", 7 * 86_400)?,
         })
+    }
+}
+
+/// `SALESFORCE_AUTH`: `client_credentials` (default, needs `SALESFORCE_CLIENT_SECRET`) or
+/// `jwt` (needs `SALESFORCE_USERNAME` and `SALESFORCE_JWT_KEY_FILE`, a PKCS#8 PEM; the
+/// assertion's audience is `SALESFORCE_JWT_AUDIENCE`, default `https://login.salesforce.com`).
+fn grant_from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Grant, ConfigError> {
+    match env
+        .get("SALESFORCE_AUTH")
+        .as_deref()
+        .unwrap_or("client_credentials")
+    {
+        "client_credentials" => Ok(Grant::ClientSecret(env.required(
+            "SALESFORCE_CLIENT_SECRET",
+            "the Connected App's consumer secret",
+        )?)),
+        "jwt" => {
+            let path = env.required(
+                "SALESFORCE_JWT_KEY_FILE",
+                "the Connected App's private key (PKCS#8 PEM)",
+            )?;
+            let pem = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError::new(
+                    "SALESFORCE_JWT_KEY_FILE",
+                    format!("cannot read {path}: {e}"),
+                )
+            })?;
+            let signer = AssertionSigner::from_pem(&pem)
+                .map_err(|e| ConfigError::new("SALESFORCE_JWT_KEY_FILE", e.to_string()))?;
+            Ok(Grant::JwtBearer {
+                username: env.required(
+                    "SALESFORCE_USERNAME",
+                    "the integration user for the JWT bearer flow",
+                )?,
+                audience: env
+                    .get("SALESFORCE_JWT_AUDIENCE")
+                    .unwrap_or_else(|| "https://login.salesforce.com".into()),
+                signer: Arc::new(signer),
+            })
+        }
+        other => Err(ConfigError::new(
+            "SALESFORCE_AUTH",
+            format!("{other:?}: use client_credentials or jwt"),
+        )),
     }
 }
 

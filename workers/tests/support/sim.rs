@@ -19,9 +19,12 @@ pub struct Sim {
 impl Sim {
     /// Starts a healthy simulator on a free port.
     pub async fn start() -> Self {
-        let sim = Simulator::start(SimConfig::on_free_port())
-            .await
-            .expect("sfsim starts");
+        Self::start_with(SimConfig::on_free_port()).await
+    }
+
+    /// Starts a simulator with `config`.
+    pub async fn start_with(config: SimConfig) -> Self {
+        let sim = Simulator::start(config).await.expect("sfsim starts");
         Self {
             sim,
             http: harness::http_client(),
