@@ -30,7 +30,8 @@ start_fleet() {
   listen=${LISTEN_ADDR:-127.0.0.1:8000}
 
   LISTEN_ADDR=$listen target/release/ingress >.run/ingress.log 2>&1 & pids+=($!)
-  METRICS_ADDR=127.0.0.1:9101 target/release/workers bridge >.run/bridge.log 2>&1 & pids+=($!)
+  # The emulator does not end a long poll when a message arrives (real SQS does): poll briefly.
+  METRICS_ADDR=127.0.0.1:9101 SQS_WAIT_SECS=${SQS_WAIT_SECS:-1} target/release/workers bridge >.run/bridge.log 2>&1 & pids+=($!)
   METRICS_ADDR=127.0.0.1:9102 WORKER_ID=realtime-1 target/release/workers realtime >.run/realtime-1.log 2>&1 & pids+=($!)
   METRICS_ADDR=127.0.0.1:9103 WORKER_ID=realtime-2 target/release/workers realtime >.run/realtime-2.log 2>&1 & pids+=($!)
   METRICS_ADDR=127.0.0.1:9104 WORKER_ID=bulk-1 target/release/workers bulk >.run/bulk-1.log 2>&1 & pids+=($!)

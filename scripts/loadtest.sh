@@ -4,7 +4,7 @@
 # (the simulator): nothing lost, nothing applied twice, every record at its newest event.
 #   scripts/loadtest.sh [--running] [loadgen e2e options, e.g. --rate 200 --duration 20
 #                        --duplicates 0.05 --out-of-order 0.1 --payments 0.5]
-# Report: target/bench/loadtest.json. See `target/release/loadgen e2e --help`.
+# Report: target/bench/loadtest.json, chart of latency over time: target/bench/loadtest.png. See `target/release/loadgen e2e --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/sqs-lib.sh
@@ -27,4 +27,4 @@ listen=${LISTEN_ADDR:-127.0.0.1:8000}
 sim=http://127.0.0.1:${SFSIM_PORT:-7700}
 STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_demo_secret_change_me} \
   target/release/loadgen e2e --url "http://$listen/webhook/stripe" --sim "$sim" \
-  --report target/bench/loadtest.json "$@"
+  --report target/bench/loadtest.json --chart target/bench/loadtest.png "$@"

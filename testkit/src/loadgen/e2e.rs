@@ -63,6 +63,10 @@ pub struct E2eLoad {
     /// Write the report as JSON to this file.
     #[arg(long)]
     pub report: Option<std::path::PathBuf>,
+    /// Write a PNG of POST → record latency over the run (x: seconds, y: ms; grid: 5 s, and a
+    /// 1-2-5 step of at least 100 ms).
+    #[arg(long)]
+    pub chart: Option<std::path::PathBuf>,
 }
 
 /// The outcome of a run.
@@ -275,6 +279,7 @@ pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
 
     let mut end_to_end = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
     let mut written_twice = 0;
+    let mut points = Vec::new();
     for (index, event) in events
         .iter()
         .enumerate()
@@ -297,7 +302,11 @@ pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
             first_due.get(&index),
         ) {
             end_to_end.saturating_record(u64::try_from((at - due) * 1000).unwrap_or(1).max(1));
+            points.push(((due - wall_start) as f64 / 1000.0, (at - due) as f64));
         }
+    }
+    if let Some(path) = &load.chart {
+        std::fs::write(path, super::chart::latency_png(&points, 100.0))?;
     }
     Ok(E2eReport {
         events: events.len(),

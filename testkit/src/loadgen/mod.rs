@@ -6,6 +6,7 @@
 //! was *due*, not from when a free connection finally sent it. A stalled server therefore
 //! shows up as the latency its clients would really see.
 
+pub mod chart;
 pub mod e2e;
 pub mod ingress;
 
