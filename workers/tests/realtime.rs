@@ -78,6 +78,50 @@ async fn high_priority_events_become_records() {
         subscription["Status__c"], "canceled",
         "the newest subscription event (deleted) wins"
     );
+    // Checkout completion found no record by session id and fell back to the subscription.
+    let checkout = events
+        .iter()
+        .find(|e| e.event_type == "checkout.session.completed")
+        .unwrap();
+    assert_eq!(subscription["Sync_Status__c"], "Completed");
+    assert_eq!(
+        subscription["Stripe_Checkout_Session_ID__c"],
+        checkout.object_id.as_str()
+    );
+    // Invoices: a transaction each (keyed by the invoice id since API 2025-03-31) with the
+    // failure as its status, linked to the subscription.
+    for (event_type, status) in [
+        ("invoice.payment_succeeded", "succeeded"),
+        ("invoice.payment_failed", "requires_payment_method"),
+    ] {
+        let invoice = events.iter().find(|e| e.event_type == event_type).unwrap();
+        let transaction = sim
+            .record_by(
+                "Payment_Transaction__c",
+                "Stripe_Payment_Intent_ID__c",
+                &invoice.object_id,
+            )
+            .await
+            .unwrap_or_else(|| panic!("a transaction for {event_type}"));
+        assert_eq!(transaction["Status__c"], status, "{event_type}");
+        assert_eq!(
+            transaction["Stripe_Subscription__c"], subscription["Id"],
+            "{event_type}"
+        );
+    }
+    let failed = events
+        .iter()
+        .find(|e| e.event_type == "payment_intent.payment_failed")
+        .unwrap();
+    let failed = sim
+        .record_by(
+            "Payment_Transaction__c",
+            "Stripe_Payment_Intent_ID__c",
+            &failed.object_id,
+        )
+        .await
+        .expect("a transaction for the failed PaymentIntent");
+    assert_eq!(failed["Failure_Reason__c"], "Your card was declined.");
     // The customer did not exist: it was created as a stub so the lookups resolve.
     assert_eq!(sim.records("Stripe_Customer__c").await.len(), 1);
     // Both streams' entries were acknowledged and removed.
