@@ -144,7 +144,9 @@ async fn realtime(args: &Args) {
     let _ingress = spawn("ingress", "ingress", &[], &ingress_env);
     let mut bridge_env = aws.clone();
     bridge_env.extend(worker_env(&redis, &sim_url, "bridge", 0));
-    bridge_env.push(("SQS_WAIT_SECS".into(), "1".into()));
+    // The emulator does not end a long poll when a message arrives (real SQS does).
+    let wait = std::env::var("SQS_WAIT_SECS").unwrap_or_else(|_| "1".into());
+    bridge_env.push(("SQS_WAIT_SECS".into(), wait));
     let _bridge = spawn("bridge", "workers", &["bridge"], &bridge_env);
     let _realtime: Vec<ServiceProcess> = (0..args.replicas)
         .map(|n| {
