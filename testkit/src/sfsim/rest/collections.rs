@@ -166,13 +166,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     require_version(&ctx, 42)?;
-    let body = parse_body(&body)?;
-    let types = body
-        .records
-        .iter()
-        .map(record_type)
-        .collect::<Result<Vec<_>, _>>()?;
-    check_chunks(&types)?;
+    let (body, types) = parse_mixed_body(&body)?;
     let mut ops = Vec::with_capacity(body.records.len());
     for (record, type_name) in body.records.iter().zip(&types) {
         let object = object_of(&state, type_name)?;
@@ -196,6 +190,19 @@ pub async fn create(
     Ok(respond(&results, false))
 }
 
+/// Parses a create or update body, whose records may be of several types, and checks the
+/// limit on type chunks. Returns the body and each record's type.
+fn parse_mixed_body(body: &[u8]) -> Result<(CollectionBody, Vec<String>), ApiError> {
+    let body = parse_body(body)?;
+    let types = body
+        .records
+        .iter()
+        .map(record_type)
+        .collect::<Result<Vec<_>, _>>()?;
+    check_chunks(&types)?;
+    Ok((body, types))
+}
+
 fn check_chunks(types: &[String]) -> Result<(), ApiError> {
     if type_chunks(types) > MAX_TYPE_CHUNKS {
         // The limit is documented (§4.2); the error code is a guess.
@@ -214,13 +221,7 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     require_version(&ctx, 42)?;
-    let body = parse_body(&body)?;
-    let types = body
-        .records
-        .iter()
-        .map(record_type)
-        .collect::<Result<Vec<_>, _>>()?;
-    check_chunks(&types)?;
+    let (body, types) = parse_mixed_body(&body)?;
     let mut ops = Vec::with_capacity(body.records.len());
     for (record, type_name) in body.records.iter().zip(&types) {
         let object = object_of(&state, type_name)?;
