@@ -189,7 +189,11 @@ impl TokenCache {
                 .await
                 .map_err(token_store)?;
             if locked.is_some() {
-                let result = self.login_and_share(&mut conn).await;
+                // Another replica may have stored a token between our read and our lock.
+                let result = match self.read_shared(&mut conn).await {
+                    Ok(Some(session)) => Ok(session),
+                    _ => self.login_and_share(&mut conn).await,
+                };
                 self.release_lock(&mut conn).await;
                 return result;
             }
