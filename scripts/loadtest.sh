@@ -3,7 +3,8 @@
 # given, drives `loadgen e2e` with a realistic mix, and checks the outcome in Salesforce
 # (the simulator): nothing lost, nothing applied twice, every record at its newest event.
 #   scripts/loadtest.sh [--running] [loadgen e2e options, e.g. --rate 200 --duration 20
-#                        --duplicates 0.05 --out-of-order 0.1 --payments 0.5]
+#                        --duplicates 0.05 --out-of-order 0.1
+#                        --mix payments=2,customers=1,subscriptions=1]
 # Report: target/bench/loadtest.json, chart of latency over time: target/bench/loadtest.png. See `target/release/loadgen e2e --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

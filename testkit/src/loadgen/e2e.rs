@@ -54,9 +54,12 @@ pub struct E2eLoad {
     /// Share of versions sent after the next version of the same object.
     #[arg(long, default_value_t = 0.1)]
     pub out_of_order: f64,
-    /// Share of payments in the mix; the rest is split between customers and subscriptions.
-    #[arg(long, default_value_t = 0.5)]
-    pub payments: f64,
+    /// The mix of event kinds as relative weights:
+    /// `payments=W,customers=W,subscriptions=W` (new `payment_intent.succeeded`,
+    /// `customer.updated` of pooled customers, `customer.subscription.updated` of pooled
+    /// subscriptions).
+    #[arg(long, default_value = "payments=2,customers=1,subscriptions=1", value_parser = parse_mix)]
+    pub mix: Mix,
     /// How long to wait for Salesforce to hold everything, in seconds.
     #[arg(long, default_value_t = 120)]
     pub settle: u64,
@@ -96,6 +99,52 @@ pub struct E2eReport {
     pub not_newest: usize,
 }
 
+/// Shares of each event kind, summing to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mix {
+    /// New payments.
+    pub payments: f64,
+    /// Customer updates.
+    pub customers: f64,
+    /// Subscription status changes.
+    pub subscriptions: f64,
+}
+
+/// Parses `payments=2,customers=1,subscriptions=1` into shares.
+fn parse_mix(text: &str) -> Result<Mix, String> {
+    let (mut payments, mut customers, mut subscriptions) = (0.0, 0.0, 0.0);
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (kind, weight) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?}: expected kind=weight"))?;
+        let weight: f64 = weight
+            .parse()
+            .map_err(|_| format!("{part:?}: the weight is not a number"))?;
+        if weight < 0.0 {
+            return Err(format!("{part:?}: weights are not negative"));
+        }
+        match kind {
+            "payments" => payments = weight,
+            "customers" => customers = weight,
+            "subscriptions" => subscriptions = weight,
+            other => {
+                return Err(format!(
+                    "{other:?}: kinds are payments, customers, subscriptions"
+                ))
+            }
+        }
+    }
+    let total = payments + customers + subscriptions;
+    if total <= 0.0 {
+        return Err("the weights add up to nothing".into());
+    }
+    Ok(Mix {
+        payments: payments / total,
+        customers: customers / total,
+        subscriptions: subscriptions / total,
+    })
+}
+
 /// One delivery: the event, and when the POST is due (offset from the start).
 struct Delivery {
     event: usize,
@@ -128,7 +177,7 @@ pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
     let mut kinds = Vec::with_capacity(total);
     for _ in 0..total {
         let roll: f64 = rng.random();
-        let event = if roll < load.payments {
+        let event = if roll < load.mix.payments {
             let currency = ["usd", "eur", "jpy", "kwd", "gbp"][rng.random_range(0..5)];
             let customer = format!("cus_pay_{}", events.len());
             let intent = factory.payment_intent(
@@ -140,7 +189,7 @@ pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
             );
             kinds.push("payment");
             factory.event("payment_intent.succeeded", intent, None, unix_now())
-        } else if roll < load.payments + (1.0 - load.payments) / 2.0 {
+        } else if roll < load.mix.payments + load.mix.customers {
             let mut customer = customers[rng.random_range(0..pool)].clone();
             let id = customer["id"].as_str().unwrap_or_default().to_owned();
             let version = versions.entry(id.clone()).or_insert(0);
@@ -375,4 +424,21 @@ async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
         .error_for_status()?
         .json()
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixes_are_weights() {
+        let mix = parse_mix("payments=2,customers=1,subscriptions=1").unwrap();
+        assert_eq!(
+            (mix.payments, mix.customers, mix.subscriptions),
+            (0.5, 0.25, 0.25)
+        );
+        assert_eq!(parse_mix("customers=1").unwrap().customers, 1.0);
+        assert!(parse_mix("refunds=1").is_err());
+        assert!(parse_mix("payments=0").is_err());
+    }
 }
