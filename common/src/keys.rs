@@ -126,6 +126,11 @@ impl KeySpace {
         format!("{}:breaker:probe", self.tag)
     }
 
+    /// A record known to exist in Salesforce: `{prefix}:known:<sObject>:<external id>`.
+    pub fn known_record(&self, sobject: &str, external_id: &str) -> String {
+        format!("{}:known:{sobject}:{external_id}", self.tag)
+    }
+
     /// A Bulk job in flight and the entries it carries: `{prefix}:bulkjob:<job id>`.
     pub fn bulk_job(&self, job_id: &str) -> String {
         format!("{}:bulkjob:{job_id}", self.tag)
@@ -170,6 +175,7 @@ mod tests {
             keys.limiter(),
             keys.breaker(),
             keys.bulk_job("750x"),
+            keys.known_record("Stripe_Customer__c", "cus_1"),
             keys.salesforce_api_usage(),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");

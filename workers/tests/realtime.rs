@@ -397,3 +397,88 @@ async fn a_permanently_invalid_record_is_dead_lettered_while_its_batch_mates_suc
     );
     assert_eq!(dead[0]["payload"], bad.body());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn known_parents_are_not_written_again_and_a_deleted_one_is_recreated() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let _worker = stack
+        .start_consumer("realtime", &sim, &[("RETRY_DELAYS_SECS", "1,1,1")])
+        .await;
+    let factory = EventFactory::new();
+    let payment = |factory: &EventFactory| {
+        let intent = factory.payment_intent("cus_known", 1000, "usd", unix_now(), None);
+        factory.event("payment_intent.succeeded", intent, None, unix_now())
+    };
+    let first = payment(&factory);
+    stack
+        .enqueue(Priority::High, std::slice::from_ref(&first))
+        .await;
+    stack
+        .wait_for_states(std::slice::from_ref(&first), &["applied"], WAIT)
+        .await;
+    let second = payment(&factory);
+    stack
+        .enqueue(Priority::High, std::slice::from_ref(&second))
+        .await;
+    stack
+        .wait_for_states(std::slice::from_ref(&second), &["applied"], WAIT)
+        .await;
+    let stub_writes = sim
+        .writes("Stripe_Customer__c", "Stripe_Customer_ID__c", "cus_known")
+        .await;
+    assert_eq!(
+        stub_writes.len(),
+        1,
+        "the customer stub is written once, not per payment"
+    );
+
+    // Someone deletes the customer in Salesforce: the next payment fails once for the
+    // missing parent, forgets it, and the retry recreates it.
+    let customer = sim
+        .record_by("Stripe_Customer__c", "Stripe_Customer_ID__c", "cus_known")
+        .await
+        .unwrap();
+    let token: serde_json::Value = sim
+        .http
+        .post(sim.sim.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", sim.sim.client_id()),
+            ("client_secret", sim.sim.client_secret()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deleted = sim
+        .http
+        .delete(format!(
+            "{}/services/data/v62.0/sobjects/Stripe_Customer__c/{}",
+            sim.sim.base_url(),
+            customer["Id"].as_str().unwrap()
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    let third = payment(&factory);
+    stack
+        .enqueue(Priority::High, std::slice::from_ref(&third))
+        .await;
+    stack
+        .wait_for_states(std::slice::from_ref(&third), &["applied"], WAIT)
+        .await;
+    assert_eq!(
+        stack.lifecycle(&third.id).await["attempts"],
+        "1",
+        "one failed attempt first"
+    );
+    assert!(sim
+        .record_by("Stripe_Customer__c", "Stripe_Customer_ID__c", "cus_known")
+        .await
+        .is_some());
+}

@@ -4,6 +4,7 @@
 //! to Redis, Salesforce, the limiter and the breaker from the configuration ([`runtime`]).
 
 pub mod batching;
+pub mod known;
 pub mod pipeline;
 pub mod reader;
 pub mod runtime;

@@ -14,7 +14,7 @@ use common::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{Pipeline, RecordWriter, RetrySchedule, StreamReader};
+use super::{known::KnownRecords, Pipeline, RecordWriter, RetrySchedule, StreamReader};
 use crate::{
     config::FleetConfig,
     guard::{CircuitBreaker, DailyBudget, SlidingWindowLimiter},
@@ -222,7 +222,12 @@ impl ConsumerRuntime {
                 &fleet.worker_id,
             ),
             pipeline: Pipeline::new(ledger.clone(), mapping, config.retry.clone(), priority),
-            writer: RecordWriter::new(client.clone(), breaker, priority.name()),
+            writer: RecordWriter::new(
+                client.clone(),
+                breaker,
+                KnownRecords::new(conn.clone(), keys.clone()),
+                priority.name(),
+            ),
             client,
             ledger,
             keys,

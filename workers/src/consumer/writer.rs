@@ -15,6 +15,7 @@ use common::{
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use super::known::KnownRecords;
 use crate::{guard::CircuitBreaker, store::Failure, telemetry};
 
 /// What happened to one event's writes.
@@ -33,6 +34,7 @@ pub enum WriteResult {
 pub struct RecordWriter {
     client: SalesforceClient,
     breaker: CircuitBreaker,
+    known: KnownRecords,
     stream: &'static str,
 }
 
@@ -50,10 +52,16 @@ struct Pending<'a> {
 
 impl RecordWriter {
     /// A writer for events of `stream` (a metrics label).
-    pub fn new(client: SalesforceClient, breaker: CircuitBreaker, stream: &'static str) -> Self {
+    pub fn new(
+        client: SalesforceClient,
+        breaker: CircuitBreaker,
+        known: KnownRecords,
+        stream: &'static str,
+    ) -> Self {
         Self {
             client,
             breaker,
+            known,
             stream,
         }
     }
@@ -61,10 +69,11 @@ impl RecordWriter {
     /// Applies `events` (in order: an earlier write to the same record happens first) and
     /// returns one result per event, in the same order.
     ///
-    /// Parent stubs go first, once per parent, in one Collections call per parent type: a
-    /// stub carries only the parent's external id, so upserting it creates a missing parent
-    /// and leaves an existing one unchanged. Writing them before the children (rather than
-    /// only after a child failed) keeps every record's writes in event order.
+    /// Parent stubs go first, once per parent, in one Collections call per parent type, and
+    /// only for parents not known to exist ([`KnownRecords`]): a stub carries only the
+    /// parent's external id, so upserting it creates a missing parent and leaves an existing
+    /// one unchanged. Writing them before the children (rather than after a child failed)
+    /// keeps every record's writes in event order.
     pub async fn apply(
         &self,
         events: &[&MappedEvent],
@@ -80,6 +89,17 @@ impl RecordWriter {
                 ))
             })
             .collect();
+        let stub_keys: Vec<(&str, &str)> =
+            stubs.iter().filter_map(|s| record_key(s.write)).collect();
+        let known = self.known.lookup(&stub_keys).await;
+        let stubs: Vec<Pending<'_>> = stubs
+            .into_iter()
+            .filter(|stub| {
+                record_key(stub.write)
+                    .and_then(|key| stub_keys.iter().position(|k| *k == key))
+                    .is_none_or(|index| !known[index])
+            })
+            .collect();
         if !stubs.is_empty() {
             self.write_all(&stubs, &mut results, shutdown).await;
             // A stub's success says nothing about its event yet; only failures carry over.
@@ -91,11 +111,37 @@ impl RecordWriter {
         }
         let mains: Vec<Pending<'_>> = writes_of(events, WriteRole::Main).collect();
         self.write_all(&mains, &mut results, shutdown).await;
+        self.update_known(events, &results).await;
         // An event without main writes changes nothing and is done.
         results
             .into_iter()
             .map(|r| r.unwrap_or(WriteResult::Applied(None)))
             .collect()
+    }
+
+    /// Remembers the records of applied events; forgets the parents of events whose child
+    /// found a parent missing, so their retry writes the stubs again.
+    async fn update_known(&self, events: &[&MappedEvent], results: &[Option<WriteResult>]) {
+        let mut written = Vec::new();
+        let mut missing = Vec::new();
+        for (event, result) in events.iter().zip(results) {
+            let keys = event.writes.iter().filter_map(record_key);
+            match result {
+                Some(WriteResult::Failed(failure, _)) if failure.code == PARENT_MISSING => {
+                    missing.extend(
+                        event
+                            .writes
+                            .iter()
+                            .filter(|w| w.role == WriteRole::ParentStub)
+                            .filter_map(record_key),
+                    );
+                }
+                Some(WriteResult::Applied(_)) | None => written.extend(keys),
+                _ => {}
+            }
+        }
+        self.known.remember(&written).await;
+        self.known.forget(&missing).await;
     }
 
     /// Writes `pending` and records results (first failure of an event wins; the first
@@ -165,6 +211,17 @@ impl RecordWriter {
                             for (member, record) in chunk.iter().zip(outcomes) {
                                 if record.is_success() {
                                     record_success(results, member, record.id);
+                                } else if is_missing_parent(&record.errors) {
+                                    // A parent the fleet believed to exist is gone: retry
+                                    // with its stub (see `update_known`).
+                                    let message = record.errors[0].message.clone();
+                                    set_failed(
+                                        results,
+                                        member.event,
+                                        FailureClass::Retryable,
+                                        PARENT_MISSING,
+                                        &message,
+                                    );
                                 } else {
                                     let error = &record.errors[0];
                                     let class =
@@ -336,6 +393,20 @@ fn order_groups(round: &mut Round<'_, '_>, precedence: &[(Group<'_>, Group<'_>)]
         ordered.push(round.remove(ready));
     }
     *round = ordered;
+}
+
+/// The failure code of a child whose parent does not exist.
+const PARENT_MISSING: &str = "PARENT_MISSING";
+
+fn is_missing_parent(errors: &[common::salesforce::ApiError]) -> bool {
+    errors
+        .iter()
+        .any(|e| e.message.contains("Foreign key external ID") && e.message.contains("not found"))
+}
+
+/// (sObject, external id) of a write by external id.
+fn record_key(write: &RecordWrite) -> Option<(&str, &str)> {
+    external_value(write).map(|value| (write.sobject.as_str(), value))
 }
 
 fn external_value(write: &RecordWrite) -> Option<&str> {
