@@ -2,8 +2,9 @@
 //!
 //! Salesforce accepts ISO-8601 with a `T` separator and `Z`; we always send UTC with
 //! milliseconds, `2026-11-25T11:31:43.000Z`, the form Salesforce itself returns (modulo the
-//! offset spelling). The calendar arithmetic is Howard Hinnant's `civil_from_days`, exact for
-//! the proleptic Gregorian calendar, so no date crate is needed.
+//! offset spelling). The calendar arithmetic is `common::time::civil_from_days`.
+
+use crate::time::civil_from_days;
 
 /// Earliest instant Salesforce stores in a DateTime field: 1700-01-01T00:00:00Z.
 pub const SALESFORCE_MIN_SECS: i64 = -8_520_336_000;
@@ -35,25 +36,6 @@ pub fn unix_to_salesforce_date(secs: i64) -> String {
 /// Whether Salesforce can store this instant in a DateTime field.
 pub fn in_salesforce_range(secs: i64) -> bool {
     (SALESFORCE_MIN_SECS..=SALESFORCE_MAX_SECS).contains(&secs)
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -17,16 +17,7 @@ impl Timestamp {
 
     /// `2026-11-25T11:31:43.120Z`.
     pub fn iso8601(self) -> String {
-        let secs = self.0.div_euclid(1000);
-        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        let second_of_day = secs.rem_euclid(86_400);
-        format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-            second_of_day / 3_600,
-            second_of_day % 3_600 / 60,
-            second_of_day % 60,
-            self.0.rem_euclid(1000)
-        )
+        common::time::iso8601_millis(self.0)
     }
 
     /// `2026-11-25T11:31:43.120Z (3m12s ago)`, or `(in 5s)` for a future instant.
@@ -102,21 +93,6 @@ pub fn truncate(text: &str, max: usize) -> String {
     let mut cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// `civil_from_days`), so no date crate is needed for one format.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
