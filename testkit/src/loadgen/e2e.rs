@@ -34,14 +34,9 @@ pub struct E2eLoad {
     /// The simulator's base URL (for `/__sim/`).
     #[arg(long, default_value = "http://127.0.0.1:7700")]
     pub sim: String,
-    /// Secret to sign with (the first of `STRIPE_WEBHOOK_SECRETS` if not given).
-    #[arg(
-        long,
-        env = "STRIPE_WEBHOOK_SECRETS",
-        value_delimiter = ',',
-        num_args = 1
-    )]
-    pub secret: Vec<String>,
+    /// The secret to sign with.
+    #[command(flatten)]
+    pub secret: super::SigningSecret,
     /// Events per second (open loop).
     #[arg(long, default_value_t = 200)]
     pub rate: u64,
@@ -153,11 +148,7 @@ struct Delivery {
 
 /// Runs the load and the checks.
 pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
-    let secret = load
-        .secret
-        .first()
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("--secret or STRIPE_WEBHOOK_SECRETS is required"))?;
+    let secret = load.secret.first()?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let factory = EventFactory::new();
     let total = usize::try_from(load.rate * load.duration)?;

@@ -19,14 +19,9 @@ pub struct IngressLoad {
     /// The webhook URL.
     #[arg(long, default_value = "http://127.0.0.1:8000/webhook/stripe")]
     pub url: String,
-    /// Secret to sign with (the first of `STRIPE_WEBHOOK_SECRETS` if not given).
-    #[arg(
-        long,
-        env = "STRIPE_WEBHOOK_SECRETS",
-        value_delimiter = ',',
-        num_args = 1
-    )]
-    pub secret: Vec<String>,
+    /// The secret to sign with.
+    #[command(flatten)]
+    pub secret: super::SigningSecret,
     /// Requests per second; 0 sends as fast as `--connections` allow (closed loop).
     #[arg(long, default_value_t = 2000)]
     pub rate: u64,
@@ -67,11 +62,7 @@ pub struct IngressReport {
 
 /// Runs the load and returns the report.
 pub async fn run(load: IngressLoad) -> anyhow::Result<IngressReport> {
-    let secret = load
-        .secret
-        .first()
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("--secret or STRIPE_WEBHOOK_SECRETS is required"))?;
+    let secret = load.secret.first()?;
     let sqs = match &load.queue_url {
         Some(_) => Some(common::sqs::client_from_env(Default::default()).await),
         None => None,

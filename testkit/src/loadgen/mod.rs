@@ -12,6 +12,30 @@ pub mod ingress;
 
 use hdrhistogram::Histogram;
 
+/// The endpoint secret deliveries are signed with: `--secret`, else the first of
+/// `STRIPE_WEBHOOK_SECRETS` (the ingress's own variable, so one environment serves both).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigningSecret {
+    /// Secret to sign with (the first of `STRIPE_WEBHOOK_SECRETS` if not given).
+    #[arg(
+        long = "secret",
+        env = "STRIPE_WEBHOOK_SECRETS",
+        value_delimiter = ',',
+        num_args = 1
+    )]
+    secrets: Vec<String>,
+}
+
+impl SigningSecret {
+    /// The first configured secret.
+    pub fn first(&self) -> anyhow::Result<String> {
+        self.secrets
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("--secret or STRIPE_WEBHOOK_SECRETS is required"))
+    }
+}
+
 /// Latency summary in milliseconds.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LatencySummary {
