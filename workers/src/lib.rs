@@ -7,11 +7,12 @@
 //! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
 //!
-//! Shared by the roles: [`config`] (typed settings), [`store`] (the Redis layout and its
+//! Shared by the roles: [`backoff`] (waiting out outages), [`config`] (typed settings), [`store`] (the Redis layout and its
 //! atomic scripts), [`consumer`] (claim, coalesce, map, write, settle), [`guard`] (the
 //! global limiter and the circuit breaker), [`telemetry`] (metrics and the health server).
 #![forbid(unsafe_code)]
 
+pub mod backoff;
 pub mod bridge;
 pub mod bulk;
 pub mod config;

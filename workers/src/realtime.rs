@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    backoff::{outage_backoff, pause},
     config::FleetConfig,
     consumer::{Batch, BatchPolicy, BatchSource, ConsumerConfig, ConsumerRuntime},
     store::Priority,
@@ -89,7 +90,7 @@ pub async fn run(
     let runtime = Arc::new(runtime);
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let mut failures = 0u32;
+    let mut delays = outage_backoff();
     while !shutdown.is_cancelled() {
         let slot = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -104,7 +105,7 @@ pub async fn run(
         };
         match batch {
             Ok(mut batch) => {
-                failures = 0;
+                delays = outage_backoff();
                 // Own pending entries include those another task of this replica holds now.
                 {
                     let mut held = in_flight
@@ -132,12 +133,9 @@ pub async fn run(
             }
             Err(error) => {
                 drop(slot);
-                failures = failures.saturating_add(1);
                 tracing::warn!(%error, "Redis error in the realtime loop; retrying.");
-                let pause = Duration::from_millis(100u64 << failures.min(6));
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(pause) => {}
+                if !pause(delays.next(), &shutdown).await {
+                    break;
                 }
             }
         }

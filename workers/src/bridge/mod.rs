@@ -19,11 +19,11 @@ use std::{sync::Arc, time::Duration};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName,
 };
-use backon::BackoffBuilder;
 use common::sqs::SqsClientSettings;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    backoff::{outage_backoff, pause},
     config::{BridgeConfig, FleetConfig},
     store::{self, EnqueueOutcome, EventStore, KeySpace},
     telemetry,
@@ -91,7 +91,7 @@ pub async fn run(
 /// Creates the streams and groups and loads the scripts, retrying until Redis answers.
 /// Returns false if shut down first.
 async fn prepare_redis(store: &EventStore, shutdown: &CancellationToken) -> bool {
-    let mut delays = redis_backoff();
+    let mut delays = outage_backoff();
     loop {
         let mut conn = store.connection();
         let result = async {
@@ -114,7 +114,7 @@ async fn prepare_redis(store: &EventStore, shutdown: &CancellationToken) -> bool
 
 impl Bridge {
     async fn receive_loop(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut sqs_delays = redis_backoff();
+        let mut sqs_delays = outage_backoff();
         loop {
             if !self.backpressure.wait_until_open(&shutdown).await {
                 return;
@@ -125,7 +125,7 @@ impl Bridge {
             };
             let messages = match received {
                 Ok(messages) => {
-                    sqs_delays = redis_backoff();
+                    sqs_delays = outage_backoff();
                     messages
                 }
                 Err(error) => {
@@ -199,7 +199,7 @@ impl Bridge {
             .and_then(|value| value.string_value.as_deref())
             .and_then(|value| value.parse().ok());
         let intake = intake::classify(body, received_at, &self.config.routing);
-        let mut delays = redis_backoff();
+        let mut delays = outage_backoff();
         loop {
             let result = match &intake {
                 Intake::Event { priority, entry } => self.store.enqueue(*priority, entry).await.map(|outcome| {
@@ -282,25 +282,5 @@ impl Bridge {
                 }
             }
         }
-    }
-}
-
-/// Exponential backoff with jitter, 100 ms to 5 s, without end: Redis and SQS outages
-/// are waited out, never turned into lost events.
-fn redis_backoff() -> impl Iterator<Item = Duration> {
-    backon::ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(5))
-        .with_jitter()
-        .without_max_times()
-        .build()
-}
-
-/// Sleeps `delay` unless shut down first; returns false on shutdown.
-async fn pause(delay: Option<Duration>, shutdown: &CancellationToken) -> bool {
-    let delay = delay.unwrap_or(Duration::from_secs(5));
-    tokio::select! {
-        _ = shutdown.cancelled() => false,
-        _ = tokio::time::sleep(delay) => true,
     }
 }

@@ -20,6 +20,7 @@ use common::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    backoff::{outage_backoff, pause},
     config::FleetConfig,
     consumer::{Batch, BatchPolicy, BatchSource, ConsumerConfig, ConsumerRuntime, WriteResult},
     store::Priority,
@@ -89,7 +90,7 @@ pub async fn run(
         "low",
     );
     tracing::info!(consumer = %fleet.worker_id, "Bulk consumer started.");
-    let mut failures = 0u32;
+    let mut delays = outage_backoff();
     while !shutdown.is_cancelled() {
         let batch = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -101,13 +102,11 @@ pub async fn run(
             Err(error) => Err(error),
         };
         match result {
-            Ok(()) => failures = 0,
+            Ok(()) => delays = outage_backoff(),
             Err(error) => {
-                failures = failures.saturating_add(1);
                 tracing::warn!(%error, "Redis error in the bulk loop; retrying.");
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
+                if !pause(delays.next(), &shutdown).await {
+                    break;
                 }
             }
         }

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{known::KnownRecords, Pipeline, RecordWriter, RetrySchedule, StreamReader};
 use crate::{
+    backoff::{outage_backoff, pause},
     config::FleetConfig,
     guard::{CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     store::{self, EventLedger, Priority},
@@ -239,11 +240,11 @@ impl ConsumerRuntime {
     /// Returns false if shut down first.
     pub async fn wait_for_groups(&self, shutdown: &CancellationToken) -> bool {
         let mut conn = self.conn.clone();
+        let mut delays = outage_backoff();
         while let Err(error) = store::ensure_consumer_groups(&mut conn, &self.keys).await {
             tracing::warn!(%error, "Redis not ready; retrying.");
-            tokio::select! {
-                _ = shutdown.cancelled() => return false,
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            if !pause(delays.next(), shutdown).await {
+                return false;
             }
         }
         true
