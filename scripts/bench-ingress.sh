@@ -10,7 +10,7 @@ rate=${1:-2000}
 duration=${2:-10}
 
 scripts/setup-test-deps.sh >/dev/null
-cargo build --release -q -p ingress -p testkit --bin ingress --bin loadgen
+cargo build --release -q -p ingress -p testkit -p sfsim --bin ingress --bin loadgen
 
 mkdir -p target/bench
 sqs_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')

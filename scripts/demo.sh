@@ -15,7 +15,7 @@ wait_for_ctrl_c=1
 
 scripts/setup-test-deps.sh
 echo "==> building release binaries"
-cargo build --release -q -p ingress -p workers -p testkit --bin ingress --bin workers --bin sfsim --bin loadgen
+cargo build --release -q -p ingress -p workers -p testkit -p sfsim --bin ingress --bin workers --bin sfsim --bin loadgen
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }

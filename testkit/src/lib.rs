@@ -5,11 +5,8 @@
 //!   and kill them when the test ends, also when it fails.
 //! - [`loadgen`]: the signed-event load generator behind the `loadgen` binary.
 //! - [`stripe`]: realistic Stripe events and a signer for `Stripe-Signature` headers.
-//! - [`sfsim`]: the Salesforce simulator (OAuth, REST, Collections, Bulk 2.0, SOQL,
-//!   limits, fault injection, inspection), startable in-process or as the `sfsim` binary.
 #![forbid(unsafe_code)]
 
 pub mod harness;
 pub mod loadgen;
-pub mod sfsim;
 pub mod stripe;

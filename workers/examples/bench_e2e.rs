@@ -22,9 +22,9 @@ use std::{
 
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
+use sfsim::{FaultConfig, SimConfig, Simulator};
 use testkit::{
     harness::{self, RedisServer, ServiceProcess, SqsEmulator},
-    sfsim::{FaultConfig, SimConfig, Simulator},
     stripe::{sign, unix_now, EventFactory, StripeEvent},
 };
 use tokio::sync::Mutex;
@@ -93,11 +93,11 @@ fn worker_env(redis: &RedisServer, sim_url: &str, role: &str, n: usize) -> Vec<(
         ("SALESFORCE_LOGIN_URL".into(), sim_url.to_owned()),
         (
             "SALESFORCE_CLIENT_ID".into(),
-            testkit::sfsim::DEFAULT_CLIENT_ID.into(),
+            sfsim::DEFAULT_CLIENT_ID.into(),
         ),
         (
             "SALESFORCE_CLIENT_SECRET".into(),
-            testkit::sfsim::DEFAULT_CLIENT_SECRET.into(),
+            sfsim::DEFAULT_CLIENT_SECRET.into(),
         ),
         ("SF_CALLS_PER_WINDOW".into(), "100".into()),
         ("RUST_LOG".into(), "warn".into()),

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
+use sfsim::{Schema, SimConfig};
 use support::{sim::Sim, BridgeStack};
-use testkit::sfsim::{Schema, SimConfig};
 use testkit::stripe::{unix_now, EventFactory};
 use workers::store::Priority;
 

@@ -188,7 +188,7 @@ async fn every_injected_failure_gets_its_class() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jwt_bearer_flow_logs_in_with_a_signed_assertion() {
     use common::salesforce::jwt::AssertionSigner;
-    use testkit::sfsim::{test_keys, SimConfig};
+    use sfsim::{test_keys, SimConfig};
 
     let redis = RedisServer::start().await.unwrap();
     let mut config = SimConfig::on_free_port();

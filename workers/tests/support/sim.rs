@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use sfsim::{RunningSimulator, SimConfig, Simulator};
 use testkit::harness::{self, ServiceProcess};
-use testkit::sfsim::{RunningSimulator, SimConfig, Simulator};
 use testkit::stripe::StripeEvent;
 use workers::store::{EventStore, KeySpace, Priority};
 
