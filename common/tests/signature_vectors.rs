@@ -1,5 +1,6 @@
-//! Replays the 56 signature vectors of `shared/docs/stripe-signature-vectors.json` (copied to
-//! `tests/data/`) and checks that the verifier answers as stripe-python 16.1.0 does.
+//! Replays the 56 signature vectors of `tests/data/stripe-signature-vectors.json` (transcribed
+//! from the tests of Stripe's official libraries; origin in docs/stripe-webhooks.md §9) and
+//! checks that the verifier answers as stripe-python 16.1.0 does.
 //!
 //! One deliberate deviation is allowed and pinned: a header with two `t=` items is refused
 //! as malformed (stripe-python takes the first `t`; the vectors list `malformed_header` as

@@ -1,6 +1,6 @@
 //! Salesforce's wire formats for dates and times, without a calendar crate.
 //!
-//! Output follows fact sheet §7: UTC with milliseconds and an offset without a colon
+//! Output follows docs/salesforce-api.md §7: UTC with milliseconds and an offset without a colon
 //! (`2012-07-12T17:49:01.000+0000`). Input accepts ISO-8601 with a `T` separator, optional
 //! fractional seconds (at most 3 digits, longer fractions fail as in the real org) and `Z`,
 //! `±HH:mm` or `±HHmm` (the `+0000` output form is accepted back, §7 marks it unverified).

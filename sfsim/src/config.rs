@@ -1,6 +1,6 @@
-//! The simulator's configuration: one typed struct whose `Default` is the fact sheet's
-//! behaviour. The `sfsim` binary fills it from flags and `SFSIM_*` variables; tests build it
-//! in code.
+//! The simulator's configuration: one typed struct whose `Default` is the behaviour
+//! described in docs/salesforce-api.md (the § numbers below refer to it). The `sfsim`
+//! binary fills it from flags and `SFSIM_*` variables; tests build it in code.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -79,7 +79,7 @@ pub struct SimConfig {
     pub session_idle_timeout: Duration,
     /// Newest API version served (67 = Summer '26, the current GA per §2.1).
     pub latest_api_version: u32,
-    /// Daily API request allocation, 24 h rolling. Default 115,000: the fact sheet's
+    /// Daily API request allocation, 24 h rolling. Default 115,000: the documented
     /// Enterprise example (100,000 + 1,000 × 15 licences, §8).
     pub daily_api_limit: u64,
     /// A request running longer than this is "long-running" (20 s in production, §8).

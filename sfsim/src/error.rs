@@ -1,10 +1,10 @@
 //! Errors as Salesforce puts them on the wire, and the simulator's own startup errors.
 //!
-//! REST errors are always a JSON **array** of `{message, errorCode[, fields]}` (fact sheet
-//! §2.3 marks a conflict with the single-upsert page; the simulator always sends arrays, as
-//! every captured response does). Per-record DML failures are a [`RecordError`], which each
-//! API renders its own way: `errorCode` on single-record REST, `statusCode` inside
-//! Collections results, `sf__Error` text in Bulk result files.
+//! REST errors are always a JSON **array** of `{message, errorCode[, fields]}`
+//! (docs/salesforce-api.md §2.3 marks a conflict with the single-upsert page; the simulator
+//! always sends arrays, as every captured response does). Per-record DML failures are a
+//! [`RecordError`], which each API renders its own way: `errorCode` on single-record REST,
+//! `statusCode` inside Collections results, `sf__Error` text in Bulk result files.
 
 use axum::{
     http::{header, HeaderValue, StatusCode},

@@ -1,7 +1,7 @@
 //! Fault injection: what a test or the load generator can make the org do wrong, on
 //! purpose, at startup (`SimConfig::faults`, `SFSIM_FAULTS`) or live (`PUT /__sim/faults`).
 //!
-//! The shapes follow fact sheet §2.7 and §8: 503 `SERVER_UNAVAILABLE` (also as an HTML
+//! The shapes follow docs/salesforce-api.md §2.7 and §8: 503 `SERVER_UNAVAILABLE` (also as an HTML
 //! maintenance page), 500 `UNKNOWN_EXCEPTION`, `UNABLE_TO_LOCK_ROW` per record, slow and
 //! failing Bulk jobs, and added latency. Expiring every session and exhausting the daily
 //! allocation are admin calls of their own (`/__sim/sessions/expire`, `/__sim/limits`).

@@ -1,8 +1,8 @@
 //! What happens to every request before and after its handler, in the order Salesforce
 //! would apply it: version check, outage, concurrency limit, latency, session, daily
-//! allocation, injected errors; then the `Sforce-Limit-Info` header (§2.5: on every REST
-//! response; the simulator also sends it on errors and on `/jobs/` responses, an open
-//! question in §10.7 resolved towards "always") and the call log.
+//! allocation, injected errors; then the `Sforce-Limit-Info` header (docs/salesforce-api.md
+//! §2.5: on every REST response; the simulator also sends it on errors and on `/jobs/`
+//! responses, an open question in §10.7 resolved towards "always") and the call log.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};

@@ -2,7 +2,8 @@
 //! object, then pod and counter) plus a 3-character case-insensitive checksum suffix.
 //!
 //! Clients compare ids, slice key prefixes and send 15- or 18-character forms back, so the
-//! simulator issues real-looking 18-character ids and accepts both forms (fact sheet §7).
+//! simulator issues real-looking 18-character ids and accepts both forms
+//! (docs/salesforce-api.md §7).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

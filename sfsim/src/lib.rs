@@ -1,6 +1,6 @@
-//! `sfsim`: a Salesforce org simulator that behaves as `docs/salesforce-api.md` (the fact
-//! sheet) says, so the fleet can be tested without a real org. A client written against
-//! Salesforce's documentation must work with it unchanged.
+//! `sfsim`: a Salesforce org simulator that behaves as `docs/salesforce-api.md` (the
+//! documented Salesforce behaviour) says, so the fleet can be tested without a real org. A
+//! client written against Salesforce's documentation must work with it unchanged.
 //!
 //! It serves OAuth 2.0 (client credentials, username-password, JWT bearer, revoke), REST
 //! (versions, limits, sObjects by id and external id, Collections, SOQL), Bulk API 2.0

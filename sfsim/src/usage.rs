@@ -10,7 +10,8 @@ use serde::Serialize;
 
 const MINUTES_PER_DAY: i64 = 24 * 60;
 
-/// The 24 h rolling daily API request allocation (§2.5, §8), in one-minute buckets.
+/// The 24 h rolling daily API request allocation (docs/salesforce-api.md §2.5, §8), in
+/// one-minute buckets.
 #[derive(Debug)]
 pub struct DailyUsage {
     limit: AtomicU64,
@@ -76,7 +77,7 @@ fn expire(buckets: &mut VecDeque<(i64, u64)>, minute: i64) {
     }
 }
 
-/// Requests in flight, to find the long-running ones (§8).
+/// Requests in flight, to find the long-running ones (docs/salesforce-api.md §8).
 #[derive(Debug, Default)]
 pub struct InFlight {
     next: AtomicU64,

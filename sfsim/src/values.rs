@@ -1,5 +1,6 @@
 //! Field values: converting what a client sent (JSON or a CSV cell) into what the org
-//! stores, and the per-field validation rules with Salesforce's error texts (§2.3, §7).
+//! stores, and the per-field validation rules with Salesforce's error texts
+//! (docs/salesforce-api.md §2.3, §7).
 //!
 //! Two kinds of failure exist, as in the real org: a value of the wrong JSON type cannot
 //! even be deserialised (REST answers `JSON_PARSER_ERROR` for the whole request), while a

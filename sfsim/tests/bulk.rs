@@ -1,5 +1,5 @@
 //! Bulk API 2.0 ingest: job lifecycle, states and counters, CSV rules, result files,
-//! job-level failures and limits (fact sheet §5).
+//! job-level failures and limits (docs/salesforce-api.md §5).
 // Helpers outside #[test] functions unwrap too: a failed step should fail the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

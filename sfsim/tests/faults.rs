@@ -1,5 +1,5 @@
 //! Fault injection: error rates per endpoint, outages (JSON and HTML), UNABLE_TO_LOCK_ROW,
-//! startup faults, and the admin API (fact sheet §2.7, §8).
+//! startup faults, and the admin API (docs/salesforce-api.md §2.7, §8).
 // Helpers outside #[test] functions unwrap too: a failed step should fail the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,6 @@
 //! OAuth 2.0 against the simulator: client credentials (body and Basic), username-password,
-//! JWT bearer (RS256), error bodies, revocation, idle timeout, admin expiry (fact sheet §1).
+//! JWT bearer (RS256), error bodies, revocation, idle timeout, admin expiry
+//! (docs/salesforce-api.md §1).
 // Helpers outside #[test] functions unwrap too: a failed step should fail the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

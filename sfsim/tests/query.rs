@@ -1,4 +1,5 @@
-//! SOQL through REST: the subset, escaping, type checks, errors and paging (fact sheet §6).
+//! SOQL through REST: the subset, escaping, type checks, errors and paging
+//! (docs/salesforce-api.md §6).
 // Helpers outside #[test] functions unwrap too: a failed step should fail the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

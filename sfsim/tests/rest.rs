@@ -1,5 +1,5 @@
 //! Single-record REST against the simulator: upsert status codes, reads, CRUD by id, and
-//! the validation errors of the schema (fact sheet §2.3, §3, §7).
+//! the validation errors of the schema (docs/salesforce-api.md §2.3, §3, §7).
 // Helpers outside #[test] functions unwrap too: a failed step should fail the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

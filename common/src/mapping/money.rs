@@ -3,7 +3,7 @@
 //! Stripe sends every `amount*` as an integer in the currency's minor unit *as Stripe defines
 //! it*: 1234 USD cents are 12.34 USD, 1234 JPY are 1234 JPY (no minor unit), 1230 KWD fils are
 //! 1.23 KWD. Dividing by 100 everywhere would be wrong by a factor of 100 for JPY and by 10 for
-//! KWD, so the exponent comes from Stripe's own lists below.
+//! KWD, so the exponent comes from Stripe's own lists below (docs/stripe-webhooks.md §7).
 //!
 //! ## Why a JSON number built from an `f64` is exact here
 //!

@@ -1,6 +1,6 @@
 //! OAuth 2.0 client credentials flow, with the access token shared by every replica.
 //!
-//! Salesforce returns no `expires_in` (salesforce-api.md §1.1): a session lives until it is
+//! Salesforce returns no `expires_in` (docs/salesforce-api.md §1.1): a session lives until it is
 //! idle for the org's timeout. So the token is kept in Redis (`{prefix}:sf:token`) for a
 //! configurable time and dropped early when a call answers `401 INVALID_SESSION_ID`.
 //! Exactly one replica fetches a new token at a time: it holds the short lock
@@ -251,7 +251,7 @@ impl TokenCache {
     }
 }
 
-/// The token endpoint's answer (salesforce-api.md §1.1).
+/// The token endpoint's answer (docs/salesforce-api.md §1.1).
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,

@@ -1,4 +1,4 @@
-//! Bulk API 2.0 ingest jobs (salesforce-api.md §5): create, upload CSV, close, poll with
+//! Bulk API 2.0 ingest jobs (docs/salesforce-api.md §5): create, upload CSV, close, poll with
 //! backoff until a final state, read the result files, abort.
 //!
 //! Every HTTP request is one API call against the daily allocation (§5.7), polls included,

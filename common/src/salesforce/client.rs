@@ -1,7 +1,7 @@
 //! The REST client: every call authenticated with the shared token, replayed once after a
 //! `401 INVALID_SESSION_ID`, its `Sforce-Limit-Info` recorded, and its failure classified.
 //!
-//! Written against salesforce-api.md (the documented API), not against the simulator, so
+//! Written against docs/salesforce-api.md (the documented API), not against the simulator, so
 //! that it works unchanged with a real org.
 
 use std::{sync::Arc, time::Duration};

@@ -1,4 +1,4 @@
-//! The CSV dialect of Bulk API 2.0 (salesforce-api.md §5.6): a header row of field API
+//! The CSV dialect of Bulk API 2.0 (docs/salesforce-api.md §5.6): a header row of field API
 //! names, relationship columns as `Relationship__r.External_Id__c`, `#N/A` for null, an
 //! empty value for "leave unchanged", values quoted when they contain a comma, a quote or a
 //! line break (quotes doubled), LF line endings, UTF-8.

@@ -41,7 +41,7 @@ impl fmt::Display for FailureClass {
 /// code before the first `:` of a Bulk `sf__Error`) given the HTTP status it came with
 /// (0 when there is none, as for per-record errors).
 ///
-/// `REQUEST_LIMIT_EXCEEDED` is two different things (salesforce-api.md §2.6): the daily
+/// `REQUEST_LIMIT_EXCEEDED` is two different things (docs/salesforce-api.md §2.6): the daily
 /// total (rate-limited) and the concurrent long-running request limit (retryable); the
 /// message tells them apart.
 pub fn classify(status: u16, code: &str, message: &str) -> FailureClass {

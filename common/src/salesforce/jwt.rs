@@ -1,4 +1,4 @@
-//! The OAuth 2.0 JWT bearer flow (salesforce-api.md §1.4): a Connected App with a
+//! The OAuth 2.0 JWT bearer flow (docs/salesforce-api.md §1.4): a Connected App with a
 //! certificate logs in as a user without a secret on the wire. The assertion is
 //! `base64url(header).base64url(claims).base64url(RS256 signature)` with the claims
 //! `iss` (consumer key), `sub` (username), `aud` (login host) and `exp` (at most 3 minutes

@@ -1,4 +1,4 @@
-//! Safe SOQL string literals (salesforce-api.md §6.2). Object and field names cannot be
+//! Safe SOQL string literals (docs/salesforce-api.md §6.2). Object and field names cannot be
 //! bound; callers take them from configuration, never from event data.
 
 /// Escapes `value` for use inside a single-quoted SOQL literal: backslash first, then

@@ -1,5 +1,5 @@
 //! The org's daily API usage, as reported in `Sforce-Limit-Info: api-usage=used/max` on
-//! every REST response (salesforce-api.md §2.5), shared through Redis so that every
+//! every REST response (docs/salesforce-api.md §2.5), shared through Redis so that every
 //! replica throttles on the freshest number any replica has seen.
 
 use std::collections::HashMap;

@@ -7,11 +7,12 @@
 //! is ignored so an attacker cannot downgrade us, and hex strings are compared in constant
 //! time. The timestamp is checked after the signature, like stripe-python.
 //!
-//! The behaviour follows stripe-python 16.1.0 case by case (see
-//! `shared/docs/stripe-signature-vectors.json`, which the tests replay), with one deliberate
-//! difference: a header with two `t=` items is rejected as malformed, where stripe-python
-//! silently takes the first one and stripe-node/stripe-go the last. Stripe never sends two,
-//! and the vectors list `malformed_header` as an acceptable outcome.
+//! The behaviour follows stripe-python 16.1.0 case by case (docs/stripe-webhooks.md §1.1; the
+//! vectors in `common/tests/data/stripe-signature-vectors.json`, described in §9 there, are
+//! replayed by the tests), with one deliberate difference: a header with two `t=` items is
+//! rejected as malformed, where stripe-python silently takes the first one and
+//! stripe-node/stripe-go the last. Stripe never sends two, and the vectors list
+//! `malformed_header` as an acceptable outcome.
 
 use hmac::{KeyInit, Mac};
 use sha2::Sha256;

@@ -1,7 +1,7 @@
-//! JWT bearer assertions (RFC 7523) as Salesforce checks them (§1.4): RS256 signature
-//! against the connected app's certificate, `iss` = consumer key, `aud` = the login host,
-//! `sub` (or `prn`, which wins) = a pre-approved user, `exp` in the future with about
-//! three minutes of clock-skew allowance.
+//! JWT bearer assertions (RFC 7523) as Salesforce checks them (docs/salesforce-api.md §1.4):
+//! RS256 signature against the connected app's certificate, `iss` = consumer key, `aud` = the
+//! login host, `sub` (or `prn`, which wins) = a pre-approved user, `exp` in the future with
+//! about three minutes of clock-skew allowance.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;

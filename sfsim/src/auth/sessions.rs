@@ -1,5 +1,6 @@
 //! Issued access tokens and their lifetime: an inactivity timeout that slides with use
-//! (§1.5), revocation, and the admin hook that expires every live session at once.
+//! (docs/salesforce-api.md §1.5), revocation, and the admin hook that expires every live
+//! session at once.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

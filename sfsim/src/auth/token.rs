@@ -1,4 +1,4 @@
-//! `POST /services/oauth2/token` and `POST /services/oauth2/revoke` (fact sheet §1).
+//! `POST /services/oauth2/token` and `POST /services/oauth2/revoke` (docs/salesforce-api.md §1).
 //!
 //! Success bodies carry no `expires_in` (§1.1); errors are 400 with `error` and
 //! `error_description` (§1.6; `invalid_client` is believed to be 400 as well).

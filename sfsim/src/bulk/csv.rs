@@ -1,4 +1,4 @@
-//! CSV as Bulk API 2.0 reads and writes it (fact sheet §5.5, §5.6): the job's delimiter
+//! CSV as Bulk API 2.0 reads and writes it (docs/salesforce-api.md §5.5, §5.6): the job's delimiter
 //! and line ending (which must match the data), `"` quoting with doubled quotes, newlines
 //! inside quotes, no trimming, and text after a closing quote failing only its row.
 

@@ -1,4 +1,4 @@
-//! The Bulk API 2.0 ingest endpoints (fact sheet §5.1–§5.5).
+//! The Bulk API 2.0 ingest endpoints (docs/salesforce-api.md §5.1–§5.5).
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};

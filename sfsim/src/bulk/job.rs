@@ -1,5 +1,5 @@
-//! Bulk API 2.0 ingest jobs: their info as the API shows it (§5.3), states (§5.4) and
-//! result rows (§5.5).
+//! Bulk API 2.0 ingest jobs: their info as the API shows it (docs/salesforce-api.md §5.3),
+//! states (§5.4) and result rows (§5.5).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

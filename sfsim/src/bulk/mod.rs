@@ -1,4 +1,4 @@
-//! Bulk API 2.0 ingest under `/services/data/vNN.N/jobs/ingest` (fact sheet §5). Every
+//! Bulk API 2.0 ingest under `/services/data/vNN.N/jobs/ingest` (docs/salesforce-api.md §5). Every
 //! HTTP request to it counts as one API call (§5.7), like any other REST request.
 
 pub mod csv;

@@ -1,7 +1,7 @@
 //! Processing a closed ingest job in the background: `UploadComplete` → (queue delay) →
 //! `InProgress` → (processing time + injected slowness) → rows applied in 200-row
 //! transactions → `JobComplete`, or `Failed` when the job as a whole cannot be processed
-//! (bad header, line endings, batch allocation, injected failure; §5.4).
+//! (bad header, line endings, batch allocation, injected failure; docs/salesforce-api.md §5.4).
 
 use std::time::{Duration, Instant};
 

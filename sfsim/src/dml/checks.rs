@@ -1,6 +1,6 @@
 //! The record-level checks of a write, each with Salesforce's error code and wording:
-//! parent references (§3.4), lookup ids, required fields, unique values, and the injected
-//! `UNABLE_TO_LOCK_ROW` (§2.7).
+//! parent references (docs/salesforce-api.md §3.4), lookup ids, required fields, unique values,
+//! and the injected `UNABLE_TO_LOCK_ROW` (§2.7).
 
 use std::collections::BTreeMap;
 
@@ -47,7 +47,7 @@ pub(super) fn resolve_parent(
         .unwrap_or_default();
     match matches.as_slice() {
         [id] => Ok(id.clone()),
-        // Wording from fact sheet §3.4 (marked unverified there).
+        // Wording from docs/salesforce-api.md §3.4 (marked unverified there).
         [] => Err(RecordError::new(
             "INVALID_FIELD",
             format!("Foreign key external ID: {} not found for field {} in entity {}", parent.key, parent.key_field, parent_object.name),

@@ -5,7 +5,7 @@
 //! A batch runs under the store lock. Each operation is validated completely before it
 //! touches the store, so with `allOrNone:false` a failed record changes nothing; with
 //! `allOrNone:true` the batch's transaction is rolled back and every healthy record reports
-//! `ALL_OR_NONE_OPERATION_ROLLED_BACK` (fact sheet §4.1).
+//! `ALL_OR_NONE_OPERATION_ROLLED_BACK` (docs/salesforce-api.md §4.1).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -365,7 +365,7 @@ fn write(
         };
         if forced.as_ref().is_some_and(|(key, _)| key == &field.name) {
             // The external id also appears in the body: accepted when it is the same value
-            // (a guess, fact sheet §3.3 / §10.3 leave it unverified).
+            // (a guess, docs/salesforce-api.md §3.3 / §10.3 leave it unverified).
             let same = forced.as_ref().is_some_and(|(_, key_value)| {
                 match_key(field, &values::as_text(key_value))
                     == match_key(field, &values::as_text(value))

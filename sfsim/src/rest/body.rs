@@ -1,7 +1,7 @@
 //! Reading sObject JSON bodies into [`RecordInput`]s, and writing records back as JSON.
 //!
-//! Field names are matched case-insensitively (§2.2). A field the object does not have is
-//! `INVALID_FIELD` for the whole request; so is a value of the wrong JSON type
+//! Field names are matched case-insensitively (docs/salesforce-api.md §2.2). A field the object
+//! does not have is `INVALID_FIELD` for the whole request; so is a value of the wrong JSON type
 //! (`JSON_PARSER_ERROR`), because the real org cannot even deserialise such a body.
 
 use serde_json::{Map, Value};

@@ -1,5 +1,5 @@
 //! sObject Collections: create, update, upsert (≤ 200 records, `allOrNone`) and delete
-//! (fact sheet §4.1, §4.2). The whole request is one API call; results come back in
+//! (docs/salesforce-api.md §4.1, §4.2). The whole request is one API call; results come back in
 //! request order with `statusCode` errors per record.
 
 use std::collections::HashMap;

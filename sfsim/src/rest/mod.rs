@@ -17,7 +17,7 @@ use crate::gate;
 use crate::state::AppState;
 
 /// The versioned REST routes (gated) and the versions list (not gated: no session, not
-/// counted, §2.1).
+/// counted, docs/salesforce-api.md §2.1).
 pub fn router(state: AppState) -> Router<AppState> {
     let v = "/services/data/{version}";
     let versioned = Router::new()

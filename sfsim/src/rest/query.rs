@@ -1,4 +1,4 @@
-//! `GET /query?q=`, `/queryAll?q=` and the `nextRecordsUrl` locators (§6.1).
+//! `GET /query?q=`, `/queryAll?q=` and the `nextRecordsUrl` locators (docs/salesforce-api.md §6.1).
 //!
 //! A result larger than the batch size is kept as a cursor; pages are served at both
 //! `/query/{locator}-{offset}` and `/queryAll/{locator}-{offset}` (jsforce builds the

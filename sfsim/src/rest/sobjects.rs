@@ -1,5 +1,5 @@
 //! Single-record REST: create, get, update, delete by id; get, upsert and delete by
-//! external id (fact sheet §3).
+//! external id (docs/salesforce-api.md §3).
 
 use std::sync::Arc;
 

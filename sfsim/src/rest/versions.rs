@@ -1,5 +1,6 @@
-//! `GET /services/data/` (the versions list: no session needed, not counted, §2.1),
-//! `GET /services/data/vNN.N/` (resources) and `GET .../limits` (§2.8).
+//! `GET /services/data/` (the versions list: no session needed, not counted,
+//! docs/salesforce-api.md §2.1), `GET /services/data/vNN.N/` (resources) and `GET .../limits`
+//! (§2.8).
 
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;

@@ -66,7 +66,7 @@ pub struct FieldEntry {
     /// Unique: a second record with the same value fails with `DUPLICATE_VALUE`.
     #[serde(default)]
     pub unique: bool,
-    /// Unique case-sensitive; otherwise matching ignores case (fact sheet §10.3 guess).
+    /// Unique case-sensitive; otherwise matching ignores case (docs/salesforce-api.md §10.3 guess).
     #[serde(default)]
     pub case_sensitive: bool,
     /// A standard field with `idLookup` (e.g. Contact.Email): usable as an upsert key.

@@ -2,8 +2,8 @@
 //!
 //! Loaded from a JSON file (see [`file`]); the default is seed 002's model, embedded from
 //! `sfsim/sfsim-schema.json`. Names are matched case-insensitively, as the real org does
-//! for object names in paths and field names in bodies (fact sheet §2.2). Unknown objects
-//! and fields are errors, so a mapping mistake in the fleet shows up in tests.
+//! for object names in paths and field names in bodies (docs/salesforce-api.md §2.2). Unknown
+//! objects and fields are errors, so a mapping mistake in the fleet shows up in tests.
 
 pub mod file;
 

@@ -1,6 +1,6 @@
 //! Tokens of the SOQL subset. String literals keep their raw text; the parser decodes the
 //! escapes, because which escapes are legal depends on context (`\%` and `\_` only in
-//! LIKE patterns, SOQL-ESC via fact sheet §6.2).
+//! LIKE patterns; docs/salesforce-api.md §6.2).
 
 use super::SoqlError;
 

@@ -1,4 +1,4 @@
-//! The SOQL subset the fleet needs (fact sheet §6):
+//! The SOQL subset the fleet needs (docs/salesforce-api.md §6):
 //!
 //! ```text
 //! SELECT COUNT() | field[, field...] FROM Object
