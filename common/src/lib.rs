@@ -1,26 +1,20 @@
-//! Shared building blocks of the Stripe → Salesforce fleet.
+//! What more than one crate of the fleet needs, once:
 //!
-//! Every process role (ingress, bridge, realtime and bulk workers) is its own crate; what
-//! more than one of them needs lives here, once:
-//!
-//! - [`keys`]: the Redis key layout every role shares.
 //! - [`config`]: reading typed configuration from the environment, errors naming the variable.
-//! - [`mapping`]: translating a Stripe event into Salesforce record writes, driven by a mapping
-//!   file (built-in default for seed 002's data model).
+//! - [`currency`]: how many decimals a Stripe currency's minor unit has.
 //! - [`stripe`]: verifying `Stripe-Signature` headers and reading the event envelope.
 //! - [`sqs`]: building the AWS SQS client the way every role needs it (ring-only TLS,
 //!   explicit timeouts, the SDK's own environment variables).
 //! - [`telemetry`]: logging set-up shared by all binaries (`RUST_LOG`, `LOG_FORMAT`).
-//! - [`salesforce`]: the Salesforce client (OAuth, REST, Collections, Bulk 2.0, SOQL) and
-//!   its failure classes.
 //! - [`time`]: Unix time helpers.
 //! - [`shutdown`]: turning SIGTERM / Ctrl-C into a cancellation token.
+//!
+//! The Salesforce client is its own crate (`salesforce-client`); the Redis key layout and
+//! the mapping belong to the workers, the only crate that uses them.
 #![forbid(unsafe_code)]
 
 pub mod config;
-pub mod keys;
-pub mod mapping;
-pub mod salesforce;
+pub mod currency;
 pub mod shutdown;
 pub mod sqs;
 pub mod stripe;

@@ -1,4 +1,6 @@
-//! Salesforce's wire formats for dates and times, without a calendar crate.
+//! Salesforce's wire formats for dates and times: printed with `jiff`, parsed by hand
+//! because Salesforce's acceptance rules (at most 3 fraction digits, `+0000` offsets) are
+//! narrower than ISO 8601's.
 //!
 //! Output follows docs/salesforce-api.md §7: UTC with milliseconds and an offset without a colon
 //! (`2012-07-12T17:49:01.000+0000`). Input accepts ISO-8601 with a `T` separator, optional
@@ -17,17 +19,9 @@ pub fn now_ms() -> i64 {
 
 /// Formats epoch milliseconds the way Salesforce prints a DateTime.
 pub fn format_datetime(epoch_ms: i64) -> String {
-    let days = epoch_ms.div_euclid(86_400_000);
-    let ms_of_day = epoch_ms.rem_euclid(86_400_000);
-    let (year, month, day) = common::time::civil_from_days(days);
-    let seconds = ms_of_day / 1000;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
-        seconds / 3600,
-        (seconds / 60) % 60,
-        seconds % 60,
-        ms_of_day % 1000
-    )
+    common::time::timestamp_from_millis(epoch_ms)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string()
 }
 
 /// Parses an ISO-8601 DateTime as Salesforce accepts it; `None` when it would be rejected.
@@ -86,18 +80,21 @@ fn parse_offset(tail: &str) -> Option<i64> {
     Some(sign * (hours * 60 + minutes))
 }
 
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date; `None` for any other shape or an invalid
+/// day (the calendar checks are `jiff`'s).
 fn parse_date_days(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
-    let year: i64 = text[0..4].parse().ok()?;
-    let month = two_digits(&text[5..7])?;
-    let day = two_digits(&text[8..10])?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
+    let year: i16 = text[0..4].parse().ok()?;
+    let month = i8::try_from(two_digits(&text[5..7])?).ok()?;
+    let day = i8::try_from(two_digits(&text[8..10])?).ok()?;
+    let midnight = jiff::civil::Date::new(year, month, day)
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()?;
+    Some(midnight.timestamp().as_second().div_euclid(86_400))
 }
 
 fn two_digits(text: &str) -> Option<i64> {
@@ -106,26 +103,6 @@ fn two_digits(text: &str) -> Option<i64> {
     } else {
         None
     }
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ pub mod test_keys;
 pub mod usage;
 pub mod values;
 
+pub use admin::{AdminError, SimAdmin};
 pub use config::{BulkConfig, SimConfig, SimUser, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
 pub use error::SimError;
 pub use faults::{ErrorRule, FaultConfig, OutageWindow};

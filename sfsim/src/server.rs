@@ -106,6 +106,12 @@ impl RunningSimulator {
         self.addr
     }
 
+    /// A client for this simulator's `/__sim/` API.
+    pub fn admin(&self) -> crate::SimAdmin {
+        common::telemetry::install_crypto_provider();
+        crate::SimAdmin::new(reqwest::Client::new(), self.base_url())
+    }
+
     /// The connected app's consumer key.
     pub fn client_id(&self) -> &str {
         &self.state.config.client_id

@@ -18,6 +18,8 @@ pub mod bulk;
 pub mod config;
 pub mod consumer;
 pub mod guard;
+pub mod keys;
+pub mod mapping;
 pub mod ops;
 pub mod realtime;
 pub mod store;

@@ -9,7 +9,8 @@ use std::{io::Write, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use common::{config::Env, keys::KeySpace};
+use common::config::Env;
+use workers::keys::KeySpace;
 use workers::{
     bulk::BulkConfig,
     config::{BridgeConfig, FleetConfig},

@@ -83,18 +83,17 @@ async fn the_limiter_grants_the_limit_per_window_and_says_how_long_to_wait() {
 #[tokio::test]
 async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
     let redis = RedisServer::start().await.unwrap();
-    let mut conn = store::connect(&redis.url()).unwrap();
-    common::salesforce::usage::record(
-        &mut conn,
-        "{t}:sf:api-usage",
-        common::salesforce::ApiUsage {
-            used: 850,
-            max: 1000,
-        },
-        0,
-    )
-    .await
-    .unwrap();
+    let conn = store::connect(&redis.url()).unwrap();
+    store::RedisUsageStore::new(conn.clone(), &KeySpace::new("t"))
+        .store(
+            salesforce_client::ApiUsage {
+                used: 850,
+                max: 1000,
+            },
+            0,
+        )
+        .await
+        .unwrap();
     let budget = DailyBudget {
         low_reserve: 0.8,
         high_reserve: 0.95,

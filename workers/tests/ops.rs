@@ -5,7 +5,6 @@
 
 use std::{collections::HashMap, process::Output, time::Duration};
 
-use common::keys::{KeySpace, Priority};
 use redis::aio::ConnectionManager;
 use serde_json::Value;
 use testkit::{
@@ -13,6 +12,7 @@ use testkit::{
     stripe::{EventFactory, StripeEvent},
 };
 use tokio_util::sync::CancellationToken;
+use workers::keys::{KeySpace, Priority};
 use workers::{
     ops::status_api::StatusApi,
     store::{self, Deferral, EventLedger, EventStore, Failure, HeldEntry, StreamEntry},

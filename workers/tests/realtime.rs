@@ -439,8 +439,8 @@ async fn known_parents_are_not_written_again_and_a_deleted_one_is_recreated() {
         .record_by("Stripe_Customer__c", "Stripe_Customer_ID__c", "cus_known")
         .await
         .unwrap();
-    let token: serde_json::Value = sim
-        .http
+    let http = testkit::harness::http_client();
+    let token: serde_json::Value = http
         .post(sim.sim.token_url())
         .form(&[
             ("grant_type", "client_credentials"),
@@ -453,8 +453,7 @@ async fn known_parents_are_not_written_again_and_a_deleted_one_is_recreated() {
         .json()
         .await
         .unwrap();
-    let deleted = sim
-        .http
+    let deleted = http
         .delete(format!(
             "{}/services/data/v62.0/sobjects/Stripe_Customer__c/{}",
             sim.sim.base_url(),

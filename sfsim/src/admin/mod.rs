@@ -16,8 +16,11 @@
 //! | GET/PUT/DELETE | `/__sim/faults` | `FaultConfig` JSON; DELETE = healthy |
 //! | GET/PUT | `/__sim/limits` | `{"daily_api_used","daily_api_max",...}`; PUT sets used/max |
 
+pub mod client;
 mod control;
 mod inspect;
+
+pub use client::{AdminError, SimAdmin};
 
 use axum::routing::{get, post};
 use axum::Router;

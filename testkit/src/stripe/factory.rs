@@ -18,7 +18,7 @@ pub const API_VERSION: &str = "2026-10-28.endive";
 pub const CURRENCIES: &[&str] = &["usd", "eur", "gbp", "jpy", "krw", "kwd", "bhd"];
 
 /// Number of decimals of a currency's minor unit, as Stripe defines it (the mapping's table).
-pub use common::mapping::currency_exponent;
+pub use common::currency::currency_exponent;
 
 /// A generated event: its id, type and the exact JSON body to send.
 #[derive(Debug, Clone)]

@@ -10,20 +10,22 @@
 
 use std::collections::HashMap;
 
-use common::{
-    keys::KeySpace,
-    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
-    salesforce::{
-        bulk::{split_bulk_error, JobInfo, JobState, PollSchedule, ResultFile},
-        csv,
-        error::classify,
-        FailureClass, SalesforceClient, SalesforceError,
-    },
-};
 use redis::aio::ConnectionManager;
+use salesforce_client::{
+    bulk::{split_bulk_error, JobInfo, JobState, PollSchedule, ResultFile},
+    csv,
+    error::classify,
+    FailureClass, SalesforceClient, SalesforceError,
+};
 use serde_json::{Map, Value};
 
-use crate::{consumer::WriteResult, store::Failure, telemetry};
+use crate::{
+    consumer::WriteResult,
+    keys::KeySpace,
+    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
+    store::Failure,
+    telemetry,
+};
 
 /// A Bulk job in flight as recorded in Redis.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -130,6 +132,8 @@ impl BulkWriter {
         rows: &[&Row<'_>],
     ) -> Result<RowOutcomes, SalesforceError> {
         let records: Vec<Map<String, Value>> = rows.iter().map(|r| r.fields.clone()).collect();
+        let csv =
+            csv::write_records(&records).map_err(|e| SalesforceError::Unexpected(e.to_string()))?;
         let job = self.client.create_upsert_job(sobject, field).await?;
         let record = JobRecord {
             job_id: job.id.clone(),
@@ -148,11 +152,7 @@ impl BulkWriter {
         self.save(&record).await;
         tracing::info!(job_id = %job.id, sobject, rows = rows.len(), "Bulk job created.");
         metrics::counter!(telemetry::BULK_JOBS).increment(1);
-        if let Err(error) = self
-            .client
-            .upload_job_data(&job.id, csv::write_records(&records))
-            .await
-        {
+        if let Err(error) = self.client.upload_job_data(&job.id, csv).await {
             self.abort_quietly(&job.id).await;
             return Err(error);
         }

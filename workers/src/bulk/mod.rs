@@ -13,10 +13,8 @@ pub mod jobs;
 
 use std::{collections::HashMap, time::Duration};
 
-use common::{
-    config::{ConfigError, Env},
-    salesforce::bulk::PollSchedule,
-};
+use common::config::{ConfigError, Env};
+use salesforce_client::bulk::PollSchedule;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{

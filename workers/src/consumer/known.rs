@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use common::keys::KeySpace;
+use crate::keys::KeySpace;
 use redis::aio::ConnectionManager;
 
 /// How long a record is remembered.

@@ -5,14 +5,12 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use common::{
-    mapping::{MappedEvent, Mapping, MappingError},
-    salesforce::FailureClass,
-    time::unix_millis,
-};
+use common::time::unix_millis;
+use salesforce_client::FailureClass;
 
 use super::{reader::Batch, writer::WriteResult};
 use crate::{
+    mapping::{MappedEvent, Mapping, MappingError},
     store::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, StreamEntry},
     telemetry,
 };

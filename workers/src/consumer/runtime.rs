@@ -4,13 +4,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use common::{
-    config::{ConfigError, Env},
-    keys::KeySpace,
-    mapping::Mapping,
-    salesforce::{
-        jwt::AssertionSigner, ClientCredentials, Grant, SalesforceClient, SalesforceSettings,
-    },
+use common::config::{ConfigError, Env};
+use salesforce_client::{
+    jwt::AssertionSigner, ClientCredentials, Grant, SalesforceClient, SalesforceSettings,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +15,8 @@ use crate::{
     backoff::{outage_backoff, pause},
     config::FleetConfig,
     guard::{CircuitBreaker, DailyBudget, SlidingWindowLimiter},
+    keys::KeySpace,
+    mapping::Mapping,
     store::{self, EventLedger, Priority},
 };
 
@@ -197,8 +195,10 @@ impl ConsumerRuntime {
             config.budget,
             &fleet.worker_id,
         );
-        let client =
-            SalesforceClient::new(config.salesforce.clone(), conn.clone(), &keys, limiter)?;
+        let client = SalesforceClient::new(
+            config.salesforce.clone(),
+            store::coordination(conn.clone(), &keys, limiter),
+        )?;
         let breaker = CircuitBreaker::new(
             conn.clone(),
             keys.clone(),

@@ -8,15 +8,17 @@
 //!
 //! Before every call the shared circuit breaker must be closed; call-level failures feed it.
 
-use common::{
-    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
-    salesforce::{soql, FailureClass, SalesforceClient, SalesforceError, COLLECTION_LIMIT},
-};
+use salesforce_client::{soql, FailureClass, SalesforceClient, SalesforceError, COLLECTION_LIMIT};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::known::KnownRecords;
-use crate::{guard::CircuitBreaker, store::Failure, telemetry};
+use crate::{
+    guard::CircuitBreaker,
+    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
+    store::Failure,
+    telemetry,
+};
 
 /// What happened to one event's writes.
 #[derive(Debug, Clone, PartialEq)]
@@ -398,7 +400,7 @@ fn order_groups(round: &mut Round<'_, '_>, precedence: &[(Group<'_>, Group<'_>)]
 /// The failure code of a child whose parent does not exist.
 const PARENT_MISSING: &str = "PARENT_MISSING";
 
-fn is_missing_parent(errors: &[common::salesforce::ApiError]) -> bool {
+fn is_missing_parent(errors: &[salesforce_client::ApiError]) -> bool {
     errors
         .iter()
         .any(|e| e.message.contains("Foreign key external ID") && e.message.contains("not found"))
@@ -480,7 +482,7 @@ fn permanent(code: &str, message: String) -> SalesforceError {
     SalesforceError::Api {
         status: 0,
         code: code.to_owned(),
-        errors: vec![common::salesforce::ApiError {
+        errors: vec![salesforce_client::ApiError {
             code: code.to_owned(),
             message,
             fields: Vec::new(),

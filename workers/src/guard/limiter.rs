@@ -14,15 +14,16 @@ use std::{
     time::Duration,
 };
 
-use common::{
-    keys::KeySpace,
-    salesforce::{client::AdmitFuture, usage, CallGate},
-    time::unix_millis,
-};
+use common::time::unix_millis;
 use redis::aio::ConnectionManager;
+use salesforce_client::{CallGate, StoreFuture};
 use tokio::sync::Mutex;
 
-use crate::{store::Priority, telemetry};
+use crate::{
+    keys::KeySpace,
+    store::{Priority, RedisUsageStore},
+    telemetry,
+};
 
 const LIMITER: &str = include_str!("../../../lua/sliding_window_limiter.lua");
 /// How long a read of the shared daily usage is reused.
@@ -49,6 +50,7 @@ pub struct SlidingWindowLimiter {
     member: String,
     counter: AtomicU64,
     usage: Mutex<Option<(tokio::time::Instant, f64)>>,
+    usage_store: RedisUsageStore,
 }
 
 impl SlidingWindowLimiter {
@@ -63,6 +65,7 @@ impl SlidingWindowLimiter {
         replica: &str,
     ) -> Arc<Self> {
         Arc::new(Self {
+            usage_store: RedisUsageStore::new(conn.clone(), &keys),
             conn,
             keys,
             script: redis::Script::new(LIMITER),
@@ -122,8 +125,9 @@ impl SlidingWindowLimiter {
                 return fraction;
             }
         }
-        let mut conn = self.conn.clone();
-        let fraction = usage::latest(&mut conn, &self.keys.salesforce_api_usage())
+        let fraction = self
+            .usage_store
+            .read()
             .await
             .ok()
             .flatten()
@@ -134,7 +138,7 @@ impl SlidingWindowLimiter {
 }
 
 impl CallGate for SlidingWindowLimiter {
-    fn admit(&self) -> AdmitFuture<'_> {
+    fn admit(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let started = tokio::time::Instant::now();
             loop {

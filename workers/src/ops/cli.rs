@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Subcommand};
-use common::{config::Env, keys::KeySpace, time::unix_millis};
+use common::{config::Env, time::unix_millis};
+
+use crate::keys::KeySpace;
 use serde::Serialize;
 
 use super::{dead_letters::PurgeScope, format, render, replay::Selection, Ops, OpsError};

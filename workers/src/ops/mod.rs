@@ -24,7 +24,7 @@ pub mod status_api;
 
 use std::time::Duration;
 
-use common::keys::KeySpace;
+use crate::keys::KeySpace;
 use redis::aio::ConnectionManager;
 
 pub use error::OpsError;

@@ -7,7 +7,7 @@
 use redis::streams::{StreamInfoConsumersReply, StreamInfoGroupsReply, StreamPendingCountReply};
 use serde::Serialize;
 
-use common::keys::Priority;
+use crate::keys::Priority;
 
 use super::{Ops, OpsError};
 

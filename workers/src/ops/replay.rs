@@ -153,8 +153,8 @@ impl Ops {
         let mut invocation = script.prepare_invoke();
         invocation
             .key(self.keys.dead_letters())
-            .key(self.keys.stream(common::keys::Priority::High))
-            .key(self.keys.stream(common::keys::Priority::Low));
+            .key(self.keys.stream(crate::keys::Priority::High))
+            .key(self.keys.stream(crate::keys::Priority::Low));
         for letter in batch {
             let event_id = letter.event_id.as_deref().unwrap_or_default();
             invocation.key(self.keys.lifecycle(event_id));

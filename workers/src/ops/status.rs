@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use common::keys::KeySpace;
+use crate::keys::KeySpace;
 use redis::aio::ConnectionManager;
 use serde::Serialize;
 

@@ -13,15 +13,13 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use common::{
-    config::{ConfigError, Env},
-    keys::KeySpace,
-};
+use common::config::{ConfigError, Env};
 use redis::aio::ConnectionManager;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::status::lookup;
+use crate::keys::KeySpace;
 
 /// What the status route needs: Redis, the key layout and the expected token.
 #[derive(Clone)]

@@ -11,7 +11,9 @@
 
 use std::time::Duration;
 
-use common::{keys::KeySpace, time::unix_millis};
+use common::time::unix_millis;
+
+use crate::keys::KeySpace;
 use redis::aio::ConnectionManager;
 
 use super::{Priority, StreamEntry};

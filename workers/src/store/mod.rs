@@ -5,11 +5,14 @@
 //! layout" section lists each key, its type, and who reads and writes it.
 
 mod ledger;
+mod salesforce;
 mod streams;
 
 pub use ledger::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry};
 
-pub use common::keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
+pub use salesforce::{coordination, RedisTokenStore, RedisUsageStore};
+
+pub use crate::keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
 pub use streams::{
     connect, ensure_consumer_groups, stream_lengths, EnqueueOutcome, EventStore, StreamEntry,
 };

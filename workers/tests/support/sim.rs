@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use sfsim::{RunningSimulator, SimConfig, Simulator};
+use sfsim::{RunningSimulator, SimAdmin, SimConfig, Simulator};
 use testkit::harness::{self, ServiceProcess};
 use testkit::stripe::StripeEvent;
 use workers::store::{EventStore, KeySpace, Priority};
@@ -13,7 +13,7 @@ use super::{BridgeStack, PREFIX};
 /// A running simulator and an HTTP client for its `/__sim/` API.
 pub struct Sim {
     pub sim: RunningSimulator,
-    pub http: reqwest::Client,
+    pub admin: SimAdmin,
 }
 
 impl Sim {
@@ -25,29 +25,13 @@ impl Sim {
     /// Starts a simulator with `config`.
     pub async fn start_with(config: SimConfig) -> Self {
         let sim = Simulator::start(config).await.expect("sfsim starts");
-        Self {
-            sim,
-            http: harness::http_client(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.sim.base_url()))
-            .send()
-            .await
-            .expect("sfsim answers")
-            .json()
-            .await
-            .expect("JSON")
+        let admin = SimAdmin::new(harness::http_client(), sim.base_url());
+        Self { sim, admin }
     }
 
     /// All records of `object`.
     pub async fn records(&self, object: &str) -> Vec<Value> {
-        self.get(&format!("/__sim/records/{object}")).await["records"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.admin.records(object).await.expect("sfsim answers")
     }
 
     /// The record of `object` whose `field` is `value`, if any.
@@ -60,58 +44,44 @@ impl Sim {
 
     /// The write history of the record of `object` with external id `field` = `value`.
     pub async fn writes(&self, object: &str, field: &str, value: &str) -> Vec<Value> {
-        self.get(&format!("/__sim/history/{object}/{value}?by={field}"))
-            .await["writes"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.admin
+            .writes(object, field, value)
+            .await
+            .expect("sfsim answers")
     }
 
     /// The most counted API calls in any window of `window_ms`.
     pub async fn max_calls_in_window(&self, window_ms: u64) -> u64 {
-        self.get(&format!("/__sim/calls/max-window?window_ms={window_ms}"))
-            .await["max_calls"]
-            .as_u64()
-            .unwrap_or(0)
+        self.admin
+            .max_calls_in_window(window_ms)
+            .await
+            .expect("sfsim answers")
     }
 
     /// Counted API calls so far.
     pub async fn calls(&self) -> Value {
-        self.get("/__sim/calls").await
+        self.admin.calls().await.expect("sfsim answers")
     }
 
     /// Tokens issued so far.
     pub async fn tokens_issued(&self) -> u64 {
-        self.get("/__sim/tokens").await["issued"]
-            .as_u64()
-            .unwrap_or(0)
+        self.admin.tokens_issued().await.expect("sfsim answers")
     }
 
     /// Puts a fault configuration in force.
     pub async fn set_faults(&self, faults: Value) {
-        let response = self
-            .http
-            .put(format!("{}/__sim/faults", self.sim.base_url()))
-            .json(&faults)
-            .send()
+        self.admin
+            .set_faults(faults)
             .await
-            .expect("sfsim answers");
-        assert!(
-            response.status().is_success(),
-            "faults refused: {}",
-            response.text().await.unwrap_or_default()
-        );
+            .expect("faults accepted");
     }
 
     /// Makes every live token answer 401 INVALID_SESSION_ID from now on.
     pub async fn expire_sessions(&self) {
-        let response = self
-            .http
-            .post(format!("{}/__sim/sessions/expire", self.sim.base_url()))
-            .send()
+        self.admin
+            .expire_sessions()
             .await
-            .expect("sfsim answers");
-        assert!(response.status().is_success());
+            .expect("sessions expired");
     }
 
     /// The environment a consumer needs to reach this simulator.

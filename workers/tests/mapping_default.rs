@@ -1,8 +1,8 @@
 //! The built-in mapping against events in Stripe's real shapes (API 2026-10-28.endive, the
 //! layout of `testkit`'s factory, plus pre-basil variants for the version fallbacks).
 
-use common::mapping::{Mapping, MappingError, RecordTarget, RecordWrite, WriteRole};
 use serde_json::{json, Value};
+use workers::mapping::{Mapping, MappingError, RecordTarget, RecordWrite, WriteRole};
 
 const CREATED: i64 = 1_786_370_648;
 const CREATED_TEXT: &str = "2026-08-10T14:04:08.000Z";

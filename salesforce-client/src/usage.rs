@@ -1,8 +1,6 @@
 //! The org's daily API usage, as reported in `Sforce-Limit-Info: api-usage=used/max` on
-//! every REST response (docs/salesforce-api.md §2.5), shared through Redis so that every
-//! replica throttles on the freshest number any replica has seen.
-
-use std::collections::HashMap;
+//! every REST response (docs/salesforce-api.md §2.5). The client records it in its
+//! [`crate::UsageStore`] so that every instance throttles on the freshest figure.
 
 /// Used and allowed API requests in Salesforce's rolling 24 hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,37 +32,6 @@ impl ApiUsage {
         }
         self.used as f64 / self.max as f64
     }
-}
-
-/// Stores the latest usage in the Redis hash `{prefix}:sf:api-usage` (`used`, `max`, `at`).
-pub async fn record(
-    conn: &mut redis::aio::ConnectionManager,
-    key: &str,
-    usage: ApiUsage,
-    at_ms: i64,
-) -> redis::RedisResult<()> {
-    redis::cmd("HSET")
-        .arg(key)
-        .arg("used")
-        .arg(usage.used)
-        .arg("max")
-        .arg(usage.max)
-        .arg("at")
-        .arg(at_ms)
-        .query_async(conn)
-        .await
-}
-
-/// Reads the latest usage any replica stored, if any.
-pub async fn latest(
-    conn: &mut redis::aio::ConnectionManager,
-    key: &str,
-) -> redis::RedisResult<Option<ApiUsage>> {
-    let fields: HashMap<String, u64> = redis::cmd("HGETALL").arg(key).query_async(conn).await?;
-    Ok(match (fields.get("used"), fields.get("max")) {
-        (Some(&used), Some(&max)) => Some(ApiUsage { used, max }),
-        _ => None,
-    })
 }
 
 #[cfg(test)]

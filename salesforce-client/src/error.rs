@@ -219,6 +219,12 @@ pub fn api_error_from_json(item: &serde_json::Value) -> ApiError {
     }
 }
 
+impl From<crate::coordination::StoreError> for SalesforceError {
+    fn from(error: crate::coordination::StoreError) -> Self {
+        SalesforceError::TokenStore(error.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,9 @@
 //!
 //! Salesforce accepts ISO-8601 with a `T` separator and `Z`; we always send UTC with
 //! milliseconds, `2026-11-25T11:31:43.000Z`, the form Salesforce itself returns (modulo the
-//! offset spelling). The calendar arithmetic is `common::time::civil_from_days`.
+//! offset spelling). Formatting is `jiff`'s, through `common::time`.
 
-use crate::time::civil_from_days;
+use common::time::{iso8601_millis, timestamp_from_millis};
 
 /// Earliest instant Salesforce stores in a DateTime field: 1700-01-01T00:00:00Z.
 pub const SALESFORCE_MIN_SECS: i64 = -8_520_336_000;
@@ -13,24 +13,18 @@ pub const SALESFORCE_MAX_SECS: i64 = 64_092_211_199;
 
 /// Formats Unix seconds as a Salesforce DateTime in UTC: `0 → 1970-01-01T00:00:00.000Z`.
 ///
-/// Works for any `i64` the calendar can express; values outside Salesforce's own range
+/// Works for any `i64` (saturating at years -9999 and 9999); values outside Salesforce's own range
 /// ([`SALESFORCE_MIN_SECS`]..=[`SALESFORCE_MAX_SECS`]) are formatted anyway, and the mapping's
 /// `datetime` transform refuses them before calling this.
 pub fn unix_to_salesforce_datetime(secs: i64) -> String {
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let second_of_day = secs.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
-        second_of_day / 3_600,
-        second_of_day % 3_600 / 60,
-        second_of_day % 60
-    )
+    iso8601_millis(secs.saturating_mul(1000))
 }
 
 /// Formats the UTC calendar day of Unix seconds as a Salesforce Date: `2000-02-29`.
 pub fn unix_to_salesforce_date(secs: i64) -> String {
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    format!("{year:04}-{month:02}-{day:02}")
+    timestamp_from_millis(secs.saturating_mul(1000))
+        .strftime("%Y-%m-%d")
+        .to_string()
 }
 
 /// Whether Salesforce can store this instant in a DateTime field.

@@ -1,22 +1,22 @@
 //! OAuth 2.0 client credentials flow, with the access token shared by every replica.
 //!
 //! Salesforce returns no `expires_in` (docs/salesforce-api.md §1.1): a session lives until it is
-//! idle for the org's timeout. So the token is kept in Redis (`{prefix}:sf:token`) for a
-//! configurable time and dropped early when a call answers `401 INVALID_SESSION_ID`.
-//! Exactly one replica fetches a new token at a time: it holds the short lock
-//! `{prefix}:sf:token-lock`; the others wait for the token to appear. Within one process a
+//! idle for the org's timeout. So the token is kept in a [`TokenStore`] shared by every
+//! instance (Redis in the fleet) for a configurable time and dropped early when a call
+//! answers `401 INVALID_SESSION_ID`. Exactly one instance fetches a new token at a time: it
+//! holds the store's short refresh lock; the others wait for the token to appear. Within one process a
 //! mutex does the same for concurrent tasks. Tokens and secrets never reach logs or errors.
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use redis::aio::ConnectionManager;
 use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
 
-use super::error::{FailureClass, SalesforceError};
+use crate::{
+    coordination::TokenStore,
+    error::{FailureClass, SalesforceError},
+};
 
-/// The compare-and-delete script (`lua/compare_and_delete.lua`).
-const COMPARE_AND_DELETE: &str = include_str!("../../../lua/compare_and_delete.lua");
 /// How long one replica may hold the refresh lock.
 const LOCK_TTL: Duration = Duration::from_secs(10);
 /// How long a caller waits for another replica's refresh before giving up (retryable).
@@ -46,7 +46,7 @@ pub enum Grant {
         /// or the My Domain URL.
         audience: String,
         /// The parsed private key.
-        signer: std::sync::Arc<super::jwt::AssertionSigner>,
+        signer: Arc<crate::jwt::AssertionSigner>,
     },
 }
 
@@ -82,15 +82,6 @@ impl fmt::Debug for Session {
     }
 }
 
-/// Where the shared token lives in Redis.
-#[derive(Debug, Clone)]
-pub struct TokenKeys {
-    /// The token (JSON of [`Session`]).
-    pub token: String,
-    /// The refresh lock.
-    pub lock: String,
-}
-
 /// Hands out sessions, fetching a new one only when none is cached anywhere.
 #[derive(Clone)]
 pub struct TokenCache {
@@ -100,34 +91,30 @@ pub struct TokenCache {
 struct Inner {
     http: reqwest::Client,
     credentials: ClientCredentials,
-    redis: ConnectionManager,
-    keys: TokenKeys,
+    store: Arc<dyn TokenStore>,
     lifetime: Duration,
     local: RwLock<Option<Session>>,
     refreshing: Mutex<()>,
-    compare_and_delete: redis::Script,
     owner: String,
 }
 
 impl TokenCache {
-    /// A cache that keeps tokens for `lifetime` unless Salesforce rejects them earlier.
+    /// A cache that shares tokens through `store` and keeps them for `lifetime` unless
+    /// Salesforce rejects them earlier.
     pub fn new(
         http: reqwest::Client,
         credentials: ClientCredentials,
-        redis: ConnectionManager,
-        keys: TokenKeys,
+        store: Arc<dyn TokenStore>,
         lifetime: Duration,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 http,
                 credentials,
-                redis,
-                keys,
+                store,
                 lifetime,
                 local: RwLock::new(None),
                 refreshing: Mutex::new(()),
-                compare_and_delete: redis::Script::new(COMPARE_AND_DELETE),
                 owner: format!("{}-{}", std::process::id(), rand_suffix()),
             }),
         }
@@ -147,8 +134,8 @@ impl TokenCache {
         Ok(session)
     }
 
-    /// Drops `stale` (which Salesforce just refused) here and in Redis, unless another
-    /// replica already replaced it.
+    /// Drops `stale` (which Salesforce just refused) here and in the shared store, unless
+    /// another instance already replaced it.
     pub async fn invalidate(&self, stale: &Session) {
         {
             let mut local = self.inner.local.write().await;
@@ -156,45 +143,27 @@ impl TokenCache {
                 *local = None;
             }
         }
-        let Ok(serialized) = serde_json::to_string(stale) else {
-            return;
-        };
-        let mut conn = self.inner.redis.clone();
-        let result: redis::RedisResult<i64> = self
-            .inner
-            .compare_and_delete
-            .key(&self.inner.keys.token)
-            .arg(serialized)
-            .invoke_async(&mut conn)
-            .await;
-        if let Err(error) = result {
+        if let Err(error) = self.inner.store.discard(stale.clone()).await {
             tracing::warn!(%error, "Could not drop the shared Salesforce token; it expires by itself.");
         }
     }
 
     async fn shared_or_login(&self) -> Result<Session, SalesforceError> {
         let deadline = tokio::time::Instant::now() + REFRESH_WAIT;
-        let mut conn = self.inner.redis.clone();
+        let store = &self.inner.store;
         loop {
-            if let Some(session) = self.read_shared(&mut conn).await? {
+            if let Some(session) = store.load().await? {
                 return Ok(session);
             }
-            let locked: Option<String> = redis::cmd("SET")
-                .arg(&self.inner.keys.lock)
-                .arg(&self.inner.owner)
-                .arg("NX")
-                .arg("PX")
-                .arg(LOCK_TTL.as_millis() as u64)
-                .query_async(&mut conn)
-                .await
-                .map_err(token_store)?;
-            if locked.is_some() {
-                // Another replica may have stored a token between our read and our lock.
-                let result = match self.read_shared(&mut conn).await {
+            if store.try_lock(self.inner.owner.clone(), LOCK_TTL).await? {
+                // Another instance may have stored a token between our read and our lock.
+                let result = match store.load().await {
                     Ok(Some(session)) => Ok(session),
-                    _ => self.login_and_share(&mut conn).await,
+                    _ => self.login_and_share().await,
                 };
-                self.release_lock(&mut conn).await;
+                if let Err(error) = store.unlock(self.inner.owner.clone()).await {
+                    tracing::debug!(%error, "Could not release the token lock; it expires by itself.");
+                }
                 return result;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -206,48 +175,14 @@ impl TokenCache {
         }
     }
 
-    async fn read_shared(
-        &self,
-        conn: &mut ConnectionManager,
-    ) -> Result<Option<Session>, SalesforceError> {
-        let stored: Option<String> = redis::cmd("GET")
-            .arg(&self.inner.keys.token)
-            .query_async(conn)
-            .await
-            .map_err(token_store)?;
-        Ok(stored.and_then(|json| serde_json::from_str(&json).ok()))
-    }
-
-    async fn login_and_share(
-        &self,
-        conn: &mut ConnectionManager,
-    ) -> Result<Session, SalesforceError> {
+    async fn login_and_share(&self) -> Result<Session, SalesforceError> {
         let session = login(&self.inner.http, &self.inner.credentials).await?;
-        let serialized = serde_json::to_string(&session)
-            .map_err(|e| SalesforceError::Unexpected(e.to_string()))?;
-        redis::cmd("SET")
-            .arg(&self.inner.keys.token)
-            .arg(serialized)
-            .arg("EX")
-            .arg(self.inner.lifetime.as_secs().max(1))
-            .query_async::<()>(conn)
-            .await
-            .map_err(token_store)?;
+        self.inner
+            .store
+            .save(session.clone(), self.inner.lifetime)
+            .await?;
         tracing::info!(instance_url = %session.instance_url, "Logged in to Salesforce; token shared with the fleet.");
         Ok(session)
-    }
-
-    async fn release_lock(&self, conn: &mut ConnectionManager) {
-        let result: redis::RedisResult<i64> = self
-            .inner
-            .compare_and_delete
-            .key(&self.inner.keys.lock)
-            .arg(&self.inner.owner)
-            .invoke_async(conn)
-            .await;
-        if let Err(error) = result {
-            tracing::debug!(%error, "Could not release the token lock; it expires by itself.");
-        }
     }
 }
 
@@ -288,7 +223,7 @@ async fn login(
             signer,
         } => {
             // Salesforce accepts at most three minutes of validity.
-            let expires_at = crate::time::unix_seconds() + 170;
+            let expires_at = jiff::Timestamp::now().as_second() + 170;
             let assertion = signer
                 .assertion(&credentials.client_id, username, audience, expires_at)
                 .map_err(|e| SalesforceError::Unexpected(e.to_string()))?;
@@ -335,10 +270,6 @@ async fn login(
         description: error.error_description,
         class,
     })
-}
-
-fn token_store(error: redis::RedisError) -> SalesforceError {
-    SalesforceError::TokenStore(error.to_string())
 }
 
 fn rand_suffix() -> u64 {

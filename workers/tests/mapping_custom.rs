@@ -1,11 +1,11 @@
 //! Mapping files other than the default: an org with other field names, and files that
 //! must be refused with a message that says what to fix.
 
-use common::mapping::{
+use serde_json::{json, Value};
+use workers::mapping::{
     minor_units_to_decimal, unix_to_salesforce_datetime, Mapping, MappingError, MappingFileError,
     RecordTarget, WriteRole,
 };
-use serde_json::{json, Value};
 
 /// An org that keeps Stripe customers on Account and payments on its own object.
 const OTHER_ORG: &str = r#"

@@ -6,16 +6,16 @@
 
 use std::{sync::Arc, time::Duration};
 
-use redis::aio::ConnectionManager;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::{
-    auth::{ClientCredentials, Session, TokenCache, TokenKeys},
+use crate::{
+    auth::{ClientCredentials, Session, TokenCache},
+    coordination::{CallGate, Coordination, UsageStore},
     error::{api_error_from_json, ApiError, FailureClass, SalesforceError},
-    usage::{self, ApiUsage},
+    usage::ApiUsage,
 };
-use crate::keys::KeySpace;
 
 /// Most records one sObject Collections call takes.
 pub const COLLECTION_LIMIT: usize = 200;
@@ -31,26 +31,6 @@ pub struct SalesforceSettings {
     pub request_timeout: Duration,
     /// How long a token is reused before a fresh login (Salesforce sends no expiry).
     pub token_lifetime: Duration,
-}
-
-/// Something that must grant each Salesforce call before it is sent: the global rate
-/// limiter. Every HTTP request counts against the org's allocation, so every request
-/// (including Bulk polls) goes through it.
-pub trait CallGate: Send + Sync {
-    /// Waits until one more call may be made.
-    fn admit(&self) -> AdmitFuture<'_>;
-}
-
-/// The future [`CallGate::admit`] returns (boxed, so the trait can be a trait object).
-pub type AdmitFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
-
-/// Lets every call through: for tools and tests that need no limiter.
-pub struct Ungated;
-
-impl CallGate for Ungated {
-    fn admit(&self) -> AdmitFuture<'_> {
-        Box::pin(async {})
-    }
 }
 
 /// The outcome of one record in an upsert: what Salesforce answered for it.
@@ -74,7 +54,7 @@ impl RecordOutcome {
     pub fn failure_class(&self) -> Option<FailureClass> {
         self.errors
             .first()
-            .map(|error| super::error::classify(0, &error.code, &error.message))
+            .map(|error| crate::error::classify(0, &error.code, &error.message))
     }
 }
 
@@ -92,20 +72,20 @@ pub struct SalesforceClient {
     http: reqwest::Client,
     tokens: TokenCache,
     settings: Arc<SalesforceSettings>,
-    redis: ConnectionManager,
-    usage_key: String,
+    usage: Arc<dyn UsageStore>,
     gate: Arc<dyn CallGate>,
 }
 
 impl SalesforceClient {
-    /// A client whose token and usage are shared through `redis` under `keys`.
+    /// A client whose token, usage and call gate are the given [`Coordination`]; clients
+    /// built with clones of one coordination share one login.
     pub fn new(
         settings: SalesforceSettings,
-        redis: ConnectionManager,
-        keys: &KeySpace,
-        gate: Arc<dyn CallGate>,
+        coordination: Coordination,
     ) -> Result<Self, SalesforceError> {
-        crate::telemetry::install_crypto_provider();
+        // reqwest is built without a crypto provider: ring is installed process-wide. An
+        // error only means one is already installed, which is what we want.
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(Duration::from_secs(5))
@@ -115,20 +95,15 @@ impl SalesforceClient {
         let tokens = TokenCache::new(
             http.clone(),
             settings.credentials.clone(),
-            redis.clone(),
-            TokenKeys {
-                token: keys.salesforce_token(),
-                lock: keys.salesforce_token_lock(),
-            },
+            coordination.tokens,
             settings.token_lifetime,
         );
         Ok(Self {
             http,
             tokens,
             settings: Arc::new(settings),
-            redis,
-            usage_key: keys.salesforce_api_usage(),
-            gate,
+            usage: coordination.usage,
+            gate: coordination.gate,
         })
     }
 
@@ -220,26 +195,14 @@ impl SalesforceClient {
         else {
             return;
         };
-        let mut conn = self.redis.clone();
-        if let Err(error) = usage::record(
-            &mut conn,
-            &self.usage_key,
-            usage,
-            crate::time::unix_millis(),
-        )
-        .await
-        {
+        if let Err(error) = self.usage.record(usage).await {
             tracing::debug!(%error, "Could not store the API usage.");
         }
     }
 
-    /// The latest daily usage any replica has seen.
+    /// The latest daily usage any instance sharing this client's [`UsageStore`] has seen.
     pub async fn latest_usage(&self) -> Option<ApiUsage> {
-        let mut conn = self.redis.clone();
-        usage::latest(&mut conn, &self.usage_key)
-            .await
-            .ok()
-            .flatten()
+        self.usage.latest().await.ok().flatten()
     }
 
     /// Upserts one record by external id (`PATCH /sobjects/{Object}/{Field}/{value}`):
@@ -254,7 +217,7 @@ impl SalesforceClient {
         let path = format!(
             "{}/sobjects/{sobject}/{external_id_field}/{}",
             self.data_path(),
-            encode_path_segment(external_id)
+            encode_component(external_id)
         );
         let mut body = fields.clone();
         body.remove(external_id_field);
@@ -330,7 +293,7 @@ impl SalesforceClient {
         let path = format!(
             "{}/sobjects/{sobject}/{}",
             self.data_path(),
-            encode_path_segment(id)
+            encode_component(id)
         );
         self.call(
             Method::PATCH,
@@ -344,7 +307,7 @@ impl SalesforceClient {
     /// Runs a SOQL query and follows `nextRecordsUrl` until `done`. Build literals with
     /// [`super::soql::quote`].
     pub async fn query(&self, soql: &str) -> Result<Vec<Value>, SalesforceError> {
-        let mut path = format!("{}/query?q={}", self.data_path(), encode_query_value(soql));
+        let mut path = format!("{}/query?q={}", self.data_path(), encode_component(soql));
         let mut records = Vec::new();
         loop {
             let answer = self.call(Method::GET, &path, None).await?;
@@ -403,23 +366,17 @@ fn record_outcome(value: &Value, created_by_status: bool) -> RecordOutcome {
     }
 }
 
-/// Percent-encodes a path segment (an external id may contain `/`, spaces, `#`, ...).
-fn encode_path_segment(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                encoded.push(byte as char)
-            }
-            other => encoded.push_str(&format!("%{other:02X}")),
-        }
-    }
-    encoded
-}
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`) is encoded, so
+/// an external id with `/`, spaces, `#` or non-ASCII stays one path segment.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
-/// Percent-encodes a query parameter value.
-fn encode_query_value(value: &str) -> String {
-    encode_path_segment(value)
+/// Percent-encodes a path segment or a query parameter value.
+fn encode_component(value: &str) -> String {
+    utf8_percent_encode(value, COMPONENT).to_string()
 }
 
 #[cfg(test)]
@@ -428,8 +385,16 @@ mod tests {
 
     #[test]
     fn path_segments_are_fully_encoded() {
-        assert_eq!(encode_path_segment("cus_1"), "cus_1");
-        assert_eq!(encode_path_segment("a/b c#é"), "a%2Fb%20c%23%C3%A9");
+        assert_eq!(encode_component("cus_1"), "cus_1");
+        assert_eq!(encode_component("a/b c#é"), "a%2Fb%20c%23%C3%A9");
+        assert_eq!(
+            encode_component("a-b_c.d~e+f&g=h?"),
+            "a-b_c.d~e%2Bf%26g%3Dh%3F"
+        );
+        assert_eq!(
+            encode_component("SELECT Id FROM X WHERE N = 'a%b'"),
+            "SELECT%20Id%20FROM%20X%20WHERE%20N%20%3D%20%27a%25b%27"
+        );
     }
 
     #[test]

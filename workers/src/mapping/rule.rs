@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 
 use super::error::MappingError;
 use super::field::FieldRule;
-use super::money::currency_exponent;
 use super::path::describe;
 use super::record::{RecordWrite, WriteRole};
 use super::target::{add_external_ids, TargetRule};
+use common::currency::currency_exponent;
 
 /// What every field and target needs while one event is mapped.
 pub(crate) struct Context<'a> {

@@ -18,31 +18,30 @@ pub struct CsvError(String);
 /// Turns REST-style records (lookups as nested `{"Rel__r": {"Ext__c": "v"}}`) into Bulk CSV.
 /// Columns are the union of all records' fields in first-seen order; a record without a
 /// column gets an empty value, which Bulk API treats as "leave unchanged".
-pub fn write_records(records: &[Map<String, Value>]) -> String {
+pub fn write_records(records: &[Map<String, Value>]) -> Result<String, CsvError> {
     let flat: Vec<Vec<(String, String)>> = records.iter().map(flatten).collect();
-    let mut columns: Vec<String> = Vec::new();
-    for record in &flat {
-        for (column, _) in record {
-            if !columns.contains(column) {
-                columns.push(column.clone());
-            }
+    let mut columns: Vec<&str> = Vec::new();
+    for (column, _) in flat.iter().flatten() {
+        if !columns.contains(&column.as_str()) {
+            columns.push(column);
         }
     }
-    let mut out = String::new();
-    push_row(&mut out, columns.iter().map(String::as_str));
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    writer.write_record(&columns).map_err(CsvError::from)?;
     for record in &flat {
         let values: HashMap<&str, &str> = record
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        push_row(
-            &mut out,
-            columns
-                .iter()
-                .map(|c| values.get(c.as_str()).copied().unwrap_or("")),
-        );
+        let row = columns.iter().map(|c| values.get(c).copied().unwrap_or(""));
+        writer.write_record(row).map_err(CsvError::from)?;
     }
-    out
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| CsvError(e.error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| CsvError(e.to_string()))
 }
 
 fn flatten(record: &Map<String, Value>) -> Vec<(String, String)> {
@@ -64,97 +63,41 @@ fn cell(value: &Value) -> String {
     match value {
         Value::Null => NULL.to_owned(),
         Value::String(text) => text.clone(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number.to_string(),
         other => other.to_string(),
     }
 }
 
-fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
-    for (index, cell) in cells.enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        if cell.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&cell.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(cell);
-        }
-    }
-    out.push('\n');
-}
-
-/// Reads a CSV file with a header row into one map per row (column name → value).
+/// Reads a CSV file with a header row into one map per row (column name → value). Rows must
+/// have as many values as the header; a file cut inside a quoted value is refused (a
+/// well-formed file has an even number of `"`, since quotes inside values are doubled).
 pub fn read_rows(text: &str) -> Result<Vec<HashMap<String, String>>, CsvError> {
-    let mut rows = parse(text)?.into_iter();
-    let Some(header) = rows.next() else {
-        return Ok(Vec::new());
-    };
-    rows.filter(|row| !(row.len() == 1 && row[0].is_empty()))
+    if text.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
+        return Err(CsvError("a quoted value is not closed".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(CsvError::from)?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
         .map(|row| {
-            if row.len() != header.len() {
-                return Err(CsvError(format!(
-                    "a row has {} values for {} columns",
-                    row.len(),
-                    header.len()
-                )));
-            }
-            Ok(header.iter().cloned().zip(row).collect())
+            let row = row.map_err(CsvError::from)?;
+            Ok(header
+                .iter()
+                .cloned()
+                .zip(row.iter().map(str::to_owned))
+                .collect())
         })
         .collect()
 }
 
-/// RFC 4180 parsing: quoted fields may hold commas, doubled quotes and line breaks.
-fn parse(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    let mut at_field_start = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                other => field.push(other),
-            }
-            continue;
-        }
-        match c {
-            '"' if at_field_start => {
-                quoted = true;
-                at_field_start = false;
-            }
-            ',' => {
-                row.push(std::mem::take(&mut field));
-                at_field_start = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' | '\r' => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-                at_field_start = true;
-            }
-            other => {
-                field.push(other);
-                at_field_start = false;
-            }
-        }
+impl From<csv::Error> for CsvError {
+    fn from(error: csv::Error) -> Self {
+        CsvError(error.to_string())
     }
-    if quoted {
-        return Err(CsvError("a quoted value is not closed".into()));
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]
@@ -175,7 +118,7 @@ mod tests {
                 .unwrap()
                 .clone(),
         ];
-        let csv = write_records(&records);
+        let csv = write_records(&records).unwrap();
         assert!(
             csv.starts_with("Customer__r.Ext__c,Ext__c,Name__c,Phone__c,Amount__c\n"),
             "{csv}"
@@ -199,5 +142,16 @@ mod tests {
             .unwrap()
             .is_empty());
         assert!(read_rows("\"open").is_err());
+        assert!(read_rows("a,b\n1\n").is_err(), "a short row is an error");
+        assert!(read_rows("a,b\n1,2,3\n").is_err(), "a long row is an error");
+        assert!(read_rows("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn line_breaks_and_quotes_are_quoted_only_where_needed() {
+        let record = json!({"A": "plain", "B": "cr\rlf", "C": "say \"hi\"", "D": " x "});
+        let csv = write_records(&[record.as_object().unwrap().clone()]).unwrap();
+        assert_eq!(csv, "A,B,C,D\nplain,\"cr\rlf\",\"say \"\"hi\"\"\", x \n");
+        assert_eq!(read_rows(&csv).unwrap()[0]["B"], "cr\rlf");
     }
 }

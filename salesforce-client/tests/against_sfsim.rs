@@ -1,21 +1,41 @@
-//! The Salesforce client (`common::salesforce`) against the simulator over HTTP: one login
-//! shared by several client instances, renewal after expiry, and the class of every failure
-//! the simulator can inject.
-
-mod support;
+//! The Salesforce client against the simulator over HTTP, without Redis: one login shared
+//! by several client instances, renewal after expiry, and the class of every failure the
+//! simulator can inject. (The workers test the same sharing through their Redis stores.)
 
 use std::{sync::Arc, time::Duration};
 
-use common::{
-    keys::KeySpace,
-    salesforce::{
-        ClientCredentials, FailureClass, Grant, SalesforceClient, SalesforceError,
-        SalesforceSettings, Ungated,
-    },
+use salesforce_client::{
+    ClientCredentials, Coordination, FailureClass, Grant, SalesforceClient, SalesforceError,
+    SalesforceSettings,
 };
 use serde_json::{json, Map, Value};
-use support::sim::Sim;
-use testkit::harness::RedisServer;
+use sfsim::{RunningSimulator, SimAdmin, SimConfig, Simulator};
+
+/// A running simulator and its admin API.
+struct Sim {
+    sim: RunningSimulator,
+    admin: SimAdmin,
+}
+
+impl Sim {
+    async fn start() -> Self {
+        Self::start_with(SimConfig::on_free_port()).await
+    }
+
+    async fn start_with(config: SimConfig) -> Self {
+        let sim = Simulator::start(config).await.expect("sfsim starts");
+        let admin = sim.admin();
+        Self { sim, admin }
+    }
+
+    async fn tokens_issued(&self) -> u64 {
+        self.admin.tokens_issued().await.unwrap()
+    }
+
+    async fn set_faults(&self, faults: Value) {
+        self.admin.set_faults(faults).await.unwrap();
+    }
+}
 
 fn settings(sim: &Sim, secret: &str) -> SalesforceSettings {
     SalesforceSettings {
@@ -30,15 +50,8 @@ fn settings(sim: &Sim, secret: &str) -> SalesforceSettings {
     }
 }
 
-fn client(sim: &Sim, redis: &RedisServer) -> SalesforceClient {
-    let conn = workers::store::connect(&redis.url()).expect("redis");
-    SalesforceClient::new(
-        settings(sim, sim.sim.client_secret()),
-        conn,
-        &KeySpace::new("fleet"),
-        Arc::new(Ungated),
-    )
-    .expect("client")
+fn client(sim: &Sim, shared: &Coordination) -> SalesforceClient {
+    SalesforceClient::new(settings(sim, sim.sim.client_secret()), shared.clone()).expect("client")
 }
 
 fn customer(id: &str) -> Map<String, Value> {
@@ -50,9 +63,9 @@ fn customer(id: &str) -> Map<String, Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_clients_share_one_login_and_renew_it_once_after_expiry() {
-    let redis = RedisServer::start().await.unwrap();
     let sim = Sim::start().await;
-    let clients: Vec<SalesforceClient> = (0..5).map(|_| client(&sim, &redis)).collect();
+    let shared = Coordination::in_process();
+    let clients: Vec<SalesforceClient> = (0..5).map(|_| client(&sim, &shared)).collect();
     let mut calls = tokio::task::JoinSet::new();
     for (i, client) in clients.iter().cloned().enumerate() {
         calls.spawn(async move {
@@ -71,7 +84,7 @@ async fn several_clients_share_one_login_and_renew_it_once_after_expiry() {
     }
     assert_eq!(sim.tokens_issued().await, 1, "five clients, one login");
 
-    sim.expire_sessions().await;
+    sim.admin.expire_sessions().await.unwrap();
     let mut calls = tokio::task::JoinSet::new();
     for client in clients.clone() {
         calls.spawn(async move { client.query("SELECT Id FROM Stripe_Customer__c").await });
@@ -89,9 +102,8 @@ async fn several_clients_share_one_login_and_renew_it_once_after_expiry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_injected_failure_gets_its_class() {
-    let redis = RedisServer::start().await.unwrap();
     let sim = Sim::start().await;
-    let client = client(&sim, &redis);
+    let client = client(&sim, &Coordination::in_process());
     let records = vec![customer("cus_a")];
     let collection =
         || client.upsert_collection("Stripe_Customer__c", "Stripe_Customer_ID__c", &records);
@@ -151,14 +163,7 @@ async fn every_injected_failure_gets_its_class() {
         (FailureClass::Permanent, Some("INVALID_FIELD"))
     );
 
-    let response = sim
-        .http
-        .put(format!("{}/__sim/limits", sim.sim.base_url()))
-        .json(&json!({ "daily_api_used": 1000, "daily_api_max": 1000 }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
+    sim.admin.set_daily_usage(1000, 1000).await.unwrap();
     let error = collection().await.expect_err("allocation spent");
     assert_eq!(
         (error.class(), error.code()),
@@ -166,13 +171,8 @@ async fn every_injected_failure_gets_its_class() {
         "{error:?}"
     );
 
-    let wrong = SalesforceClient::new(
-        settings(&sim, "not-the-secret"),
-        workers::store::connect(&redis.url()).unwrap(),
-        &KeySpace::new("other"),
-        Arc::new(Ungated),
-    )
-    .unwrap();
+    let wrong = SalesforceClient::new(settings(&sim, "not-the-secret"), Coordination::in_process())
+        .unwrap();
     let error = wrong
         .query("SELECT Id FROM Stripe_Customer__c")
         .await
@@ -187,10 +187,9 @@ async fn every_injected_failure_gets_its_class() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jwt_bearer_flow_logs_in_with_a_signed_assertion() {
-    use common::salesforce::jwt::AssertionSigner;
-    use sfsim::{test_keys, SimConfig};
+    use salesforce_client::jwt::AssertionSigner;
+    use sfsim::test_keys;
 
-    let redis = RedisServer::start().await.unwrap();
     let mut config = SimConfig::on_free_port();
     config.jwt_public_key_pem = Some(test_keys::PUBLIC_KEY_PEM.to_owned());
     let username = config.users[0].username.clone();
@@ -207,12 +206,9 @@ async fn the_jwt_bearer_flow_logs_in_with_a_signed_assertion() {
         },
         ..settings(&sim, "unused")
     };
-    let conn = workers::store::connect(&redis.url()).unwrap();
     let client = SalesforceClient::new(
         jwt("https://login.salesforce.com"),
-        conn.clone(),
-        &KeySpace::new("jwt"),
-        Arc::new(Ungated),
+        Coordination::in_process(),
     )
     .unwrap();
     assert!(client
@@ -223,13 +219,8 @@ async fn the_jwt_bearer_flow_logs_in_with_a_signed_assertion() {
     let tokens = sim.tokens_issued().await;
     assert_eq!(tokens, 1);
 
-    let wrong_audience = SalesforceClient::new(
-        jwt("https://evil.example.com"),
-        conn,
-        &KeySpace::new("jwt2"),
-        Arc::new(Ungated),
-    )
-    .unwrap();
+    let wrong_audience =
+        SalesforceClient::new(jwt("https://evil.example.com"), Coordination::in_process()).unwrap();
     let error = wrong_audience
         .query("SELECT Id FROM Stripe_Customer__c")
         .await

@@ -30,6 +30,7 @@
 //! 100" rule concerns payouts. We follow the lists. An org that sees otherwise can override
 //! any exponent in the mapping file (`[currency_exponents]`, see `docs/mapping.md`).
 
+pub use common::currency::currency_exponent;
 use serde_json::Number;
 
 /// Largest |amount| converted exactly to a JSON number (15 significant digits).
@@ -44,19 +45,6 @@ pub enum MoneyError {
         /// The amount in minor units.
         amount: i64,
     },
-}
-
-/// Number of decimals of `currency`'s minor unit as Stripe defines it (case-insensitive).
-///
-/// Zero-decimal: BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF.
-/// Three-decimal: BHD JOD KWD OMR TND. Everything else (ISK included, see the module docs): 2.
-pub fn currency_exponent(currency: &str) -> u32 {
-    match currency.to_ascii_lowercase().as_str() {
-        "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "ugx"
-        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
-        "bhd" | "jod" | "kwd" | "omr" | "tnd" => 3,
-        _ => 2,
-    }
 }
 
 /// Converts `amount` minor units of `currency` into the exact decimal JSON number for a
@@ -107,15 +95,6 @@ mod tests {
 
     fn body(amount: i64, currency: &str) -> String {
         serde_json::to_string(&minor_units_to_decimal(amount, currency).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn exponents_follow_stripes_lists() {
-        assert_eq!(currency_exponent("JPY"), 0);
-        assert_eq!(currency_exponent("ugx"), 0);
-        assert_eq!(currency_exponent("kwd"), 3);
-        assert_eq!(currency_exponent("isk"), 2);
-        assert_eq!(currency_exponent("usd"), 2);
     }
 
     #[test]
