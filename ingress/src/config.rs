@@ -4,12 +4,14 @@
 //! Invalid values stop the process with a message naming the variable, rather than being
 //! replaced by a default the operator did not ask for.
 
-use std::{collections::HashSet, net::SocketAddr, time::Duration};
+use std::{collections::HashSet, net::SocketAddr, num::NonZeroU32, time::Duration};
 
+use axum::http::HeaderName;
 use common::{
     config::{ConfigError, Env},
     stripe::Tolerance,
 };
+use governor::Quota;
 
 /// Event types the default mapping turns into Salesforce records. Others are answered 200
 /// and not enqueued unless `HANDLED_EVENT_TYPES` says otherwise.
@@ -69,8 +71,16 @@ pub struct IngressConfig {
     pub send_timeout: Duration,
     /// `HANDLED_EVENT_TYPES`: comma-separated types to enqueue, or `*`.
     pub handled_event_types: EventTypeFilter,
-    /// `RETRY_AFTER_SECS`: the `Retry-After` value sent with 503 and 429.
+    /// `RETRY_AFTER_SECS`: the `Retry-After` value sent with 503 and with the 429 of
+    /// `MAX_IN_FLIGHT`.
     pub retry_after_secs: u64,
+    /// `INVALID_SIGNATURE_BURST` and `INVALID_SIGNATURE_PER_MINUTE`: failed verifications
+    /// allowed per address before it is refused with 429; `None` (either set to 0) disables
+    /// the limit.
+    pub invalid_signature_quota: Option<Quota>,
+    /// `TRUSTED_PROXY_HEADER`: header whose left-most address identifies the client behind a
+    /// proxy; `None` means the TCP peer is the client.
+    pub trusted_proxy_header: Option<HeaderName>,
 }
 
 impl IngressConfig {
@@ -118,8 +128,34 @@ impl IngressConfig {
             send_timeout: Duration::from_millis(env.positive("SQS_SEND_TIMEOUT_MS", 5000)?),
             handled_event_types,
             retry_after_secs: env.positive("RETRY_AFTER_SECS", 5)?,
+            invalid_signature_quota: invalid_signature_quota(&env)?,
+            trusted_proxy_header: trusted_proxy_header(env.get("TRUSTED_PROXY_HEADER"))?,
         })
     }
+}
+
+/// The per-address allowance of failed verifications; 0 in either variable turns it off.
+fn invalid_signature_quota<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<Quota>, ConfigError> {
+    let burst = env.parsed("INVALID_SIGNATURE_BURST", 20u32)?;
+    let per_minute = env.parsed("INVALID_SIGNATURE_PER_MINUTE", 60u32)?;
+    Ok(NonZeroU32::new(burst)
+        .zip(NonZeroU32::new(per_minute))
+        .map(|(burst, per_minute)| Quota::per_minute(per_minute).allow_burst(burst)))
+}
+
+/// Parses `TRUSTED_PROXY_HEADER` as a header name (any case).
+fn trusted_proxy_header(raw: Option<String>) -> Result<Option<HeaderName>, ConfigError> {
+    raw.map(|name| {
+        HeaderName::try_from(name.trim()).map_err(|e| {
+            ConfigError::new(
+                "TRUSTED_PROXY_HEADER",
+                format!("invalid header name {name:?}: {e}"),
+            )
+        })
+    })
+    .transpose()
 }
 
 /// Splits `STRIPE_WEBHOOK_SECRETS` and refuses values that can never verify anything.
@@ -185,6 +221,48 @@ mod tests {
         assert_eq!(config.listen_addr.port(), 8000);
         assert!(config.handled_event_types.accepts("invoice.payment_failed"));
         assert!(!config.handled_event_types.accepts("charge.refunded"));
+        let quota = config.invalid_signature_quota.unwrap();
+        assert_eq!(quota.burst_size().get(), 20);
+        assert_eq!(quota.replenish_interval(), Duration::from_secs(1));
+        assert_eq!(config.trusted_proxy_header, None);
+    }
+
+    #[test]
+    fn invalid_signature_limit_is_configurable_and_zero_disables_it() {
+        let mut vars = BASE.to_vec();
+        vars.push(("INVALID_SIGNATURE_BURST", "3"));
+        vars.push(("INVALID_SIGNATURE_PER_MINUTE", "1"));
+        vars.push(("TRUSTED_PROXY_HEADER", "X-Forwarded-For"));
+        let configured = config(&vars).unwrap();
+        let quota = configured.invalid_signature_quota.unwrap();
+        assert_eq!(quota.burst_size().get(), 3);
+        assert_eq!(quota.replenish_interval(), Duration::from_secs(60));
+        assert_eq!(
+            configured.trusted_proxy_header.unwrap().as_str(),
+            "x-forwarded-for"
+        );
+        for var in ["INVALID_SIGNATURE_BURST", "INVALID_SIGNATURE_PER_MINUTE"] {
+            let mut vars = BASE.to_vec();
+            vars.push((var, "0"));
+            assert!(
+                config(&vars).unwrap().invalid_signature_quota.is_none(),
+                "{var}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_limit_and_header_values_are_named() {
+        for (var, value) in [
+            ("INVALID_SIGNATURE_BURST", "-1"),
+            ("INVALID_SIGNATURE_PER_MINUTE", "many"),
+            ("TRUSTED_PROXY_HEADER", "X Forwarded For"),
+        ] {
+            let mut vars = BASE.to_vec();
+            vars.push((var, value));
+            let error = config(&vars).unwrap_err().to_string();
+            assert!(error.starts_with(var), "{error}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! The pieces:
 //! - [`config`]: the typed configuration, read once.
 //! - [`webhook`]: the `POST /webhook/stripe` handler and its error answers.
+//! - [`signature_limit`]: the per-address limit on failed signature verifications.
+//! - [`source`]: which address a request is charged to.
 //! - [`publisher`]: coalescing concurrent requests into SQS batches.
 //! - [`health`]: liveness, readiness and metrics endpoints.
 //! - [`telemetry`]: metric names.
@@ -13,10 +15,12 @@
 pub mod config;
 pub mod health;
 pub mod publisher;
+pub mod signature_limit;
+pub mod source;
 pub mod telemetry;
 pub mod webhook;
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     extract::{DefaultBodyLimit, Request, State},
@@ -36,6 +40,7 @@ use crate::{
     config::IngressConfig,
     health::ReadinessProbe,
     publisher::{PublisherSettings, QueuePublisher},
+    signature_limit::InvalidSignatureLimiter,
 };
 
 /// Shared state of the HTTP handlers: small, cloned per request, all `Arc`s inside.
@@ -55,14 +60,23 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Permits for webhook requests in flight; none left means 429.
     pub in_flight: Arc<Semaphore>,
+    /// Failed verifications per address; `None` when the limit is disabled.
+    pub invalid_signatures: Option<Arc<InvalidSignatureLimiter>>,
 }
 
-/// Builds the router for the given state.
+/// Builds the router for the given state. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the per-address limit needs the peer.
 pub fn router(state: AppState) -> Router {
+    // The last layer runs first: a blocked address is refused before it takes an in-flight
+    // permit or has its body read.
     let webhook = Router::new()
         .route("/webhook/stripe", post(webhook::receive))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(state.clone(), shed_overload));
+        .layer(middleware::from_fn_with_state(state.clone(), shed_overload))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            signature_limit::guard,
+        ));
     Router::new()
         .merge(webhook)
         .route("/health", get(health::ready))
@@ -118,6 +132,12 @@ pub async fn run(
         },
         config.max_in_flight,
     );
+    let invalid_signatures = config
+        .invalid_signature_quota
+        .map(|quota| Arc::new(InvalidSignatureLimiter::new(quota)));
+    let housekeeping = invalid_signatures
+        .clone()
+        .map(|limiter| signature_limit::spawn_housekeeping(limiter, shutdown.clone()));
     let state = AppState {
         verifier: Arc::new(SignatureVerifier::new(
             &config.webhook_secrets,
@@ -129,11 +149,20 @@ pub async fn run(
         sqs,
         readiness: ReadinessProbe::default(),
         metrics,
+        invalid_signatures,
     };
     tracing::info!(addr = %listener.local_addr()?, "Ingress listening.");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
+    // The housekeeping ends with the token; cancelling again is harmless and makes sure of it.
+    if let Some(housekeeping) = housekeeping {
+        shutdown.cancel();
+        if let Err(error) = housekeeping.await {
+            tracing::warn!(%error, "The invalid-signature housekeeping task failed.");
+        }
+    }
     // The router (and with it every publisher handle) is gone: drain what was accepted.
     publisher_task.finished().await;
     tracing::info!("Ingress stopped.");

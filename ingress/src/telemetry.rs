@@ -2,7 +2,8 @@
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// Requests by `outcome` (`accepted`, `ignored`, an error code such as `signature_mismatch`).
+/// Requests by `outcome` (`accepted`, `ignored`, an error code such as `signature_mismatch`,
+/// `overloaded` or `too_many_invalid_signatures`).
 pub const REQUESTS: &str = "ingress_requests_total";
 /// Seconds from request start to response, by `outcome`.
 pub const REQUEST_DURATION: &str = "ingress_request_duration_seconds";
@@ -14,6 +15,9 @@ pub const SQS_ERRORS: &str = "ingress_sqs_errors_total";
 pub const IN_FLIGHT: &str = "ingress_requests_in_flight";
 /// Events answered 200 but not enqueued because the fleet does not handle their `type`.
 pub const IGNORED_EVENTS: &str = "ingress_ignored_events_total";
+/// Addresses the invalid-signature limiter tracks (failed recently, allowance not yet full),
+/// to see a flood of varied addresses and the memory it holds.
+pub const INVALID_SIGNATURE_SOURCES: &str = "ingress_invalid_signature_sources";
 
 /// Installs the process-wide Prometheus recorder. Call once at start-up.
 pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
@@ -41,6 +45,10 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
     metrics::describe_counter!(
         IGNORED_EVENTS,
         "Verified events of types the fleet does not handle."
+    );
+    metrics::describe_gauge!(
+        INVALID_SIGNATURE_SOURCES,
+        "Addresses tracked by the invalid-signature limiter."
     );
     Ok(handle)
 }

@@ -3,7 +3,9 @@
 //! The answer is 200 only once SQS holds the event. Every refusal has a JSON body
 //! `{"error": "<code>", "message": "..."}`: 400 for anything the sender got wrong (signature,
 //! timestamp, JSON, envelope), 413 for a body over the limit, 429 when too many requests are
-//! in flight, 503 with `Retry-After` when SQS did not take the event (Stripe retries).
+//! in flight or (from [`crate::signature_limit`]) when the sender's address has failed
+//! verification too often, 503 with `Retry-After` when SQS did not take the event (Stripe
+//! retries).
 
 use std::time::Instant;
 
@@ -22,6 +24,12 @@ use crate::{publisher::OutboundEvent, publisher::PublishError, telemetry, AppSta
 
 /// Header carrying the id the ingress gives every request, echoed in responses and logs.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Response extension set on every answer to a failed signature verification, so that the
+/// per-address limit ([`crate::signature_limit::guard`]) charges exactly those requests
+/// without knowing the handler's internals.
+#[derive(Debug, Clone, Copy)]
+pub struct SignatureFailed;
 
 /// Why a webhook request was not accepted. Each maps to one status code and error code.
 #[derive(Debug, thiserror::Error)]
@@ -70,10 +78,16 @@ impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.code(), "message": self.to_string() }));
         let mut response = (self.status(), body).into_response();
-        if let WebhookRejection::NotStored(_, retry_after) = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        match self {
+            WebhookRejection::NotStored(_, retry_after) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            WebhookRejection::Signature(_) => {
+                response.extensions_mut().insert(SignatureFailed);
+            }
+            _ => {}
         }
         response
     }

@@ -81,29 +81,25 @@ impl Stack {
 
     /// POSTs `body` with the given `Stripe-Signature` header (none if `None`).
     pub async fn post(&self, body: impl Into<String>, signature: Option<&str>) -> Answer {
-        let mut request = self
-            .http
+        send(self.webhook(&self.http, body, signature)).await
+    }
+
+    /// A webhook POST of `body` through `client` with the given `Stripe-Signature` header
+    /// (none if `None`), to add headers to before [`send`] sends it.
+    pub fn webhook(
+        &self,
+        client: &reqwest::Client,
+        body: impl Into<String>,
+        signature: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = client
             .post(format!("{}/webhook/stripe", self.base))
             .header("content-type", "application/json; charset=utf-8")
             .body(body.into());
         if let Some(signature) = signature {
             request = request.header("stripe-signature", signature);
         }
-        let response = request.send().await.expect("the ingress answers");
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = response.text().await.expect("a body");
-        let json =
-            serde_json::from_str(&text).unwrap_or_else(|_| serde_json::json!({ "raw": text }));
-        Answer {
-            status,
-            retry_after,
-            json,
-        }
+        request
     }
 
     /// POSTs an event signed now with the default secret.
@@ -133,5 +129,23 @@ impl Stack {
             response.status().as_u16(),
             response.text().await.unwrap_or_default(),
         )
+    }
+}
+
+/// Sends `request` and reads what the ingress answered.
+pub async fn send(request: reqwest::RequestBuilder) -> Answer {
+    let response = request.send().await.expect("the ingress answers");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = response.text().await.expect("a body");
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| serde_json::json!({ "raw": text }));
+    Answer {
+        status,
+        retry_after,
+        json,
     }
 }
