@@ -29,11 +29,14 @@ impl Sim {
     }
 
     async fn tokens_issued(&self) -> u64 {
-        self.admin.tokens_issued().await.unwrap()
+        self.admin.tokens_issued().await.expect("sfsim answers")
     }
 
     async fn set_faults(&self, faults: Value) {
-        self.admin.set_faults(faults).await.unwrap();
+        self.admin
+            .set_faults(faults)
+            .await
+            .expect("faults accepted");
     }
 }
 

@@ -41,7 +41,7 @@ async fn replicas_share_one_login_through_redis_and_renew_it_once() {
     let sim = Sim::start().await;
     let replicas: Vec<SalesforceClient> = (0..5).map(|_| replica(&sim, &redis)).collect();
     let mut calls = tokio::task::JoinSet::new();
-    for client in replicas.iter().cloned() {
+    for client in replicas.clone() {
         calls.spawn(async move { client.query("SELECT Id FROM Stripe_Customer__c").await });
     }
     while let Some(result) = calls.join_next().await {
@@ -51,7 +51,7 @@ async fn replicas_share_one_login_through_redis_and_renew_it_once() {
 
     sim.expire_sessions().await;
     let mut calls = tokio::task::JoinSet::new();
-    for client in replicas.iter().cloned() {
+    for client in replicas.clone() {
         calls.spawn(async move { client.query("SELECT Id FROM Stripe_Customer__c").await });
     }
     while let Some(result) = calls.join_next().await {
