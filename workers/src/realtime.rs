@@ -70,10 +70,7 @@ pub async fn run(
         return Ok(());
     }
     let tasks = TaskTracker::new();
-    tasks.spawn(ConsumerRuntime::move_due_retries(
-        runtime.ledger.clone(),
-        shutdown.clone(),
-    ));
+    runtime.spawn_retry_mover(&tasks, shutdown.clone());
     tracing::info!(consumer = %fleet.worker_id, "Realtime consumer started.");
 
     let mut source = BatchSource::new(
@@ -153,8 +150,8 @@ async fn process(
     shutdown: &CancellationToken,
 ) -> redis::RedisResult<()> {
     metrics::histogram!(telemetry::BATCH_SIZE, "stream" => "high").record(batch.len() as f64);
-    let prepared = runtime.pipeline.prepare(batch).await?;
+    let prepared = runtime.pipeline().prepare(batch).await?;
     let events: Vec<_> = prepared.work.iter().map(|(_, mapped)| mapped).collect();
-    let results = runtime.writer.apply(&events, shutdown).await;
-    runtime.pipeline.settle(prepared, results).await
+    let results = runtime.writer().apply(&events, shutdown).await;
+    runtime.pipeline().settle(prepared, results).await
 }

@@ -175,7 +175,7 @@ async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
         .await
         .unwrap();
     let failure = Failure {
-        class: "retryable".into(),
+        class: salesforce_client::FailureClass::Retryable,
         code: "UNABLE_TO_LOCK_ROW".into(),
         message: "locked".into(),
     };
@@ -213,7 +213,7 @@ async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
         entry: entry("evt_d", "cus_d", 1),
     };
     let permanent = Failure {
-        class: "permanent".into(),
+        class: salesforce_client::FailureClass::Permanent,
         code: "STRING_TOO_LONG".into(),
         message: "too long".into(),
     };

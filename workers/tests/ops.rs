@@ -110,7 +110,7 @@ impl Fleet {
             WEEK,
         );
         let failure = Failure {
-            class: "permanent".to_owned(),
+            class: salesforce_client::FailureClass::Permanent,
             code: "INVALID_FIELD".to_owned(),
             message: "Email: invalid email address: jane@example".to_owned(),
         };

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 
-use redis::aio::ConnectionManager;
 use salesforce_client::{
     bulk::{split_bulk_error, JobInfo, JobState, PollSchedule, ResultFile},
     csv,
@@ -20,57 +19,30 @@ use salesforce_client::{
 use serde_json::{Map, Value};
 
 use crate::{
-    consumer::WriteResult,
-    keys::KeySpace,
+    consumer::{BatchResults, WriteResult},
     mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
-    store::Failure,
+    store::{BulkJobStore, Failure, JobRecord},
     telemetry,
 };
-
-/// A Bulk job in flight as recorded in Redis.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct JobRecord {
-    /// Salesforce job id.
-    pub job_id: String,
-    /// The sObject.
-    pub sobject: String,
-    /// The external id field.
-    pub field: String,
-    /// External id value → event ids whose writes made that row.
-    pub rows: HashMap<String, Vec<String>>,
-}
 
 /// Runs Bulk jobs and keeps their records in Redis.
 #[derive(Clone)]
 pub struct BulkWriter {
     client: SalesforceClient,
-    conn: ConnectionManager,
-    keys: KeySpace,
+    jobs: BulkJobStore,
     poll: PollSchedule,
-    job_retention_secs: u64,
 }
 
 impl BulkWriter {
     /// A writer that polls jobs on `poll`.
-    pub fn new(
-        client: SalesforceClient,
-        conn: ConnectionManager,
-        keys: KeySpace,
-        poll: PollSchedule,
-    ) -> Self {
-        Self {
-            client,
-            conn,
-            keys,
-            poll,
-            job_retention_secs: 7 * 86_400,
-        }
+    pub fn new(client: SalesforceClient, jobs: BulkJobStore, poll: PollSchedule) -> Self {
+        Self { client, jobs, poll }
     }
 
     /// Writes `events` (event id, mapped event) with one job per group, parents first.
     /// Returns one result per event, in order.
     pub async fn apply(&self, events: &[(&str, &MappedEvent)]) -> Vec<WriteResult> {
-        let mut results: Vec<Option<WriteResult>> = vec![None; events.len()];
+        let mut results = BatchResults::new(events.len());
         let index: HashMap<&str, usize> = events
             .iter()
             .enumerate()
@@ -80,7 +52,7 @@ impl BulkWriter {
             for (group, rows) in group_rows(events, role) {
                 let live: Vec<&Row<'_>> = rows
                     .iter()
-                    .filter(|r| !r.events.iter().any(|e| failed(&results, index[e])))
+                    .filter(|r| !r.events.iter().any(|e| results.has_failed(index[e])))
                     .collect();
                 if live.is_empty() {
                     continue;
@@ -89,10 +61,7 @@ impl BulkWriter {
                 settle_rows(&mut results, &index, &live, outcome, role);
             }
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(WriteResult::Applied(None)))
-            .collect()
+        results.into_results()
     }
 
     /// Resumes a job another replica started: polls it to the end and reads its results.
@@ -114,13 +83,10 @@ impl BulkWriter {
         let row_refs: Vec<&Row<'_>> = rows.iter().collect();
         let ids: Vec<&str> = record.rows.values().flatten().map(String::as_str).collect();
         let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let mut results = vec![None; ids.len()];
+        let mut results = BatchResults::new(ids.len());
         settle_rows(&mut results, &index, &row_refs, outcome, WriteRole::Main);
-        for (id, result) in ids.iter().zip(results) {
-            by_event.insert(
-                (*id).to_owned(),
-                result.unwrap_or(WriteResult::Applied(None)),
-            );
+        for (id, result) in ids.iter().zip(results.into_results()) {
+            by_event.insert((*id).to_owned(), result);
         }
         Some(by_event)
     }
@@ -198,52 +164,26 @@ impl BulkWriter {
         Ok(outcomes)
     }
 
+    /// The job each of `event_ids` was put into by an earlier attempt, if any.
+    pub async fn started_jobs(
+        &self,
+        event_ids: &[&str],
+    ) -> redis::RedisResult<HashMap<String, String>> {
+        self.jobs.started_jobs(event_ids).await
+    }
+
     async fn save(&self, record: &JobRecord) {
-        let mut conn = self.conn.clone();
-        let Ok(json) = serde_json::to_string(record) else {
-            return;
-        };
-        let key = self.keys.bulk_job(&record.job_id);
-        let saved: redis::RedisResult<()> = redis::cmd("SET")
-            .arg(&key)
-            .arg(json)
-            .arg("EX")
-            .arg(self.job_retention_secs)
-            .query_async(&mut conn)
-            .await;
-        if let Err(error) = saved {
+        if let Err(error) = self.jobs.save(record).await {
             tracing::warn!(%error, job_id = %record.job_id, "Could not record the Bulk job; a takeover would upload again.");
-        }
-        let mut pipe = redis::pipe();
-        for event_id in record.rows.values().flatten() {
-            pipe.cmd("HSET")
-                .arg(self.keys.lifecycle(event_id))
-                .arg("bulk_job")
-                .arg(&record.job_id)
-                .ignore();
-        }
-        if let Err(error) = pipe.query_async::<()>(&mut conn).await {
-            tracing::warn!(%error, "Could not note the Bulk job on the events.");
         }
     }
 
     async fn load(&self, job_id: &str) -> Option<JobRecord> {
-        let mut conn = self.conn.clone();
-        let json: Option<String> = redis::cmd("GET")
-            .arg(self.keys.bulk_job(job_id))
-            .query_async(&mut conn)
-            .await
-            .ok()?;
-        serde_json::from_str(&json?).ok()
+        self.jobs.load(job_id).await.ok().flatten()
     }
 
     async fn forget(&self, job_id: &str) {
-        let mut conn = self.conn.clone();
-        if let Err(error) = redis::cmd("DEL")
-            .arg(self.keys.bulk_job(job_id))
-            .query_async::<()>(&mut conn)
-            .await
-        {
+        if let Err(error) = self.jobs.forget(job_id).await {
             tracing::debug!(%error, job_id, "Could not delete the Bulk job record; it expires.");
         }
     }
@@ -324,67 +264,41 @@ fn row_external_id(row: &HashMap<String, String>, field: &str) -> Option<String>
         .map(|(_, value)| value.clone())
 }
 
-fn failed(results: &[Option<WriteResult>], index: usize) -> bool {
-    matches!(results[index], Some(WriteResult::Failed(..)))
-}
-
 fn settle_rows(
-    results: &mut [Option<WriteResult>],
+    results: &mut BatchResults,
     index: &HashMap<&str, usize>,
     rows: &[&Row<'_>],
     outcome: Result<RowOutcomes, SalesforceError>,
     role: WriteRole,
 ) {
-    let fail = |results: &mut [Option<WriteResult>],
-                event: usize,
-                class: FailureClass,
-                code: &str,
-                message: &str| {
-        if !failed(results, event) {
-            results[event] = Some(WriteResult::Failed(
-                Failure {
-                    class: class.label().to_owned(),
-                    code: code.to_owned(),
-                    message: message.to_owned(),
-                },
-                class,
-            ));
-        }
-    };
     for row in rows {
         for event_id in &row.events {
             let Some(&event) = index.get(event_id) else {
                 continue;
             };
             match &outcome {
-                Err(error) => fail(
-                    results,
+                Err(error) => results.failed(
                     event,
-                    error.class(),
-                    error.code().unwrap_or("BULK_JOB"),
-                    &error.to_string(),
+                    Failure::new(
+                        error.class(),
+                        error.code().unwrap_or("BULK_JOB"),
+                        error.to_string(),
+                    ),
                 ),
                 Ok(outcomes) => {
                     if let Some(id) = outcomes.ok.get(&row.external_id) {
-                        if !failed(results, event)
-                            && role == WriteRole::Main
-                            && results[event].is_none()
-                        {
-                            results[event] = Some(WriteResult::Applied(id.clone()));
-                        }
+                        results.succeeded(event, role, id.clone());
                     } else if let Some((code, message)) = outcomes.failed.get(&row.external_id) {
-                        fail(results, event, classify(0, code, message), code, message);
+                        let class = classify(0, code, message);
+                        results.failed(event, Failure::new(class, code, message.clone()));
                     } else {
                         let reason = outcomes
                             .job_failed
                             .clone()
                             .unwrap_or_else(|| "row not processed".into());
-                        fail(
-                            results,
+                        results.failed(
                             event,
-                            FailureClass::Retryable,
-                            "UNPROCESSED",
-                            &reason,
+                            Failure::new(FailureClass::Retryable, "UNPROCESSED", reason),
                         );
                     }
                 }

@@ -24,7 +24,7 @@ use crate::{
     store::Priority,
     telemetry,
 };
-use jobs::BulkWriter;
+pub use jobs::BulkWriter;
 
 /// Settings of `workers bulk`.
 #[derive(Debug, Clone)]
@@ -67,17 +67,9 @@ pub async fn run(
     if !runtime.wait_for_groups(&shutdown).await {
         return Ok(());
     }
-    let bulk = BulkWriter::new(
-        runtime.client.clone(),
-        runtime.conn.clone(),
-        runtime.keys.clone(),
-        config.poll,
-    );
+    let bulk = runtime.bulk_writer(config.poll);
     let tasks = TaskTracker::new();
-    tasks.spawn(ConsumerRuntime::move_due_retries(
-        runtime.ledger.clone(),
-        shutdown.clone(),
-    ));
+    runtime.spawn_retry_mover(&tasks, shutdown.clone());
     let mut source = BatchSource::new(
         BatchPolicy {
             size: config.max_batch,
@@ -123,19 +115,17 @@ async fn process(
     shutdown: &CancellationToken,
 ) -> redis::RedisResult<()> {
     metrics::histogram!(telemetry::BATCH_SIZE, "stream" => "low").record(batch.len() as f64);
-    let prepared = runtime.pipeline.prepare(batch).await?;
+    let prepared = runtime.pipeline().prepare(batch).await?;
     if prepared.work.is_empty() {
-        return runtime.pipeline.settle(prepared, Vec::new()).await;
+        return runtime.pipeline().settle(prepared, Vec::new()).await;
     }
     // Events a stopped replica already put into a Bulk job: resume that job.
-    let jobs = started_jobs(
-        runtime,
-        prepared
-            .work
-            .iter()
-            .map(|(held, _)| held.entry.event_id.as_str()),
-    )
-    .await?;
+    let event_ids: Vec<&str> = prepared
+        .work
+        .iter()
+        .map(|(held, _)| held.entry.event_id.as_str())
+        .collect();
+    let jobs = bulk.started_jobs(&event_ids).await?;
     let mut resumed: HashMap<String, WriteResult> = HashMap::new();
     for job_id in jobs.values().collect::<std::collections::HashSet<_>>() {
         if let Some(results) = bulk.resume(job_id).await {
@@ -149,7 +139,7 @@ async fn process(
         Vec::new()
     } else if fresh.len() <= config.collections_threshold {
         let events: Vec<_> = fresh.iter().map(|&i| &prepared.work[i].1).collect();
-        runtime.writer.apply(&events, shutdown).await
+        runtime.writer().apply(&events, shutdown).await
     } else {
         let events: Vec<_> = fresh
             .iter()
@@ -171,26 +161,5 @@ async fn process(
                 .unwrap_or(WriteResult::NotAttempted)
         })
         .collect();
-    runtime.pipeline.settle(prepared, results).await
-}
-
-/// The Bulk job each event was put into by an earlier attempt, if any.
-async fn started_jobs<'a>(
-    runtime: &ConsumerRuntime,
-    event_ids: impl Iterator<Item = &'a str>,
-) -> redis::RedisResult<HashMap<String, String>> {
-    let ids: Vec<&str> = event_ids.collect();
-    let mut pipe = redis::pipe();
-    for id in &ids {
-        pipe.cmd("HGET")
-            .arg(runtime.keys.lifecycle(id))
-            .arg("bulk_job");
-    }
-    let mut conn = runtime.conn.clone();
-    let jobs: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
-    Ok(ids
-        .into_iter()
-        .zip(jobs)
-        .filter_map(|(id, job)| job.map(|job| (id.to_owned(), job)))
-        .collect())
+    runtime.pipeline().settle(prepared, results).await
 }

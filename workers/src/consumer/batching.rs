@@ -50,7 +50,7 @@ impl BatchSource {
         if self.last_reclaim.elapsed() >= RECLAIM_INTERVAL {
             self.last_reclaim = Instant::now();
             let reclaimed = runtime
-                .reader
+                .reader()
                 .reclaim(policy.reclaim_idle, policy.size)
                 .await?;
             if !reclaimed.is_empty() {
@@ -65,12 +65,12 @@ impl BatchSource {
         }
         if self.last_own_pending.elapsed() >= OWN_PENDING_INTERVAL {
             self.last_own_pending = Instant::now();
-            let own = runtime.reader.read_own_pending(policy.size).await?;
+            let own = runtime.reader().read_own_pending(policy.size).await?;
             if !own.is_empty() {
                 return Ok(own);
             }
         }
-        let mut batch = runtime.reader.read_new(policy.size, policy.block).await?;
+        let mut batch = runtime.reader().read_new(policy.size, policy.block).await?;
         if batch.is_empty() || policy.linger.is_zero() {
             return Ok(batch);
         }
@@ -85,7 +85,7 @@ impl BatchSource {
                 .min(Duration::from_secs(1))
                 .max(Duration::from_millis(1));
             let more = runtime
-                .reader
+                .reader()
                 .read_new(policy.size - batch.len(), wait)
                 .await?;
             batch.entries.extend(more.entries);

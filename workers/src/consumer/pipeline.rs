@@ -3,15 +3,21 @@
 //! map to Salesforce writes, and after the writes settle each event: applied, superseded,
 //! retry later, or dead letter.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use common::time::unix_millis;
 use salesforce_client::FailureClass;
 
-use super::{reader::Batch, writer::WriteResult};
+use super::{
+    coalesce::{coalesce, Coalesced},
+    outcome::WriteResult,
+    reader::Batch,
+};
 use crate::{
     mapping::{MappedEvent, Mapping, MappingError},
-    store::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, StreamEntry},
+    store::{
+        Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, Settlement, StreamEntry,
+    },
     telemetry,
 };
 
@@ -81,92 +87,74 @@ impl Pipeline {
         }
     }
 
-    fn count(&self, outcome: &'static str, n: usize) {
-        metrics::counter!(telemetry::EVENTS, "stream" => self.priority.name(), "outcome" => outcome).increment(n as u64);
-    }
-
-    /// Claims and maps a batch. Already-applied and stale events are acknowledged here;
-    /// mapping errors go straight to the dead-letter stream.
+    /// Claims and maps a batch in two Redis round trips (one for the claims, one for the
+    /// events settled right away). Already-applied and stale events are acknowledged here;
+    /// malformed entries and mapping errors go straight to the dead-letter stream.
     pub async fn prepare(&self, batch: Batch) -> redis::RedisResult<Prepared> {
         let batch_name = self
             .batches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             .to_string();
+        let mut settled = Vec::new();
         for malformed in batch.malformed {
             tracing::error!(entry_id = %malformed.entry_id, problem = %malformed.problem, "Malformed stream entry; dead-lettered.");
+            let field = |name: &str| malformed.fields.get(name).cloned().unwrap_or_default();
             let entry = StreamEntry {
                 event_id: malformed
                     .fields
                     .get("event_id")
                     .cloned()
                     .unwrap_or_else(|| malformed.entry_id.clone()),
-                event_type: malformed.fields.get("type").cloned().unwrap_or_default(),
-                object_id: malformed
-                    .fields
-                    .get("object_id")
-                    .cloned()
-                    .unwrap_or_default(),
+                event_type: field("type"),
+                object_id: field("object_id"),
                 created: 0,
                 attempts: 0,
                 received_at: 0,
-                payload: malformed.fields.get("payload").cloned().unwrap_or_default(),
+                payload: field("payload"),
             };
-            let held = HeldEntry {
-                entry_id: malformed.entry_id,
-                entry,
-            };
-            let failure = Failure {
-                class: "permanent".into(),
-                code: "MALFORMED_ENTRY".into(),
-                message: malformed.problem,
-            };
-            self.ledger.defer(&held, &Deferral::Dead, &failure).await?;
-            self.count("dead", 1);
+            settled.push(dead(
+                HeldEntry {
+                    entry_id: malformed.entry_id,
+                    entry,
+                },
+                Failure::new(
+                    FailureClass::Permanent,
+                    "MALFORMED_ENTRY",
+                    malformed.problem,
+                ),
+            ));
         }
 
-        // Claim each event; keep the newest claimed one per Stripe object.
-        let mut newest: HashMap<String, HeldEntry> = HashMap::new();
-        let mut superseded = Vec::new();
-        for held in batch.entries {
-            match self.ledger.claim(&held.entry, &batch_name).await? {
-                Claim::Claimed => {}
-                Claim::AlreadyApplied => {
-                    self.ledger.finish(&held, Finish::Duplicate, None).await?;
-                    self.count("duplicate", 1);
+        let entries: Vec<StreamEntry> = batch.entries.iter().map(|h| h.entry.clone()).collect();
+        let claims = self.ledger.claim_all(&entries, &batch_name).await?;
+        let mut claimed = Vec::with_capacity(claims.len());
+        for (held, claim) in batch.entries.into_iter().zip(claims) {
+            let finish = match claim {
+                Claim::Claimed => {
+                    claimed.push(held);
                     continue;
                 }
+                Claim::AlreadyApplied => Finish::Duplicate,
                 Claim::Stale => {
-                    self.ledger.finish(&held, Finish::Stale, None).await?;
-                    self.count("stale", 1);
                     tracing::info!(event_id = %held.entry.event_id, object_id = %held.entry.object_id, "Older than what Salesforce has; skipped.");
-                    continue;
+                    Finish::Stale
                 }
                 Claim::Busy(owner) => {
                     tracing::debug!(event_id = %held.entry.event_id, %owner, "Another consumer is applying this event.");
                     continue;
                 }
-            }
-            let key = held.entry.object_id.clone();
-            match newest.remove(&key) {
-                None => {
-                    newest.insert(key, held);
-                }
-                Some(current) => {
-                    let (winner, loser) = if is_newer(&held.entry, &current.entry) {
-                        (held, current)
-                    } else {
-                        (current, held)
-                    };
-                    superseded.push((loser, winner.entry.event_id.clone()));
-                    newest.insert(key, winner);
-                }
-            }
+            };
+            settled.push(Settlement::Finish {
+                held,
+                finish,
+                salesforce_id: None,
+            });
         }
 
-        let mut winners: Vec<HeldEntry> = newest.into_values().collect();
-        winners.sort_by(|a, b| {
-            (a.entry.created, &a.entry.event_id).cmp(&(b.entry.created, &b.entry.event_id))
-        });
+        let Coalesced {
+            winners,
+            superseded,
+        } = coalesce(claimed);
         let mut work = Vec::with_capacity(winners.len());
         for held in winners {
             let mapped = serde_json::from_str(&held.entry.payload)
@@ -180,66 +168,78 @@ impl Pipeline {
                 Ok(None) => {
                     // Not an error of the event: the mapping has no rule for its type.
                     tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "No mapping rule for this type; acknowledged.");
-                    self.ledger.finish(&held, Finish::Unhandled, None).await?;
-                    self.count("unhandled", 1);
+                    settled.push(Settlement::Finish {
+                        held,
+                        finish: Finish::Unhandled,
+                        salesforce_id: None,
+                    });
                 }
                 Err(reason) => {
                     tracing::warn!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "Event cannot be mapped; dead-lettered.");
-                    let failure = Failure {
-                        class: "permanent".into(),
-                        code: "MAPPING_ERROR".into(),
-                        message: reason,
-                    };
                     let mut held = held;
                     held.entry.attempts += 1;
-                    self.ledger.defer(&held, &Deferral::Dead, &failure).await?;
-                    self.count("dead", 1);
+                    settled.push(dead(
+                        held,
+                        Failure::new(FailureClass::Permanent, "MAPPING_ERROR", reason),
+                    ));
                 }
             }
         }
+        self.record(settled).await?;
         Ok(Prepared { work, superseded })
     }
 
-    /// Records the outcome of each written event, and of the events they superseded.
+    /// Records the outcome of each written event, and of the events they superseded, in
+    /// one Redis round trip.
     pub async fn settle(
         &self,
         prepared: Prepared,
         results: Vec<WriteResult>,
     ) -> redis::RedisResult<()> {
         let mut applied_ids = std::collections::HashSet::new();
+        let mut settled = Vec::new();
         for ((held, _), result) in prepared.work.into_iter().zip(results) {
             match result {
                 WriteResult::Applied(salesforce_id) => {
-                    self.ledger
-                        .finish(&held, Finish::Applied, salesforce_id.as_deref())
-                        .await?;
-                    self.count("applied", 1);
-                    applied_ids.insert(held.entry.event_id.clone());
                     tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, salesforce_id = salesforce_id.as_deref().unwrap_or(""), "Event applied.");
+                    applied_ids.insert(held.entry.event_id.clone());
+                    settled.push(Settlement::Finish {
+                        held,
+                        finish: Finish::Applied,
+                        salesforce_id,
+                    });
                 }
-                WriteResult::Failed(failure, class) => self.fail(held, failure, class).await?,
+                WriteResult::Failed(failure) => settled.push(self.fail(held, failure)),
                 WriteResult::NotAttempted => {}
             }
         }
         for (held, winner) in prepared.superseded {
             if applied_ids.contains(&winner) {
-                self.ledger.finish(&held, Finish::Superseded, None).await?;
-                self.count("superseded", 1);
+                settled.push(Settlement::Finish {
+                    held,
+                    finish: Finish::Superseded,
+                    salesforce_id: None,
+                });
             }
             // Otherwise the entry stays pending; it is reclaimed and decided again later.
+        }
+        self.record(settled).await
+    }
+
+    /// Writes `settled` to the ledger in one round trip and counts each outcome.
+    async fn record(&self, settled: Vec<Settlement>) -> redis::RedisResult<()> {
+        let outcomes: Vec<&'static str> = settled.iter().map(outcome_label).collect();
+        self.ledger.settle_all(settled).await?;
+        for outcome in outcomes {
+            metrics::counter!(telemetry::EVENTS, "stream" => self.priority.name(), "outcome" => outcome).increment(1);
         }
         Ok(())
     }
 
     /// Retry later or dead-letter, by class and attempts.
-    async fn fail(
-        &self,
-        mut held: HeldEntry,
-        failure: Failure,
-        class: FailureClass,
-    ) -> redis::RedisResult<()> {
+    fn fail(&self, mut held: HeldEntry, failure: Failure) -> Settlement {
         held.entry.attempts += 1;
-        let deferral = match class {
+        let deferral = match failure.class {
             FailureClass::Permanent => Deferral::Dead,
             _ => match self.retry.delay_after(held.entry.attempts) {
                 Some(delay) => Deferral::RetryAt(
@@ -248,28 +248,41 @@ impl Pipeline {
                 None => Deferral::Dead,
             },
         };
-        let outcome = if deferral == Deferral::Dead {
-            "dead"
-        } else {
-            "retrying"
-        };
         tracing::warn!(
             event_id = %held.entry.event_id,
             attempts = held.entry.attempts,
-            class = %class,
+            class = %failure.class,
             code = %failure.code,
-            outcome,
+            outcome = if deferral == Deferral::Dead { "dead" } else { "retrying" },
             "Salesforce did not accept the event."
         );
-        self.ledger.defer(&held, &deferral, &failure).await?;
-        self.count(outcome, 1);
-        Ok(())
+        Settlement::Defer {
+            held,
+            deferral,
+            failure,
+        }
     }
 }
 
-/// Newest wins: by `created`, ties broken by event id.
-fn is_newer(a: &StreamEntry, b: &StreamEntry) -> bool {
-    (a.created, &a.event_id) > (b.created, &b.event_id)
+/// A settlement sending `held` to the dead letters.
+fn dead(held: HeldEntry, failure: Failure) -> Settlement {
+    Settlement::Defer {
+        held,
+        deferral: Deferral::Dead,
+        failure,
+    }
+}
+
+/// The `outcome` label of the events counter for a settlement.
+fn outcome_label(settlement: &Settlement) -> &'static str {
+    match settlement {
+        Settlement::Finish { finish, .. } => finish.label(),
+        Settlement::Defer {
+            deferral: Deferral::Dead,
+            ..
+        } => "dead",
+        Settlement::Defer { .. } => "retrying",
+    }
 }
 
 #[cfg(test)]
@@ -284,5 +297,35 @@ mod tests {
         assert_eq!(schedule.delay_after(4), None);
         assert_eq!(schedule.delay_after(0), None);
         assert!(RetrySchedule::parse("2,x").is_err());
+    }
+
+    #[test]
+    fn every_settlement_is_counted_under_its_outcome() {
+        let held = HeldEntry {
+            entry_id: "1-0".into(),
+            entry: StreamEntry {
+                event_id: "evt_1".into(),
+                event_type: "customer.updated".into(),
+                object_id: "cus_1".into(),
+                created: 1,
+                attempts: 1,
+                received_at: 0,
+                payload: "{}".into(),
+            },
+        };
+        let failure = Failure::new(FailureClass::Retryable, "X", "x");
+        let retry = Settlement::Defer {
+            held: held.clone(),
+            deferral: Deferral::RetryAt(5),
+            failure: failure.clone(),
+        };
+        assert_eq!(outcome_label(&retry), "retrying");
+        assert_eq!(outcome_label(&dead(held.clone(), failure)), "dead");
+        let stale = Settlement::Finish {
+            held,
+            finish: Finish::Stale,
+            salesforce_id: None,
+        };
+        assert_eq!(outcome_label(&stale), "stale");
     }
 }

@@ -5,19 +5,21 @@
 use std::{sync::Arc, time::Duration};
 
 use common::config::{ConfigError, Env};
+use salesforce_client::bulk::PollSchedule;
 use salesforce_client::{
     jwt::AssertionSigner, ClientCredentials, Grant, SalesforceClient, SalesforceSettings,
 };
-use tokio_util::sync::CancellationToken;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::{known::KnownRecords, Pipeline, RecordWriter, RetrySchedule, StreamReader};
+use super::{Pipeline, RecordWriter, RetrySchedule, StreamReader};
 use crate::{
     backoff::{outage_backoff, pause},
+    bulk::BulkWriter,
     config::FleetConfig,
     guard::{CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     keys::KeySpace,
     mapping::Mapping,
-    store::{self, EventLedger, Priority},
+    store::{self, BulkJobStore, EventLedger, KnownRecords, Priority},
 };
 
 /// Settings shared by the realtime and bulk consumers.
@@ -156,21 +158,17 @@ fn grant_from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Grant, 
 }
 
 /// The parts of one consumer replica.
+///
+/// The fields are private: a role reaches Redis only through the typed stores these parts
+/// hold, never with a connection of its own.
 pub struct ConsumerRuntime {
-    /// Reads the stream.
-    pub reader: StreamReader,
-    /// Claim, coalesce, map, settle.
-    pub pipeline: Pipeline,
-    /// Collections writes.
-    pub writer: RecordWriter,
-    /// The Salesforce client (for Bulk jobs).
-    pub client: SalesforceClient,
-    /// The ledger (for the retry mover).
-    pub ledger: EventLedger,
-    /// Key layout.
-    pub keys: KeySpace,
-    /// Redis connection.
-    pub conn: redis::aio::ConnectionManager,
+    reader: StreamReader,
+    pipeline: Pipeline,
+    writer: RecordWriter,
+    client: SalesforceClient,
+    ledger: EventLedger,
+    keys: KeySpace,
+    conn: redis::aio::ConnectionManager,
 }
 
 impl ConsumerRuntime {
@@ -236,6 +234,35 @@ impl ConsumerRuntime {
         })
     }
 
+    /// Reads the stream as this replica.
+    pub fn reader(&self) -> &StreamReader {
+        &self.reader
+    }
+
+    /// Claim, coalesce, map, settle.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Collections writes.
+    pub fn writer(&self) -> &RecordWriter {
+        &self.writer
+    }
+
+    /// A Bulk API 2.0 writer sharing this runtime's client and limiter, polling on `poll`.
+    pub fn bulk_writer(&self, poll: PollSchedule) -> BulkWriter {
+        BulkWriter::new(
+            self.client.clone(),
+            BulkJobStore::new(self.conn.clone(), self.keys.clone()),
+            poll,
+        )
+    }
+
+    /// Puts due retries back on their streams every half second until `shutdown`.
+    pub fn spawn_retry_mover(&self, tasks: &TaskTracker, shutdown: CancellationToken) {
+        tasks.spawn(Self::move_due_retries(self.ledger.clone(), shutdown));
+    }
+
     /// Creates the streams and consumer groups if missing, retrying until Redis answers.
     /// Returns false if shut down first.
     pub async fn wait_for_groups(&self, shutdown: &CancellationToken) -> bool {
@@ -250,8 +277,7 @@ impl ConsumerRuntime {
         true
     }
 
-    /// Puts due retries back on their streams every half second until shutdown.
-    pub async fn move_due_retries(ledger: EventLedger, shutdown: CancellationToken) {
+    async fn move_due_retries(ledger: EventLedger, shutdown: CancellationToken) {
         loop {
             match ledger.release_due_retries(500).await {
                 Ok(0) => {}

@@ -12,24 +12,16 @@ use salesforce_client::{soql, FailureClass, SalesforceClient, SalesforceError, C
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::known::KnownRecords;
+use super::{
+    outcome::{BatchResults, WriteResult},
+    plan::{plan, record_key, stubs_to_write, writes_of, Pending},
+};
 use crate::{
     guard::CircuitBreaker,
     mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
-    store::Failure,
+    store::{Failure, KnownRecords},
     telemetry,
 };
-
-/// What happened to one event's writes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WriteResult {
-    /// Every write succeeded; the id of the event's first main record.
-    Applied(Option<String>),
-    /// A write failed.
-    Failed(Failure, FailureClass),
-    /// Shutdown came before the writes were attempted; leave the entry pending.
-    NotAttempted,
-}
 
 /// Sends mapped events to Salesforce.
 #[derive(Clone)]
@@ -38,18 +30,6 @@ pub struct RecordWriter {
     breaker: CircuitBreaker,
     known: KnownRecords,
     stream: &'static str,
-}
-
-/// Records written by one Collections call: (sObject, external id field).
-type Group<'w> = (&'w str, &'w str);
-
-/// One round of Collections calls: per group, the writes to send.
-type Round<'p, 'w> = Vec<(Group<'w>, Vec<&'p Pending<'w>>)>;
-
-/// One write of one event.
-struct Pending<'a> {
-    event: usize,
-    write: &'a RecordWrite,
 }
 
 impl RecordWriter {
@@ -81,55 +61,32 @@ impl RecordWriter {
         events: &[&MappedEvent],
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
-        let mut results: Vec<Option<WriteResult>> = vec![None; events.len()];
-        let mut seen_stubs = std::collections::HashSet::new();
-        let stubs: Vec<Pending<'_>> = writes_of(events, WriteRole::ParentStub)
-            .filter(|stub| {
-                seen_stubs.insert((
-                    stub.write.sobject.clone(),
-                    external_value(stub.write).map(str::to_owned),
-                ))
-            })
+        let mut results = BatchResults::new(events.len());
+        let candidates: Vec<(&str, &str)> = writes_of(events, WriteRole::ParentStub)
+            .filter_map(|stub| record_key(stub.write))
             .collect();
-        let stub_keys: Vec<(&str, &str)> =
-            stubs.iter().filter_map(|s| record_key(s.write)).collect();
-        let known = self.known.lookup(&stub_keys).await;
-        let stubs: Vec<Pending<'_>> = stubs
-            .into_iter()
-            .filter(|stub| {
-                record_key(stub.write)
-                    .and_then(|key| stub_keys.iter().position(|k| *k == key))
-                    .is_none_or(|index| !known[index])
-            })
-            .collect();
-        if !stubs.is_empty() {
-            self.write_all(&stubs, &mut results, shutdown).await;
-            // A stub's success says nothing about its event yet; only failures carry over.
-            for result in results.iter_mut() {
-                if matches!(result, Some(WriteResult::Applied(_))) {
-                    *result = None;
-                }
-            }
-        }
+        let known = self.known.lookup(&candidates).await;
+        let stubs = stubs_to_write(events, |sobject, id| {
+            candidates
+                .iter()
+                .position(|key| *key == (sobject, id))
+                .is_some_and(|index| known[index])
+        });
+        self.write_all(&stubs, &mut results, shutdown).await;
         let mains: Vec<Pending<'_>> = writes_of(events, WriteRole::Main).collect();
         self.write_all(&mains, &mut results, shutdown).await;
         self.update_known(events, &results).await;
-        // An event without main writes changes nothing and is done.
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(WriteResult::Applied(None)))
-            .collect()
+        results.into_results()
     }
 
     /// Remembers the records of applied events; forgets the parents of events whose child
     /// found a parent missing, so their retry writes the stubs again.
-    async fn update_known(&self, events: &[&MappedEvent], results: &[Option<WriteResult>]) {
+    async fn update_known(&self, events: &[&MappedEvent], results: &BatchResults) {
         let mut written = Vec::new();
         let mut missing = Vec::new();
-        for (event, result) in events.iter().zip(results) {
-            let keys = event.writes.iter().filter_map(record_key);
-            match result {
-                Some(WriteResult::Failed(failure, _)) if failure.code == PARENT_MISSING => {
+        for (index, event) in events.iter().enumerate() {
+            match results.get(index) {
+                Some(WriteResult::Failed(failure)) if failure.code == PARENT_MISSING => {
                     missing.extend(
                         event
                             .writes
@@ -138,7 +95,9 @@ impl RecordWriter {
                             .filter_map(record_key),
                     );
                 }
-                Some(WriteResult::Applied(_)) | None => written.extend(keys),
+                Some(WriteResult::Applied(_)) | None => {
+                    written.extend(event.writes.iter().filter_map(record_key))
+                }
                 _ => {}
             }
         }
@@ -146,56 +105,19 @@ impl RecordWriter {
         self.known.forget(&missing).await;
     }
 
-    /// Writes `pending` and records results (first failure of an event wins; the first
-    /// main record id is kept). Rounds run in order, so of two writes to one record the
-    /// one of the earlier event is sent first.
+    /// Writes `pending` as [`plan`] orders it and records each event's result.
     async fn write_all(
         &self,
         pending: &[Pending<'_>],
-        results: &mut [Option<WriteResult>],
+        results: &mut BatchResults,
         shutdown: &CancellationToken,
     ) {
-        // Upserts by external id, in rounds so that no collection names one record twice.
-        let mut rounds: Vec<Round<'_, '_>> = Vec::new();
-        let mut single: Vec<&Pending<'_>> = Vec::new();
-        for write in pending {
-            if matches!(results[write.event], Some(WriteResult::Failed(..))) {
-                continue;
-            }
-            match &write.write.target {
-                RecordTarget::ExternalId { field, value } => {
-                    let group = (write.write.sobject.as_str(), field.as_str());
-                    // The first round whose collection for this group does not name the record yet.
-                    let free = rounds.iter().position(|round| {
-                        !round.iter().any(|(g, members)| {
-                            *g == group
-                                && members
-                                    .iter()
-                                    .any(|m| external_value(m.write) == Some(value.as_str()))
-                        })
-                    });
-                    let index = free.unwrap_or_else(|| {
-                        rounds.push(Vec::new());
-                        rounds.len() - 1
-                    });
-                    let round = &mut rounds[index];
-                    match round.iter_mut().find(|(g, _)| *g == group) {
-                        Some((_, members)) => members.push(write),
-                        None => round.push((group, vec![write])),
-                    }
-                }
-                _ => single.push(write),
-            }
-        }
-        let precedence = group_precedence(pending);
-        for mut round in rounds {
-            order_groups(&mut round, &precedence);
+        let plan = plan(pending, |event| results.has_failed(event));
+        for round in plan.rounds {
             for ((sobject, field), members) in round {
                 for chunk in members.chunks(COLLECTION_LIMIT) {
                     if !self.breaker.wait_until_closed(shutdown).await {
-                        for member in chunk {
-                            results[member.event].get_or_insert(WriteResult::NotAttempted);
-                        }
+                        chunk.iter().for_each(|m| results.not_attempted(m.event));
                         continue;
                     }
                     let records: Vec<Map<String, Value>> =
@@ -205,36 +127,39 @@ impl RecordWriter {
                         .await;
                     match outcome {
                         Err(error) => {
-                            for member in chunk {
-                                record_failure(results, member.event, &error);
-                            }
+                            let failure = Failure::from(&error);
+                            chunk
+                                .iter()
+                                .for_each(|m| results.failed(m.event, failure.clone()));
                         }
                         Ok(outcomes) => {
                             for (member, record) in chunk.iter().zip(outcomes) {
-                                if record.is_success() {
-                                    record_success(results, member, record.id);
-                                } else if is_missing_parent(&record.errors) {
+                                match record.errors.first() {
+                                    None => results.succeeded(
+                                        member.event,
+                                        member.write.role,
+                                        record.id,
+                                    ),
                                     // A parent the fleet believed to exist is gone: retry
                                     // with its stub (see `update_known`).
-                                    let message = record.errors[0].message.clone();
-                                    set_failed(
-                                        results,
+                                    Some(error) if is_missing_parent(&record.errors) => results
+                                        .failed(
+                                            member.event,
+                                            Failure::new(
+                                                FailureClass::Retryable,
+                                                PARENT_MISSING,
+                                                error.message.clone(),
+                                            ),
+                                        ),
+                                    Some(error) => results.failed(
                                         member.event,
-                                        FailureClass::Retryable,
-                                        PARENT_MISSING,
-                                        &message,
-                                    );
-                                } else {
-                                    let error = &record.errors[0];
-                                    let class =
-                                        record.failure_class().unwrap_or(FailureClass::Permanent);
-                                    set_failed(
-                                        results,
-                                        member.event,
-                                        class,
-                                        &error.code,
-                                        &error.message,
-                                    );
+                                        Failure::from_api_error(
+                                            record
+                                                .failure_class()
+                                                .unwrap_or(FailureClass::Permanent),
+                                            error,
+                                        ),
+                                    ),
                                 }
                             }
                         }
@@ -242,17 +167,17 @@ impl RecordWriter {
                 }
             }
         }
-        for write in single {
-            if results_failed(results, write.event) {
+        for write in plan.single {
+            if results.has_failed(write.event) {
                 continue;
             }
             if !self.breaker.wait_until_closed(shutdown).await {
-                results[write.event].get_or_insert(WriteResult::NotAttempted);
+                results.not_attempted(write.event);
                 continue;
             }
             match self.write_one(write.write, &write.write.target).await {
-                Ok(id) => record_success(results, write, id),
-                Err(error) => record_failure(results, write.event, &error),
+                Ok(id) => results.succeeded(write.event, write.write.role, id),
+                Err(failure) => results.failed(write.event, failure),
             }
         }
     }
@@ -262,7 +187,7 @@ impl RecordWriter {
         &self,
         write: &RecordWrite,
         target: &RecordTarget,
-    ) -> Result<Option<String>, SalesforceError> {
+    ) -> Result<Option<String>, Failure> {
         match target {
             RecordTarget::ExternalId { field, value } => {
                 let outcome = self
@@ -270,20 +195,20 @@ impl RecordWriter {
                         self.client
                             .upsert(&write.sobject, field, value, &write.fields),
                     )
-                    .await?;
+                    .await
+                    .map_err(|e| Failure::from(&e))?;
                 match outcome.errors.first() {
                     None => Ok(outcome.id),
-                    Some(error) => Err(SalesforceError::Api {
-                        status: 400,
-                        code: error.code.clone(),
-                        errors: outcome.errors.clone(),
-                        class: outcome.failure_class().unwrap_or(FailureClass::Permanent),
-                    }),
+                    Some(error) => Err(Failure::from_api_error(
+                        outcome.failure_class().unwrap_or(FailureClass::Permanent),
+                        error,
+                    )),
                 }
             }
             RecordTarget::SalesforceId(id) => {
                 self.timed(self.client.update(&write.sobject, id, &write.fields))
-                    .await?;
+                    .await
+                    .map_err(|e| Failure::from(&e))?;
                 Ok(Some(id.clone()))
             }
             RecordTarget::Query {
@@ -296,7 +221,10 @@ impl RecordWriter {
                     write.sobject,
                     soql::quote(value)
                 );
-                let found = self.timed(self.client.query(&query)).await?;
+                let found = self
+                    .timed(self.client.query(&query))
+                    .await
+                    .map_err(|e| Failure::from(&e))?;
                 match (found.as_slice(), fallback) {
                     ([record], _) => {
                         let id = record
@@ -308,11 +236,13 @@ impl RecordWriter {
                         Box::pin(self.write_one(write, &target)).await
                     }
                     ([], Some(fallback)) => Box::pin(self.write_one(write, fallback)).await,
-                    ([], None) => Err(permanent(
+                    ([], None) => Err(Failure::new(
+                        FailureClass::Permanent,
                         "NO_MATCHING_RECORD",
                         format!("no {} with {field} = {value}", write.sobject),
                     )),
-                    (_, _) => Err(permanent(
+                    (_, _) => Err(Failure::new(
+                        FailureClass::Permanent,
                         "MULTIPLE_MATCHES",
                         format!("several {} records with {field} = {value}", write.sobject),
                     )),
@@ -345,58 +275,6 @@ impl RecordWriter {
     }
 }
 
-/// The writes of `role` of every event, in event order, each tagged with its event.
-fn writes_of<'a>(
-    events: &'a [&'a MappedEvent],
-    role: WriteRole,
-) -> impl Iterator<Item = Pending<'a>> + 'a {
-    events.iter().enumerate().flat_map(move |(event, mapped)| {
-        mapped
-            .writes
-            .iter()
-            .filter(move |w| w.role == role)
-            .map(move |write| Pending { event, write })
-    })
-}
-
-/// Pairs (earlier group, later group) from the order of each event's writes: a
-/// subscription must exist before a transaction that looks it up is written.
-fn group_precedence<'w>(pending: &[Pending<'w>]) -> Vec<(Group<'w>, Group<'w>)> {
-    let mut pairs = Vec::new();
-    let mut previous: Option<(usize, Group<'w>)> = None;
-    for write in pending {
-        let RecordTarget::ExternalId { field, .. } = &write.write.target else {
-            continue;
-        };
-        let group = (write.write.sobject.as_str(), field.as_str());
-        if let Some((event, earlier)) = previous {
-            if event == write.event && earlier != group && !pairs.contains(&(earlier, group)) {
-                pairs.push((earlier, group));
-            }
-        }
-        previous = Some((write.event, group));
-    }
-    pairs
-}
-
-/// Orders a round's groups so that every group comes after the groups some event writes
-/// before it (a topological order; on a cycle the remaining groups keep their order).
-fn order_groups(round: &mut Round<'_, '_>, precedence: &[(Group<'_>, Group<'_>)]) {
-    let mut ordered: Round<'_, '_> = Vec::with_capacity(round.len());
-    while !round.is_empty() {
-        let ready = round
-            .iter()
-            .position(|(group, _)| {
-                !precedence
-                    .iter()
-                    .any(|(before, after)| after == group && round.iter().any(|(g, _)| g == before))
-            })
-            .unwrap_or(0);
-        ordered.push(round.remove(ready));
-    }
-    *round = ordered;
-}
-
 /// The failure code of a child whose parent does not exist.
 const PARENT_MISSING: &str = "PARENT_MISSING";
 
@@ -404,89 +282,4 @@ fn is_missing_parent(errors: &[salesforce_client::ApiError]) -> bool {
     errors
         .iter()
         .any(|e| e.message.contains("Foreign key external ID") && e.message.contains("not found"))
-}
-
-/// (sObject, external id) of a write by external id.
-fn record_key(write: &RecordWrite) -> Option<(&str, &str)> {
-    external_value(write).map(|value| (write.sobject.as_str(), value))
-}
-
-fn external_value(write: &RecordWrite) -> Option<&str> {
-    match &write.target {
-        RecordTarget::ExternalId { value, .. } => Some(value),
-        _ => None,
-    }
-}
-
-fn results_failed(results: &[Option<WriteResult>], event: usize) -> bool {
-    matches!(results[event], Some(WriteResult::Failed(..)))
-}
-
-fn record_success(results: &mut [Option<WriteResult>], pending: &Pending<'_>, id: Option<String>) {
-    let slot = &mut results[pending.event];
-    match slot {
-        Some(WriteResult::Failed(..)) => {}
-        Some(WriteResult::Applied(Some(_))) => {}
-        _ => {
-            let id = if pending.write.role == WriteRole::Main {
-                id
-            } else {
-                None
-            };
-            *slot = Some(WriteResult::Applied(id));
-        }
-    }
-}
-
-fn record_failure(results: &mut [Option<WriteResult>], event: usize, error: &SalesforceError) {
-    let (code, message) = match error {
-        SalesforceError::Api { code, errors, .. } => (
-            code.clone(),
-            errors
-                .first()
-                .map(|e| e.message.clone())
-                .unwrap_or_default(),
-        ),
-        other => (
-            other.code().unwrap_or("CALL_FAILED").to_owned(),
-            other.to_string(),
-        ),
-    };
-    set_failed(results, event, error.class(), &code, &message);
-}
-
-fn set_failed(
-    results: &mut [Option<WriteResult>],
-    event: usize,
-    class: FailureClass,
-    code: &str,
-    message: &str,
-) {
-    if !results_failed(results, event) {
-        results[event] = Some(failed(class, code, message));
-    }
-}
-
-fn failed(class: FailureClass, code: &str, message: &str) -> WriteResult {
-    WriteResult::Failed(
-        Failure {
-            class: class.label().to_owned(),
-            code: code.to_owned(),
-            message: message.to_owned(),
-        },
-        class,
-    )
-}
-
-fn permanent(code: &str, message: String) -> SalesforceError {
-    SalesforceError::Api {
-        status: 0,
-        code: code.to_owned(),
-        errors: vec![salesforce_client::ApiError {
-            code: code.to_owned(),
-            message,
-            fields: Vec::new(),
-        }],
-        class: FailureClass::Permanent,
-    }
 }

@@ -8,15 +8,18 @@
 //!   (`lua/defer_event.lua`).
 //! - [`EventLedger::release_due_retries`]: due retries back onto their stream
 //!   (`lua/release_due_retries.lua`).
+//!
+//! A batch claims all its events in one round trip ([`EventLedger::claim_all`]) and settles
+//! them in one more ([`EventLedger::settle_all`]): the scripts run as one pipeline.
 
 use std::time::Duration;
 
 use common::time::unix_millis;
+use redis::{aio::ConnectionManager, ScriptInvocation};
+use salesforce_client::FailureClass;
 
+use super::{scripts::invoke_all, Priority, StreamEntry};
 use crate::keys::KeySpace;
-use redis::aio::ConnectionManager;
-
-use super::{Priority, StreamEntry};
 
 const CLAIM: &str = include_str!("../../../lua/claim_event.lua");
 const RECORD_APPLIED: &str = include_str!("../../../lua/record_applied.lua");
@@ -76,8 +79,8 @@ pub enum Deferral {
 /// Why an attempt failed, as recorded in the lifecycle and the dead letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// `retryable`, `permanent`, `auth`, `rate_limited`, `mapping`.
-    pub class: String,
+    /// Whether trying again can help; recorded as its label (`retryable`, `permanent`, ...).
+    pub class: FailureClass,
     /// Salesforce code or our own (`MAPPING_ERROR`).
     pub code: String,
     /// A description. Salesforce messages may quote field values, so this is stored in
@@ -92,6 +95,30 @@ pub struct HeldEntry {
     pub entry_id: String,
     /// The event.
     pub entry: StreamEntry,
+}
+
+/// How one event of a batch leaves the stream.
+#[derive(Debug, Clone)]
+pub enum Settlement {
+    /// Done: applied, superseded, a duplicate, stale or unhandled.
+    Finish {
+        /// The entry.
+        held: HeldEntry,
+        /// How it ended.
+        finish: Finish,
+        /// The record id to remember in the lifecycle, if any.
+        salesforce_id: Option<String>,
+    },
+    /// Failed: to the retry schedule or the dead letters. `held.entry.attempts` must
+    /// already count this attempt.
+    Defer {
+        /// The entry.
+        held: HeldEntry,
+        /// Where it goes.
+        deferral: Deferral,
+        /// Why.
+        failure: Failure,
+    },
 }
 
 /// Runs the ledger scripts for one stream and group.
@@ -140,27 +167,46 @@ impl EventLedger {
     /// that two batches in flight in one replica never apply one record at once) unless the
     /// event is applied, stale or the object is held by someone else.
     pub async fn claim(&self, entry: &StreamEntry, batch: &str) -> redis::RedisResult<Claim> {
-        let mut conn = self.conn.clone();
-        let answer: String = self
-            .claim
-            .key(self.keys.applied(&entry.event_id))
-            .key(self.keys.object_version(&entry.object_id))
-            .key(self.keys.claim(&entry.object_id))
-            .key(self.keys.lifecycle(&entry.event_id))
-            .arg(entry.created)
-            .arg(&entry.event_id)
-            .arg(format!("{}/{batch}", self.consumer))
-            .arg(self.claim_ttl.as_millis() as u64)
-            .arg(unix_millis())
-            .arg(self.lifecycle_retention.as_secs().max(1))
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(match answer.as_str() {
-            "claimed" => Claim::Claimed,
-            "applied" => Claim::AlreadyApplied,
-            "stale" => Claim::Stale,
-            other => Claim::Busy(other.trim_start_matches("busy:").to_owned()),
-        })
+        let mut claims = self.claim_all(std::slice::from_ref(entry), batch).await?;
+        Ok(claims.pop().unwrap_or(Claim::Busy(String::new())))
+    }
+
+    /// [`Self::claim`] for every entry of a batch, in one round trip; answers in order.
+    pub async fn claim_all(
+        &self,
+        entries: &[StreamEntry],
+        batch: &str,
+    ) -> redis::RedisResult<Vec<Claim>> {
+        let owner = format!("{}/{batch}", self.consumer);
+        let now = unix_millis();
+        let invocations: Vec<ScriptInvocation<'_>> = entries
+            .iter()
+            .map(|entry| {
+                let mut invocation = self.claim.prepare_invoke();
+                invocation
+                    .key(self.keys.applied(&entry.event_id))
+                    .key(self.keys.object_version(&entry.object_id))
+                    .key(self.keys.claim(&entry.object_id))
+                    .key(self.keys.lifecycle(&entry.event_id))
+                    .arg(entry.created)
+                    .arg(&entry.event_id)
+                    .arg(&owner)
+                    .arg(self.claim_ttl.as_millis() as u64)
+                    .arg(now)
+                    .arg(self.lifecycle_retention.as_secs().max(1));
+                invocation
+            })
+            .collect();
+        let answers: Vec<String> = invoke_all(&self.conn, &invocations).await?;
+        Ok(answers
+            .iter()
+            .map(|answer| match answer.as_str() {
+                "claimed" => Claim::Claimed,
+                "applied" => Claim::AlreadyApplied,
+                "stale" => Claim::Stale,
+                other => Claim::Busy(other.trim_start_matches("busy:").to_owned()),
+            })
+            .collect())
     }
 
     /// Records how the event ended and acknowledges its entry.
@@ -170,9 +216,62 @@ impl EventLedger {
         finish: Finish,
         salesforce_id: Option<&str>,
     ) -> redis::RedisResult<()> {
-        let mut conn = self.conn.clone();
+        self.settle_all(vec![Settlement::Finish {
+            held: held.clone(),
+            finish,
+            salesforce_id: salesforce_id.map(str::to_owned),
+        }])
+        .await
+    }
+
+    /// Moves a failed event to the retry schedule or the dead-letter stream and
+    /// acknowledges its entry. `held.entry.attempts` must already count this attempt.
+    /// Answers `scheduled`, or the dead letter's entry id.
+    pub async fn defer(
+        &self,
+        held: &HeldEntry,
+        deferral: &Deferral,
+        failure: &Failure,
+    ) -> redis::RedisResult<String> {
+        let invocation = self.defer_invocation(held, deferral, failure, unix_millis());
+        let mut answers: Vec<String> =
+            invoke_all(&self.conn, std::slice::from_ref(&invocation)).await?;
+        Ok(answers.pop().unwrap_or_default())
+    }
+
+    /// Settles every event of a batch in one round trip.
+    pub async fn settle_all(&self, settlements: Vec<Settlement>) -> redis::RedisResult<()> {
+        let now = unix_millis();
+        let invocations: Vec<ScriptInvocation<'_>> = settlements
+            .iter()
+            .map(|settlement| match settlement {
+                Settlement::Finish {
+                    held,
+                    finish,
+                    salesforce_id,
+                } => self.finish_invocation(held, *finish, salesforce_id.as_deref(), now),
+                Settlement::Defer {
+                    held,
+                    deferral,
+                    failure,
+                } => self.defer_invocation(held, deferral, failure, now),
+            })
+            .collect();
+        invoke_all::<redis::Value>(&self.conn, &invocations)
+            .await
+            .map(|_| ())
+    }
+
+    fn finish_invocation(
+        &self,
+        held: &HeldEntry,
+        finish: Finish,
+        salesforce_id: Option<&str>,
+        now: i64,
+    ) -> ScriptInvocation<'_> {
         let entry = &held.entry;
-        self.record_applied
+        let mut invocation = self.record_applied.prepare_invoke();
+        invocation
             .key(self.keys.applied(&entry.event_id))
             .key(self.keys.object_version(&entry.object_id))
             .key(self.keys.claim(&entry.object_id))
@@ -184,23 +283,19 @@ impl EventLedger {
             .arg(&held.entry_id)
             .arg(salesforce_id.unwrap_or_default())
             .arg(finish.label())
-            .arg(unix_millis())
+            .arg(now)
             .arg(self.dedupe_window.as_secs().max(1))
-            .arg(self.lifecycle_retention.as_secs().max(1))
-            .invoke_async::<i64>(&mut conn)
-            .await
-            .map(|_| ())
+            .arg(self.lifecycle_retention.as_secs().max(1));
+        invocation
     }
 
-    /// Moves a failed event to the retry schedule or the dead-letter stream and
-    /// acknowledges its entry. `held.entry.attempts` must already count this attempt.
-    pub async fn defer(
+    fn defer_invocation(
         &self,
         held: &HeldEntry,
         deferral: &Deferral,
         failure: &Failure,
-    ) -> redis::RedisResult<String> {
-        let mut conn = self.conn.clone();
+        now: i64,
+    ) -> ScriptInvocation<'_> {
         let entry = &held.entry;
         let (mode, due) = match deferral {
             Deferral::RetryAt(due) => ("retry", *due),
@@ -218,16 +313,16 @@ impl EventLedger {
             .arg(due)
             .arg(self.priority.group())
             .arg(&held.entry_id)
-            .arg(&failure.class)
+            .arg(failure.class.label())
             .arg(&failure.code)
             .arg(&failure.message)
-            .arg(unix_millis())
+            .arg(now)
             .arg(self.lifecycle_retention.as_secs().max(1))
             .arg(self.priority.name());
         for (field, value) in entry.fields() {
             invocation.arg(field).arg(value);
         }
-        invocation.invoke_async(&mut conn).await
+        invocation
     }
 
     /// Puts up to `limit` due retries back on their streams; returns how many.

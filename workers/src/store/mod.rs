@@ -4,11 +4,16 @@
 //! one cluster slot and every Lua script may touch any of them. The README's "Redis
 //! layout" section lists each key, its type, and who reads and writes it.
 
+mod bulk_jobs;
+mod known;
 mod ledger;
 mod salesforce;
+mod scripts;
 mod streams;
 
-pub use ledger::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry};
+pub use bulk_jobs::{BulkJobStore, JobRecord};
+pub use known::KnownRecords;
+pub use ledger::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Settlement};
 
 pub use salesforce::{coordination, RedisTokenStore, RedisUsageStore};
 
