@@ -49,6 +49,8 @@ pub struct EventEnvelope {
     pub object_id: String,
     /// `livemode`: false for test-mode events.
     pub livemode: bool,
+    /// The keys of `data.previous_attributes` (update events): which fields changed.
+    pub changed_attributes: Vec<String>,
 }
 
 /// Wire shape, borrowed from the body. Unknown fields are skipped without being built.
@@ -60,6 +62,8 @@ struct WireEvent<'a> {
 
 #[derive(Deserialize)]
 struct WireSnapshot<'a> {
+    #[serde(borrow, default)]
+    object: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow, default)]
     id: Option<std::borrow::Cow<'a, str>>,
     #[serde(rename = "type", borrow, default)]
@@ -76,6 +80,8 @@ struct WireSnapshot<'a> {
 struct WireData<'a> {
     #[serde(borrow, default)]
     object: Option<WireObject<'a>>,
+    #[serde(default)]
+    previous_attributes: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -96,29 +102,37 @@ pub fn check_snapshot_event(body: &[u8]) -> Result<(), EnvelopeError> {
 }
 
 impl EventEnvelope {
-    /// Reads the envelope of a snapshot event from the raw body.
+    /// Reads the envelope of a snapshot event from the raw body, in one pass.
     pub fn parse(body: &[u8]) -> Result<Self, EnvelopeError> {
-        check_snapshot_event(body)?;
         let wire: WireSnapshot<'_> =
             serde_json::from_slice(body).map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?;
+        if wire.object.as_deref() == Some("v2.core.event") {
+            return Err(EnvelopeError::ThinEvent);
+        }
         let id = non_empty(wire.id).ok_or(EnvelopeError::MissingField("id"))?;
         let event_type = non_empty(wire.event_type).ok_or(EnvelopeError::MissingField("type"))?;
         let created = wire
             .created
             .and_then(|c| c.as_i64())
             .ok_or(EnvelopeError::MissingField("created"))?;
-        let object_id = wire
-            .data
-            .ok_or(EnvelopeError::MissingField("data"))?
+        let data = wire.data.ok_or(EnvelopeError::MissingField("data"))?;
+        let object_id = data
             .object
             .ok_or(EnvelopeError::MissingField("data.object"))
             .and_then(|o| non_empty(o.id).ok_or(EnvelopeError::MissingField("data.object.id")))?;
+        let changed_attributes = match data.previous_attributes {
+            Some(serde_json::Value::Object(attributes)) => {
+                attributes.into_iter().map(|(k, _)| k).collect()
+            }
+            _ => Vec::new(),
+        };
         Ok(Self {
             id,
             event_type,
             created,
             object_id,
             livemode: wire.livemode.unwrap_or(false),
+            changed_attributes,
         })
     }
 }
@@ -141,6 +155,21 @@ mod tests {
         assert_eq!(envelope.created, 1786370648);
         assert_eq!(envelope.object_id, "cus_9");
         assert!(envelope.livemode);
+        assert!(envelope.changed_attributes.is_empty());
+    }
+
+    #[test]
+    fn names_the_changed_attributes_of_an_update() {
+        let body = br#"{"id":"evt_1","type":"customer.subscription.updated","created":5,
+            "data":{"object":{"id":"sub_1"},"previous_attributes":{"status":"active","items":{"data":[]}}}}"#;
+        let envelope = EventEnvelope::parse(body).unwrap();
+        assert_eq!(envelope.changed_attributes, vec!["items", "status"]);
+        let odd = br#"{"id":"evt_1","type":"x.updated","created":5,
+            "data":{"object":{"id":"x_1"},"previous_attributes":[1]}}"#;
+        assert!(EventEnvelope::parse(odd)
+            .unwrap()
+            .changed_attributes
+            .is_empty());
     }
 
     #[test]

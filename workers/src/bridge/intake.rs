@@ -1,10 +1,8 @@
 //! What the bridge does with one SQS message: a Stripe event for a priority stream, or a
-//! message that is not a Stripe event and goes to the dead-letter stream.
-
-use std::collections::BTreeMap;
+//! message that is not a Stripe event and goes to the dead-letter stream. The body is parsed
+//! once; routing reads the changed attributes from the same pass.
 
 use common::stripe::EventEnvelope;
-use serde::Deserialize;
 
 use super::routing::RoutingRules;
 use crate::store::{Priority, StreamEntry};
@@ -26,19 +24,6 @@ pub enum Intake {
     },
 }
 
-/// Only the keys of `data.previous_attributes` matter for routing.
-#[derive(Deserialize)]
-struct Changes {
-    #[serde(default)]
-    data: Option<ChangesData>,
-}
-
-#[derive(Deserialize)]
-struct ChangesData {
-    #[serde(default)]
-    previous_attributes: Option<BTreeMap<String, serde::de::IgnoredAny>>,
-}
-
 /// Classifies a message body. `received_at` is the ingress's `received_at` attribute.
 pub fn classify(body: &str, received_at: Option<i64>, rules: &RoutingRules) -> Intake {
     let envelope = match EventEnvelope::parse(body.as_bytes()) {
@@ -49,13 +34,11 @@ pub fn classify(body: &str, received_at: Option<i64>, rules: &RoutingRules) -> I
             }
         }
     };
-    let changed: Vec<String> = serde_json::from_str::<Changes>(body)
-        .ok()
-        .and_then(|c| c.data)
-        .and_then(|d| d.previous_attributes)
-        .map(|attributes| attributes.into_keys().collect())
-        .unwrap_or_default();
-    let changed: Vec<&str> = changed.iter().map(String::as_str).collect();
+    let changed: Vec<&str> = envelope
+        .changed_attributes
+        .iter()
+        .map(String::as_str)
+        .collect();
     let priority = rules.route(&envelope.event_type, &changed);
     Intake::Event {
         priority,
