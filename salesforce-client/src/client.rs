@@ -149,7 +149,10 @@ impl SalesforceClient {
         path: &str,
         body: Option<Body>,
     ) -> Result<Answer, SalesforceError> {
-        self.gate.admit().await;
+        self.gate
+            .admit()
+            .await
+            .map_err(|_| SalesforceError::Interrupted)?;
         let mut request = self
             .http
             .request(method, format!("{}{path}", session.instance_url))

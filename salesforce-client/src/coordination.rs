@@ -52,12 +52,19 @@ pub trait UsageStore: Send + Sync {
 }
 
 /// Something that must grant each Salesforce call before it is sent: a rate limiter.
-/// Every HTTP request counts against the org's allocation, so every request (Bulk polls
-/// and logins excepted, which Salesforce does not count) goes through it.
+/// Every HTTP request counts against the org's allocation, so every request (logins
+/// excepted, which Salesforce does not count) goes through it.
 pub trait CallGate: Send + Sync {
-    /// Waits until one more call may be made.
-    fn admit(&self) -> StoreFuture<'_, ()>;
+    /// Waits until one more call may be made, or answers [`Interrupted`] when the process
+    /// is stopping: the call is then not sent (the client answers
+    /// [`crate::SalesforceError::Interrupted`]).
+    fn admit(&self) -> StoreFuture<'_, Result<(), Interrupted>>;
 }
+
+/// The gate gave up waiting because the process is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("stopping: the call was not sent")]
+pub struct Interrupted;
 
 /// The three shared parts a client is built with.
 #[derive(Clone)]
@@ -87,8 +94,8 @@ impl Coordination {
 pub struct Ungated;
 
 impl CallGate for Ungated {
-    fn admit(&self) -> StoreFuture<'_, ()> {
-        Box::pin(async {})
+    fn admit(&self) -> StoreFuture<'_, Result<(), Interrupted>> {
+        Box::pin(async { Ok(()) })
     }
 }
 

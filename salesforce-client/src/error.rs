@@ -120,6 +120,10 @@ pub enum SalesforceError {
     /// Redis, which holds the shared token, failed.
     #[error("token store: {0}")]
     TokenStore(String),
+    /// The process is stopping: the call was not sent, or its wait was abandoned. Nothing
+    /// is known about the records; leave the work for another attempt.
+    #[error("interrupted by shutdown")]
+    Interrupted,
 }
 
 impl SalesforceError {
@@ -127,9 +131,9 @@ impl SalesforceError {
     pub fn class(&self) -> FailureClass {
         match self {
             SalesforceError::Api { class, .. } | SalesforceError::Login { class, .. } => *class,
-            SalesforceError::Transport(_) | SalesforceError::TokenStore(_) => {
-                FailureClass::Retryable
-            }
+            SalesforceError::Transport(_)
+            | SalesforceError::TokenStore(_)
+            | SalesforceError::Interrupted => FailureClass::Retryable,
             SalesforceError::Unexpected(_) => FailureClass::Retryable,
         }
     }

@@ -26,7 +26,8 @@ pub mod usage;
 pub use auth::{ClientCredentials, Grant, Session};
 pub use client::{Body, RecordOutcome, SalesforceClient, SalesforceSettings, COLLECTION_LIMIT};
 pub use coordination::{
-    CallGate, Coordination, InProcess, StoreError, StoreFuture, TokenStore, Ungated, UsageStore,
+    CallGate, Coordination, InProcess, Interrupted, StoreError, StoreFuture, TokenStore, Ungated,
+    UsageStore,
 };
 pub use error::{ApiError, FailureClass, SalesforceError};
 pub use usage::ApiUsage;

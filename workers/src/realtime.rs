@@ -65,7 +65,7 @@ pub async fn run(
     config: RealtimeConfig,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let runtime = ConsumerRuntime::build(&fleet, &consumer, Priority::High).await?;
+    let runtime = ConsumerRuntime::build(&fleet, &consumer, Priority::High, &shutdown).await?;
     if !runtime.wait_for_groups(&shutdown).await {
         return Ok(());
     }

@@ -1,6 +1,7 @@
 //! `workers bulk` against real Redis and the Salesforce simulator: a large burst as Bulk
 //! API 2.0 jobs with a handful of calls, awkward CSV values, per-row failures, failed jobs,
-//! a replica killed while polling, and small batches through Collections.
+//! a replica killed while polling, a replica stopped (SIGTERM) while polling, and small
+//! batches through Collections.
 
 mod support;
 
@@ -224,6 +225,63 @@ async fn a_replica_killed_while_polling_is_resumed_without_a_second_upload() {
     .await
     .unwrap();
     doomed.kill();
+    let _survivor = stack.start_consumer("bulk", &sim, &takeover).await;
+    stack.wait_for_states(&events, &["applied"], WAIT).await;
+    let calls = sim.calls().await;
+    assert_eq!(calls_to(&calls, "bulk.create_job"), 1, "{calls}");
+    assert_eq!(calls_to(&calls, "bulk.upload"), 1, "{calls}");
+    assert_eq!(sim.records("Stripe_Customer__c").await.len(), 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_a_job_is_polled_exits_at_once_and_the_job_is_resumed() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    // The job runs for 20 s: far longer than the exit the test allows.
+    sim.set_faults(json!({ "bulk_extra_delay_ms": 20000 }))
+        .await;
+    let factory = EventFactory::new();
+    let events = customer_updates(&factory, 30);
+    stack.enqueue(Priority::Low, &events).await;
+    let takeover = [
+        ("BULK_COLLECTIONS_THRESHOLD", "0"),
+        ("BULK_BATCH_AGE_MS", "300"),
+        ("CLAIM_TTL_MS", "1000"),
+        ("RECLAIM_IDLE_MS", "2000"),
+    ];
+    // Between polls the replica sleeps 15 s: only a sleep that listens to the shutdown
+    // token lets it exit in time.
+    let slow_polls = [
+        takeover.as_slice(),
+        &[
+            ("BULK_POLL_FIRST_MS", "15000"),
+            ("BULK_POLL_MAX_MS", "15000"),
+        ],
+    ]
+    .concat();
+    let mut stopping = stack.start_consumer("bulk", &sim, &slow_polls).await;
+    testkit::harness::wait_for("a job in flight", WAIT, || async {
+        stack
+            .lifecycle(&events[0].id)
+            .await
+            .contains_key("bulk_job")
+            .then_some(())
+    })
+    .await
+    .unwrap();
+    let status = stopping
+        .terminate(Duration::from_secs(5))
+        .expect("SIGTERM ends the replica within 5 s although its job still runs");
+    assert!(status.success(), "{status:?}");
+    for event in &events {
+        let state = stack.lifecycle(&event.id).await.get("state").cloned();
+        assert_ne!(state.as_deref(), Some("applied"), "{}", event.id);
+        assert_ne!(
+            state.as_deref(),
+            Some("retrying"),
+            "left pending, not deferred"
+        );
+    }
     let _survivor = stack.start_consumer("bulk", &sim, &takeover).await;
     stack.wait_for_states(&events, &["applied"], WAIT).await;
     let calls = sim.calls().await;

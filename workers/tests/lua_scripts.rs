@@ -52,6 +52,7 @@ async fn the_limiter_grants_the_limit_per_window_and_says_how_long_to_wait() {
         Priority::High,
         budget,
         "a",
+        tokio_util::sync::CancellationToken::new(),
     );
     let b = SlidingWindowLimiter::new(
         conn,
@@ -61,6 +62,7 @@ async fn the_limiter_grants_the_limit_per_window_and_says_how_long_to_wait() {
         Priority::High,
         budget,
         "b",
+        tokio_util::sync::CancellationToken::new(),
     );
     // Two replicas share one window: three grants in all, then a wait.
     assert_eq!(a.try_acquire().await.unwrap(), None);
@@ -106,6 +108,7 @@ async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
         Priority::Low,
         budget,
         "low",
+        tokio_util::sync::CancellationToken::new(),
     );
     let high = SlidingWindowLimiter::new(
         conn,
@@ -115,6 +118,7 @@ async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
         Priority::High,
         budget,
         "high",
+        tokio_util::sync::CancellationToken::new(),
     );
     assert!(
         low.try_acquire().await.unwrap().is_some(),
@@ -271,4 +275,41 @@ async fn the_breaker_opens_after_consecutive_failures_and_lets_one_probe_through
     );
     a.record_success().await;
     assert_eq!(b.state().await.unwrap(), BreakerState::Closed);
+}
+
+#[tokio::test]
+async fn a_limiter_waiting_out_a_redis_outage_gives_up_on_shutdown() {
+    use salesforce_client::{CallGate, Interrupted};
+
+    let mut redis = RedisServer::start().await.unwrap();
+    let conn = store::connect(&redis.url()).unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let limiter = SlidingWindowLimiter::new(
+        conn,
+        KeySpace::new("t"),
+        Duration::from_millis(500),
+        3,
+        Priority::High,
+        DailyBudget {
+            low_reserve: 0.8,
+            high_reserve: 0.95,
+        },
+        "a",
+        shutdown.clone(),
+    );
+    assert_eq!(limiter.admit().await, Ok(()), "granted while Redis is up");
+    redis.kill();
+    let waiting = tokio::spawn({
+        let limiter = limiter.clone();
+        async move { limiter.admit().await }
+    });
+    // Fail closed: without Redis the call is not admitted, however long it waits.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(!waiting.is_finished(), "admitted without Redis");
+    shutdown.cancel();
+    let answer = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the wait ends on shutdown")
+        .unwrap();
+    assert_eq!(answer, Err(Interrupted));
 }

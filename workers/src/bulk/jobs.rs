@@ -17,6 +17,7 @@ use salesforce_client::{
     FailureClass, SalesforceClient, SalesforceError,
 };
 use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     consumer::{BatchResults, WriteResult},
@@ -41,7 +42,13 @@ impl BulkWriter {
 
     /// Writes `events` (event id, mapped event) with one job per group, parents first.
     /// Returns one result per event, in order.
-    pub async fn apply(&self, events: &[(&str, &MappedEvent)]) -> Vec<WriteResult> {
+    /// Shutdown interrupts a job's polling; its events are then left pending, and the job
+    /// record lets the replica that takes them over resume the job.
+    pub async fn apply(
+        &self,
+        events: &[(&str, &MappedEvent)],
+        shutdown: &CancellationToken,
+    ) -> Vec<WriteResult> {
         let mut results = BatchResults::new(events.len());
         let index: HashMap<&str, usize> = events
             .iter()
@@ -57,7 +64,7 @@ impl BulkWriter {
                 if live.is_empty() {
                     continue;
                 }
-                let outcome = self.run_job(&group.0, &group.1, &live).await;
+                let outcome = self.run_job(&group.0, &group.1, &live, shutdown).await;
                 settle_rows(&mut results, &index, &live, outcome, role);
             }
         }
@@ -66,10 +73,14 @@ impl BulkWriter {
 
     /// Resumes a job another replica started: polls it to the end and reads its results.
     /// Returns per event id the result, or None if the job is unknown here.
-    pub async fn resume(&self, job_id: &str) -> Option<HashMap<String, WriteResult>> {
+    pub async fn resume(
+        &self,
+        job_id: &str,
+        shutdown: &CancellationToken,
+    ) -> Option<HashMap<String, WriteResult>> {
         let record = self.load(job_id).await?;
         tracing::info!(job_id, sobject = %record.sobject, "Resuming a Bulk job left by a stopped replica.");
-        let outcome = self.finish_job(job_id, &record.field).await;
+        let outcome = self.finish_job(job_id, &record.field, shutdown).await;
         let mut by_event = HashMap::new();
         let rows: Vec<Row<'_>> = record
             .rows
@@ -96,6 +107,7 @@ impl BulkWriter {
         sobject: &str,
         field: &str,
         rows: &[&Row<'_>],
+        shutdown: &CancellationToken,
     ) -> Result<RowOutcomes, SalesforceError> {
         let records: Vec<Map<String, Value>> = rows.iter().map(|r| r.fields.clone()).collect();
         let csv =
@@ -123,12 +135,23 @@ impl BulkWriter {
             return Err(error);
         }
         self.client.close_job(&job.id).await?;
-        self.finish_job(&job.id, field).await
+        self.finish_job(&job.id, field, shutdown).await
     }
 
     /// Polls the job to its end and reads the result files.
-    async fn finish_job(&self, job_id: &str, field: &str) -> Result<RowOutcomes, SalesforceError> {
-        let info: JobInfo = self.client.wait_for_job(job_id, self.poll).await?;
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        field: &str,
+        shutdown: &CancellationToken,
+    ) -> Result<RowOutcomes, SalesforceError> {
+        let info: JobInfo = tokio::select! {
+            _ = shutdown.cancelled() => {
+                tracing::info!(job_id, "Stopping while a Bulk job runs; its events stay pending for another replica.");
+                return Err(SalesforceError::Interrupted);
+            }
+            info = self.client.wait_for_job(job_id, self.poll) => info?,
+        };
         let mut outcomes = RowOutcomes::default();
         if info.state == JobState::Aborted {
             outcomes.job_failed = Some("job aborted".into());
@@ -277,6 +300,7 @@ fn settle_rows(
                 continue;
             };
             match &outcome {
+                Err(SalesforceError::Interrupted) => results.not_attempted(event),
                 Err(error) => results.failed(
                     event,
                     Failure::new(

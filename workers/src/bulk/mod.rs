@@ -63,7 +63,7 @@ pub async fn run(
     config: BulkConfig,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let runtime = ConsumerRuntime::build(&fleet, &consumer, Priority::Low).await?;
+    let runtime = ConsumerRuntime::build(&fleet, &consumer, Priority::Low, &shutdown).await?;
     if !runtime.wait_for_groups(&shutdown).await {
         return Ok(());
     }
@@ -128,7 +128,7 @@ async fn process(
     let jobs = bulk.started_jobs(&event_ids).await?;
     let mut resumed: HashMap<String, WriteResult> = HashMap::new();
     for job_id in jobs.values().collect::<std::collections::HashSet<_>>() {
-        if let Some(results) = bulk.resume(job_id).await {
+        if let Some(results) = bulk.resume(job_id, shutdown).await {
             resumed.extend(results);
         }
     }
@@ -150,7 +150,7 @@ async fn process(
                 )
             })
             .collect();
-        bulk.apply(&events).await
+        bulk.apply(&events, shutdown).await
     };
     let mut fresh_results = fresh.iter().zip(fresh_results).collect::<HashMap<_, _>>();
     let results: Vec<WriteResult> = (0..prepared.work.len())

@@ -172,11 +172,13 @@ pub struct ConsumerRuntime {
 }
 
 impl ConsumerRuntime {
-    /// Connects and builds everything for a consumer of `priority`'s stream.
+    /// Connects and builds everything for a consumer of `priority`'s stream. Waits for the
+    /// call budget end when `shutdown` is cancelled.
     pub async fn build(
         fleet: &FleetConfig,
         config: &ConsumerConfig,
         priority: Priority,
+        shutdown: &CancellationToken,
     ) -> anyhow::Result<Self> {
         let mapping = Arc::new(match &config.mapping_file {
             Some(path) => Mapping::from_file(std::path::Path::new(path))?,
@@ -192,6 +194,7 @@ impl ConsumerRuntime {
             priority,
             config.budget,
             &fleet.worker_id,
+            shutdown.clone(),
         );
         let client = SalesforceClient::new(
             config.salesforce.clone(),

@@ -126,6 +126,9 @@ impl RecordWriter {
                         .timed(self.client.upsert_collection(sobject, field, &records))
                         .await;
                     match outcome {
+                        Err(SalesforceError::Interrupted) => {
+                            chunk.iter().for_each(|m| results.not_attempted(m.event));
+                        }
                         Err(error) => {
                             let failure = Failure::from(&error);
                             chunk
@@ -177,17 +180,19 @@ impl RecordWriter {
             }
             match self.write_one(write.write, &write.write.target).await {
                 Ok(id) => results.succeeded(write.event, write.write.role, id),
-                Err(failure) => results.failed(write.event, failure),
+                Err(None) => results.not_attempted(write.event),
+                Err(Some(failure)) => results.failed(write.event, failure),
             }
         }
     }
 
-    /// Writes one record by Salesforce id or by query (with its fallback).
+    /// Writes one record by Salesforce id or by query (with its fallback). The error is
+    /// `None` when shutdown interrupted the write.
     async fn write_one(
         &self,
         write: &RecordWrite,
         target: &RecordTarget,
-    ) -> Result<Option<String>, Failure> {
+    ) -> Result<Option<String>, Option<Failure>> {
         match target {
             RecordTarget::ExternalId { field, value } => {
                 let outcome = self
@@ -196,19 +201,19 @@ impl RecordWriter {
                             .upsert(&write.sobject, field, value, &write.fields),
                     )
                     .await
-                    .map_err(|e| Failure::from(&e))?;
+                    .map_err(failure_of)?;
                 match outcome.errors.first() {
                     None => Ok(outcome.id),
-                    Some(error) => Err(Failure::from_api_error(
+                    Some(error) => Err(Some(Failure::from_api_error(
                         outcome.failure_class().unwrap_or(FailureClass::Permanent),
                         error,
-                    )),
+                    ))),
                 }
             }
             RecordTarget::SalesforceId(id) => {
                 self.timed(self.client.update(&write.sobject, id, &write.fields))
                     .await
-                    .map_err(|e| Failure::from(&e))?;
+                    .map_err(failure_of)?;
                 Ok(Some(id.clone()))
             }
             RecordTarget::Query {
@@ -224,7 +229,7 @@ impl RecordWriter {
                 let found = self
                     .timed(self.client.query(&query))
                     .await
-                    .map_err(|e| Failure::from(&e))?;
+                    .map_err(failure_of)?;
                 match (found.as_slice(), fallback) {
                     ([record], _) => {
                         let id = record
@@ -236,16 +241,16 @@ impl RecordWriter {
                         Box::pin(self.write_one(write, &target)).await
                     }
                     ([], Some(fallback)) => Box::pin(self.write_one(write, fallback)).await,
-                    ([], None) => Err(Failure::new(
+                    ([], None) => Err(Some(Failure::new(
                         FailureClass::Permanent,
                         "NO_MATCHING_RECORD",
                         format!("no {} with {field} = {value}", write.sobject),
-                    )),
-                    (_, _) => Err(Failure::new(
+                    ))),
+                    (_, _) => Err(Some(Failure::new(
                         FailureClass::Permanent,
                         "MULTIPLE_MATCHES",
                         format!("several {} records with {field} = {value}", write.sobject),
-                    )),
+                    ))),
                 }
             }
         }
@@ -266,12 +271,22 @@ impl RecordWriter {
         metrics::histogram!(telemetry::SALESFORCE_LATENCY, "stream" => self.stream)
             .record(started.elapsed().as_secs_f64());
         match &result {
+            // Nothing was learnt about Salesforce.
+            Err(SalesforceError::Interrupted) => {}
             Err(error) if error.class() == FailureClass::Retryable => {
                 self.breaker.record_failure().await
             }
             _ => self.breaker.record_success().await,
         }
         result
+    }
+}
+
+/// The failure a failed call records, or `None` when shutdown interrupted it.
+fn failure_of(error: SalesforceError) -> Option<Failure> {
+    match error {
+        SalesforceError::Interrupted => None,
+        other => Some(Failure::from(&other)),
     }
 }
 

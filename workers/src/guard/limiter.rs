@@ -16,8 +16,9 @@ use std::{
 
 use common::time::unix_millis;
 use redis::aio::ConnectionManager;
-use salesforce_client::{CallGate, StoreFuture};
+use salesforce_client::{CallGate, Interrupted, StoreFuture};
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     keys::KeySpace,
@@ -48,13 +49,15 @@ pub struct SlidingWindowLimiter {
     priority: Priority,
     budget: DailyBudget,
     member: String,
+    shutdown: CancellationToken,
     counter: AtomicU64,
     usage: Mutex<Option<(tokio::time::Instant, f64)>>,
     usage_store: RedisUsageStore,
 }
 
 impl SlidingWindowLimiter {
-    /// `limit` calls per `window` for all replicas together.
+    /// `limit` calls per `window` for all replicas together; waits end when `shutdown` is
+    /// cancelled.
     pub fn new(
         conn: ConnectionManager,
         keys: KeySpace,
@@ -63,6 +66,7 @@ impl SlidingWindowLimiter {
         priority: Priority,
         budget: DailyBudget,
         replica: &str,
+        shutdown: CancellationToken,
     ) -> Arc<Self> {
         Arc::new(Self {
             usage_store: RedisUsageStore::new(conn.clone(), &keys),
@@ -74,6 +78,7 @@ impl SlidingWindowLimiter {
             priority,
             budget,
             member: replica.to_owned(),
+            shutdown,
             counter: AtomicU64::new(0),
             usage: Mutex::new(None),
         })
@@ -138,18 +143,25 @@ impl SlidingWindowLimiter {
 }
 
 impl CallGate for SlidingWindowLimiter {
-    fn admit(&self) -> StoreFuture<'_, ()> {
+    fn admit(&self) -> StoreFuture<'_, Result<(), Interrupted>> {
         Box::pin(async move {
             let started = tokio::time::Instant::now();
             loop {
-                match self.try_acquire().await {
-                    Ok(None) => break,
-                    Ok(Some(wait)) => tokio::time::sleep(wait).await,
-                    Err(error) => {
-                        // Fail closed: without Redis nobody can prove the budget allows a call.
-                        tracing::warn!(%error, "Limiter unavailable; waiting before the Salesforce call.");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
+                let wait = tokio::select! {
+                    _ = self.shutdown.cancelled() => return Err(Interrupted),
+                    answer = self.try_acquire() => match answer {
+                        Ok(None) => break,
+                        Ok(Some(wait)) => wait,
+                        Err(error) => {
+                            // Fail closed: without Redis nobody can prove the budget allows a call.
+                            tracing::warn!(%error, "Limiter unavailable; waiting before the Salesforce call.");
+                            Duration::from_millis(200)
+                        }
+                    },
+                };
+                tokio::select! {
+                    _ = self.shutdown.cancelled() => return Err(Interrupted),
+                    _ = tokio::time::sleep(wait) => {}
                 }
             }
             let waited = started.elapsed();
@@ -157,6 +169,7 @@ impl CallGate for SlidingWindowLimiter {
                 metrics::histogram!(telemetry::LIMITER_WAIT, "stream" => self.priority.name())
                     .record(waited.as_secs_f64());
             }
+            Ok(())
         })
     }
 }
