@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use testkit::harness::RedisServer;
 use workers::{
-    guard::{BreakerState, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
+    guard::{BreakerState, CallRate, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     store::{
         self, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, KeySpace, Priority,
         StreamEntry,
@@ -47,8 +47,10 @@ async fn the_limiter_grants_the_limit_per_window_and_says_how_long_to_wait() {
     let a = SlidingWindowLimiter::new(
         conn.clone(),
         KeySpace::new("t"),
-        Duration::from_millis(500),
-        3,
+        CallRate {
+            calls: 3,
+            window: Duration::from_millis(500),
+        },
         Priority::High,
         budget,
         "a",
@@ -57,8 +59,10 @@ async fn the_limiter_grants_the_limit_per_window_and_says_how_long_to_wait() {
     let b = SlidingWindowLimiter::new(
         conn,
         KeySpace::new("t"),
-        Duration::from_millis(500),
-        3,
+        CallRate {
+            calls: 3,
+            window: Duration::from_millis(500),
+        },
         Priority::High,
         budget,
         "b",
@@ -103,8 +107,10 @@ async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
     let low = SlidingWindowLimiter::new(
         conn.clone(),
         KeySpace::new("t"),
-        Duration::from_secs(1),
-        10,
+        CallRate {
+            calls: 10,
+            window: Duration::from_secs(1),
+        },
         Priority::Low,
         budget,
         "low",
@@ -113,8 +119,10 @@ async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
     let high = SlidingWindowLimiter::new(
         conn,
         KeySpace::new("t"),
-        Duration::from_secs(1),
-        10,
+        CallRate {
+            calls: 10,
+            window: Duration::from_secs(1),
+        },
         Priority::High,
         budget,
         "high",
@@ -287,8 +295,10 @@ async fn a_limiter_waiting_out_a_redis_outage_gives_up_on_shutdown() {
     let limiter = SlidingWindowLimiter::new(
         conn,
         KeySpace::new("t"),
-        Duration::from_millis(500),
-        3,
+        CallRate {
+            calls: 3,
+            window: Duration::from_millis(500),
+        },
         Priority::High,
         DailyBudget {
             low_reserve: 0.8,

@@ -16,7 +16,7 @@ use crate::{
     backoff::{outage_backoff, pause},
     bulk::BulkWriter,
     config::FleetConfig,
-    guard::{CircuitBreaker, DailyBudget, SlidingWindowLimiter},
+    guard::{CallRate, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     keys::KeySpace,
     mapping::Mapping,
     store::{self, BulkJobStore, EventLedger, KnownRecords, Priority},
@@ -189,8 +189,10 @@ impl ConsumerRuntime {
         let limiter = SlidingWindowLimiter::new(
             conn.clone(),
             keys.clone(),
-            config.window,
-            config.calls_per_window,
+            CallRate {
+                calls: config.calls_per_window,
+                window: config.window,
+            },
             priority,
             config.budget,
             &fleet.worker_id,

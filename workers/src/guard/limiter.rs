@@ -39,6 +39,15 @@ pub struct DailyBudget {
     pub high_reserve: f64,
 }
 
+/// How many calls all replicas together may make per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallRate {
+    /// Calls per window.
+    pub calls: u64,
+    /// The window.
+    pub window: Duration,
+}
+
 /// A [`CallGate`] backed by the shared sliding window.
 pub struct SlidingWindowLimiter {
     conn: ConnectionManager,
@@ -56,13 +65,11 @@ pub struct SlidingWindowLimiter {
 }
 
 impl SlidingWindowLimiter {
-    /// `limit` calls per `window` for all replicas together; waits end when `shutdown` is
-    /// cancelled.
+    /// `rate` for all replicas together; waits end when `shutdown` is cancelled.
     pub fn new(
         conn: ConnectionManager,
         keys: KeySpace,
-        window: Duration,
-        limit: u64,
+        rate: CallRate,
         priority: Priority,
         budget: DailyBudget,
         replica: &str,
@@ -73,8 +80,8 @@ impl SlidingWindowLimiter {
             conn,
             keys,
             script: redis::Script::new(LIMITER),
-            window,
-            limit,
+            window: rate.window,
+            limit: rate.calls,
             priority,
             budget,
             member: replica.to_owned(),

@@ -5,4 +5,4 @@ pub mod breaker;
 pub mod limiter;
 
 pub use breaker::{BreakerState, CircuitBreaker};
-pub use limiter::{DailyBudget, SlidingWindowLimiter};
+pub use limiter::{CallRate, DailyBudget, SlidingWindowLimiter};
