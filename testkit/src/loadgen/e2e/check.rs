@@ -1,17 +1,14 @@
 //! The checks after sending, against the simulator's `/__sim/` API: wait until Salesforce
 //! holds every expected record at its newest version (or the settle time runs out), count
-//! what is missing or stale, read each payment's write history for POST → record latency
-//! and writes made twice, and count the API calls.
+//! what is missing or stale, and count the API calls.
 
 use std::{
     collections::HashMap,
     time::{Duration, Instant},
 };
 
-use hdrhistogram::Histogram;
 use serde_json::Value;
 
-use super::plan::{Kind, Plan};
 use crate::stripe::StripeEvent;
 
 /// Waits up to `settle` for every object to be held at its newest event; returns the
@@ -37,60 +34,6 @@ pub(super) async fn settle(
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-}
-
-/// POST → record latency of the payments, from their write histories.
-pub(super) struct EndToEnd {
-    /// First write minus the first due time, in microseconds.
-    pub histogram: Histogram<u64>,
-    /// Payments whose record was written more than once.
-    pub written_twice: usize,
-    /// (seconds since the start of sending, latency in ms) of each payment, for the chart.
-    pub points: Vec<(f64, f64)>,
-}
-
-/// Reads the write history of every payment's record.
-pub(super) async fn end_to_end(
-    http: &reqwest::Client,
-    sim: &str,
-    plan: &Plan,
-    first_due: &HashMap<usize, i64>,
-    wall_start: i64,
-) -> anyhow::Result<EndToEnd> {
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
-    let mut written_twice = 0;
-    let mut points = Vec::new();
-    for (index, event) in plan
-        .events
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| plan.kinds[*i] == Kind::Payment)
-    {
-        let history = get(
-            http,
-            &format!(
-                "{sim}/__sim/history/Payment_Transaction__c/{}?by=Stripe_Payment_Intent_ID__c",
-                event.object_id
-            ),
-        )
-        .await?;
-        let writes = history["writes"].as_array().cloned().unwrap_or_default();
-        if writes.len() > 1 {
-            written_twice += 1;
-        }
-        if let (Some(at), Some(due)) = (
-            writes.first().and_then(|w| w["at_ms"].as_i64()),
-            first_due.get(&index),
-        ) {
-            histogram.saturating_record(u64::try_from((at - due) * 1000).unwrap_or(1).max(1));
-            points.push(((due - wall_start) as f64 / 1000.0, (at - due) as f64));
-        }
-    }
-    Ok(EndToEnd {
-        histogram,
-        written_twice,
-        points,
-    })
 }
 
 /// Counts expected records that are missing, and pooled objects not at their newest version.
@@ -139,7 +82,7 @@ pub(super) async fn calls(http: &reqwest::Client, sim: &str) -> anyhow::Result<u
 }
 
 /// `GET url` as JSON, failing on a non-2xx answer.
-async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+pub(super) async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     Ok(http
         .get(url)
         .send()
@@ -147,4 +90,17 @@ async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
         .error_for_status()?
         .json()
         .await?)
+}
+
+/// `GET url` as JSON, or `None` if the simulator answers 404 (no such record, or a
+/// simulator without that endpoint); fails on other non-2xx answers.
+pub(super) async fn get_if_found(
+    http: &reqwest::Client,
+    url: &str,
+) -> anyhow::Result<Option<Value>> {
+    let response = http.get(url).send().await?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    Ok(Some(response.error_for_status()?.json().await?))
 }

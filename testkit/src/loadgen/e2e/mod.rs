@@ -13,20 +13,28 @@
 //! reports acknowledgement and POST-to-record latency (HdrHistogram), throughput and
 //! Salesforce calls per 1,000 events, and writes a JSON report.
 //!
+//! With `--chart` it also draws the run (see [`super::chart`]): every event's POST → record
+//! latency by kind, the API calls per second and the limiter's budget, as PNG and SVG.
+//!
 //! `plan` draws the events and deliveries, `send` sends them, `check` asks the simulator
-//! what it holds, `mix` parses `--mix`; this module ties them together.
+//! what it holds, `latency` reads the write histories, `mix` parses `--mix`; this module
+//! ties them together.
 
 mod check;
+mod latency;
 mod mix;
 mod plan;
 mod send;
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use mix::parse_mix;
 pub use mix::Mix;
 
-use super::LatencySummary;
+use super::{
+    chart::{Budget, LatencyChart},
+    LatencySummary,
+};
 
 /// What to send and where to check.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,11 +71,21 @@ pub struct E2eLoad {
     pub settle: u64,
     /// Write the report as JSON to this file.
     #[arg(long)]
-    pub report: Option<std::path::PathBuf>,
-    /// Write a PNG of POST → record latency over the run (x: seconds, y: ms; grid: 5 s, and a
-    /// 1-2-5 step of at least 100 ms).
+    pub report: Option<PathBuf>,
+    /// Write a chart of the run to this PNG, and the same chart as SVG beside it (same name,
+    /// `.svg`): each event's POST → record latency by kind (x: seconds since the start, y:
+    /// ms), Salesforce API calls per second and the limiter's budget.
     #[arg(long)]
-    pub chart: Option<std::path::PathBuf>,
+    pub chart: Option<PathBuf>,
+    /// The fleet's Salesforce call budget: calls per window (the workers' own variable, so
+    /// one environment serves both). Shown on the chart and in the report.
+    #[arg(long, env = "SF_CALLS_PER_WINDOW", default_value_t = Budget::default().calls_per_window,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub calls_per_window: u64,
+    /// The budget's window in milliseconds (`SF_WINDOW_MS`).
+    #[arg(long, env = "SF_WINDOW_MS", default_value_t = Budget::default().window_ms,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub window_ms: u64,
 }
 
 /// The outcome of a run.
@@ -95,11 +113,17 @@ pub struct E2eReport {
     pub written_twice: usize,
     /// Pooled objects whose record is not their newest version.
     pub not_newest: usize,
+    /// The call budget the fleet was said to run with (`--calls-per-window`, `--window-ms`).
+    pub salesforce_budget: Budget,
 }
 
-/// Runs the load and the checks.
+/// Runs the load and the checks, and draws the chart if asked.
 pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
     let secret = load.secret.first()?;
+    let budget = Budget {
+        calls_per_window: load.calls_per_window,
+        window_ms: load.window_ms,
+    };
     let plan = plan::Plan::new(&load)?;
     let http = crate::harness::http_client();
     let calls_before = check::calls(&http, &load.sim).await?;
@@ -113,9 +137,15 @@ pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
     let (lost, not_newest) = check::settle(&http, &load.sim, &plan.events, settle).await?;
     let salesforce_calls = check::calls(&http, &load.sim).await? - calls_before;
     let end_to_end =
-        check::end_to_end(&http, &load.sim, &plan, &sent.first_due, sent.wall_start).await?;
-    if let Some(path) = &load.chart {
-        std::fs::write(path, super::chart::latency_png(&end_to_end.points, 100.0))?;
+        latency::end_to_end(&http, &load.sim, &plan, &sent.first_due, sent.wall_start).await?;
+    if let Some(png) = &load.chart {
+        let chart = LatencyChart {
+            series: end_to_end.series,
+            calls_per_second: latency::calls_per_second(&http, &load.sim, sent.wall_start).await?,
+            budget,
+        };
+        let svg = chart.write(png)?;
+        eprintln!("chart: {} and {}", png.display(), svg.display());
     }
     let events = plan.events.len();
     Ok(E2eReport {
@@ -124,11 +154,12 @@ pub async fn run(load: E2eLoad) -> anyhow::Result<E2eReport> {
         accepted: sent.accepted,
         accepted_per_sec: sent.accepted as f64 / sent.sending_secs,
         ack_latency: LatencySummary::from_micros(&sent.acks),
-        end_to_end: LatencySummary::from_micros(&end_to_end.histogram),
+        end_to_end: LatencySummary::from_micros(&end_to_end.payments),
         salesforce_calls,
         calls_per_1000_events: salesforce_calls as f64 * 1000.0 / events as f64,
         lost,
         written_twice: end_to_end.written_twice,
         not_newest,
+        salesforce_budget: budget,
     })
 }
