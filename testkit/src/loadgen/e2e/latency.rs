@@ -4,9 +4,10 @@
 //! write means the payment was applied twice. Pooled customers and subscriptions get several
 //! versions: a version's latency is the first write at or after its POST was due that sets
 //! the field the version changed (the customer's e-mail, unique per version; the
-//! subscription's status, of which a few repeat, so a subscription version may be credited
-//! with a later version's write of the same status). Versions overwritten before being
-//! written have no latency. Also here: the API calls the simulator counted per second.
+//! subscription's status, which repeats: a write of a status is not credited to a version
+//! when a newer version with the same status had been sent by then). Versions overwritten
+//! before being written have no latency. Also here: the API calls the simulator counted per
+//! second.
 
 use std::collections::HashMap;
 
@@ -112,13 +113,23 @@ pub(super) async fn end_to_end(
             continue; // Never written: counted as lost by the check.
         };
         let writes = history["writes"].as_array().cloned().unwrap_or_default();
-        for index in versions {
-            let value = &plan.events[index].json["data"]["object"][stripe_field];
-            let Some(&due) = first_due.get(&index) else {
-                continue;
-            };
-            if let Some(at) = first_write_of(&writes, field, value, due) {
-                points.entry(kind).or_default().push(point(due, at));
+        let versions: Vec<Version> = versions
+            .into_iter()
+            .filter_map(|index| {
+                let event = &plan.events[index];
+                Some(Version {
+                    created: event.created,
+                    due_ms: *first_due.get(&index)?,
+                    value: &event.json["data"]["object"][stripe_field],
+                })
+            })
+            .collect();
+        for version in &versions {
+            if let Some(at) = first_write_of(&writes, field, version, &versions) {
+                points
+                    .entry(kind)
+                    .or_default()
+                    .push(point(version.due_ms, at));
             }
         }
     }
@@ -140,14 +151,37 @@ pub(super) async fn end_to_end(
     })
 }
 
-/// When a version reached Salesforce: the first write at or after `due_ms` that sets
-/// `field` to `value`.
-fn first_write_of(writes: &[Value], field: &str, value: &Value, due_ms: i64) -> Option<i64> {
+/// One version of a pooled object: what tells it apart in Salesforce and when it was sent.
+struct Version<'a> {
+    /// The event's `created` (newer wins).
+    created: i64,
+    /// When its first POST was due (epoch ms).
+    due_ms: i64,
+    /// The value it sets (the e-mail or the status).
+    value: &'a Value,
+}
+
+/// When `version` reached Salesforce: the first write at or after its POST that sets `field`
+/// to its value, unless a newer version of the object with the same value had been sent by
+/// then (the write is that one's; `version` was overwritten). `versions` are all versions
+/// of the object.
+fn first_write_of(
+    writes: &[Value],
+    field: &str,
+    version: &Version<'_>,
+    versions: &[Version<'_>],
+) -> Option<i64> {
+    let superseded_by = |at: i64| {
+        versions.iter().any(|other| {
+            other.value == version.value && other.created > version.created && other.due_ms <= at
+        })
+    };
     writes
         .iter()
-        .filter(|write| write["fields"][field] == *value)
+        .filter(|write| write["fields"][field] == *version.value)
         .filter_map(|write| write["at_ms"].as_i64())
-        .find(|&at| at >= due_ms)
+        .find(|&at| at >= version.due_ms)
+        .filter(|&at| !superseded_by(at))
 }
 
 /// Salesforce API calls the simulator counted in each second from `wall_start` (epoch ms)
@@ -188,19 +222,30 @@ mod tests {
         let writes = [
             json!({"at_ms": 900, "fields": {"Status__c": "active"}}),
             json!({"at_ms": 1_200, "fields": {"Status__c": "past_due"}}),
-            json!({"at_ms": 1_500, "fields": {"Status__c": "active"}}),
+            json!({"at_ms": 5_500, "fields": {"Status__c": "active"}}),
         ];
-        let active = json!("active");
+        let (active, past_due, unpaid) = (json!("active"), json!("past_due"), json!("unpaid"));
+        let version = |created, due_ms, value| Version {
+            created,
+            due_ms,
+            value,
+        };
+        let versions = [
+            version(1, 800, &active),
+            version(2, 1_000, &past_due),
+            version(3, 1_100, &unpaid),
+            version(4, 5_000, &active),
+        ];
+        let latest = |v: &Version<'_>| first_write_of(&writes, "Status__c", v, &versions);
+        assert_eq!(latest(&versions[0]), Some(900));
+        assert_eq!(latest(&versions[1]), Some(1_200));
+        assert_eq!(latest(&versions[2]), None, "never written");
+        assert_eq!(latest(&versions[3]), Some(5_500));
+        // Had the first version not been written at 900, the write at 5,500 would be the
+        // fourth version's (sent by then), not a 4.7 s latency of the first.
+        let late = [writes[1].clone(), writes[2].clone()];
         assert_eq!(
-            first_write_of(&writes, "Status__c", &active, 1_000),
-            Some(1_500)
-        );
-        assert_eq!(
-            first_write_of(&writes, "Status__c", &active, 800),
-            Some(900)
-        );
-        assert_eq!(
-            first_write_of(&writes, "Status__c", &json!("unpaid"), 0),
+            first_write_of(&late, "Status__c", &versions[0], &versions),
             None
         );
     }
