@@ -75,9 +75,9 @@ pub struct Series {
 /// `window_ms` (the workers' `SF_CALLS_PER_WINDOW` and `SF_WINDOW_MS`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Budget {
-    /// `SF_CALLS_PER_WINDOW`.
+    /// Calls allowed in any window (the workers' `SF_CALLS_PER_WINDOW`).
     pub calls_per_window: u64,
-    /// `SF_WINDOW_MS`.
+    /// The window's length in milliseconds (the workers' `SF_WINDOW_MS`).
     pub window_ms: u64,
 }
 

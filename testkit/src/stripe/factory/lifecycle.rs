@@ -6,6 +6,7 @@ use serde_json::json;
 use super::{sample_amount, EventFactory, StripeEvent};
 
 impl EventFactory {
+    /// One event of each type the fleet handles, about one customer, in `currency`, all
     /// created at `created`. The order is the natural one; tests shuffle it when they want.
     pub fn lifecycle(&self, currency: &str, created: i64) -> Vec<StripeEvent> {
         let amount = sample_amount(currency, 1);

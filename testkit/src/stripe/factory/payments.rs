@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::EventFactory;
 
 impl EventFactory {
+    /// A PaymentIntent; `failure` makes it a failed one with Stripe's `last_payment_error`.
     pub fn payment_intent(
         &self,
         customer_id: &str,
