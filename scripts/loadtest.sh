@@ -5,7 +5,9 @@
 #   scripts/loadtest.sh [--running] [loadgen e2e options, e.g. --rate 200 --duration 20
 #                        --duplicates 0.05 --out-of-order 0.1
 #                        --mix payments=2,customers=1,subscriptions=1]
-# Report: target/bench/loadtest.json, chart of latency over time: target/bench/loadtest.png. See `target/release/loadgen e2e --help`.
+# Report: target/bench/loadtest.json; chart of latency over time by event kind, with calls per
+# second and the limiter's budget: target/bench/loadtest.png and target/bench/loadtest.svg.
+# See `target/release/loadgen e2e --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/sqs-lib.sh

@@ -3,7 +3,8 @@
 //! - [`harness`]: start the real dependencies (a private `redis-server`, the SQS emulator,
 //!   the project's own binaries) on free ports, wait for them by polling with a deadline,
 //!   and kill them when the test ends, also when it fails.
-//! - [`loadgen`]: the signed-event load generator behind the `loadgen` binary.
+//! - [`loadgen`]: the signed-event load generator behind the `loadgen` binary, and the load
+//!   test's chart (PNG and SVG).
 //! - [`stripe`]: realistic Stripe events and a signer for `Stripe-Signature` headers.
 #![forbid(unsafe_code)]
 

@@ -161,7 +161,10 @@ impl SqsEmulator {
         loop {
             // The emulator reads the older `AttributeNames` parameter; real SQS reads
             // `MessageSystemAttributeNames`. Sending both works with either.
-            #[allow(deprecated)]
+            #[expect(
+                deprecated,
+                reason = "the emulator reads only the deprecated AttributeNames parameter"
+            )]
             let request = self
                 .client
                 .receive_message()

@@ -36,18 +36,20 @@ impl SigningSecret {
     }
 }
 
-/// Latency summary in milliseconds.
+/// A latency distribution in milliseconds, as the reports print and serialise it:
+/// percentiles from an HdrHistogram, so a few slow requests show in p99 and max instead of
+/// vanishing in an average.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LatencySummary {
-    /// Number of samples.
+    /// Number of samples (answered requests, or records found).
     pub count: u64,
-    /// Median.
+    /// Median, in ms.
     pub p50_ms: f64,
-    /// 95th percentile.
+    /// 95th percentile, in ms.
     pub p95_ms: f64,
-    /// 99th percentile.
+    /// 99th percentile, in ms.
     pub p99_ms: f64,
-    /// Maximum.
+    /// Slowest sample, in ms.
     pub max_ms: f64,
 }
 

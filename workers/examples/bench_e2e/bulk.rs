@@ -1,0 +1,97 @@
+//! The bulk benchmark: fill the low-priority stream with `customer.updated` events (with
+//! the bridge's own enqueue script), then time `workers bulk` replicas draining it into the
+//! simulator, and count the API calls.
+
+use std::time::{Duration, Instant};
+
+use sfsim::{SimConfig, Simulator};
+use testkit::{
+    harness::{self, RedisServer, ServiceProcess},
+    stripe::{unix_now, EventFactory},
+};
+use workers::store::{EventStore, KeySpace, Priority, StreamEntry};
+
+use crate::{
+    fleet::{sim_get, spawn, worker_env},
+    Args,
+};
+
+/// Runs the bulk benchmark and prints its numbers; exits 1 if events are missing.
+pub async fn bulk(args: &Args) {
+    let redis = RedisServer::start().await.expect("redis");
+    let sim = Simulator::start(SimConfig::on_free_port())
+        .await
+        .expect("sfsim");
+    let sim_url = sim.base_url().to_owned();
+    let store = EventStore::new(
+        workers::store::connect(&redis.url()).expect("redis"),
+        KeySpace::new("fleet"),
+        Duration::from_secs(86_400),
+        Duration::from_secs(86_400),
+    );
+    let factory = EventFactory::new();
+    println!(
+        "queueing {} customer.updated events on the low stream",
+        args.events
+    );
+    let mut ids = Vec::with_capacity(args.events);
+    for _ in 0..args.events {
+        let customer = factory.customer(unix_now());
+        let event = factory.event("customer.updated", customer, None, unix_now());
+        ids.push(event.object_id.clone());
+        let entry = StreamEntry {
+            event_id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            object_id: event.object_id.clone(),
+            created: event.created,
+            attempts: 0,
+            received_at: common::time::unix_millis(),
+            payload: serde_json::to_string(&event.json).expect("json"),
+        };
+        store.enqueue(Priority::Low, &entry).await.expect("enqueue");
+    }
+    let http = harness::http_client();
+    let started = Instant::now();
+    let _bulk: Vec<ServiceProcess> = (0..args.replicas)
+        .map(|n| {
+            spawn(
+                "bulk",
+                "workers",
+                &["bulk"],
+                &worker_env(&redis, &sim_url, "bulk", n),
+            )
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let count = loop {
+        let count = sim_get(&http, format!("{sim_url}/__sim/records/Stripe_Customer__c")).await
+            ["totalSize"]
+            .as_u64()
+            .unwrap_or(0);
+        if count as usize >= args.events || Instant::now() > deadline {
+            break count;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let elapsed = started.elapsed();
+    let calls = sim_get(&http, format!("{sim_url}/__sim/calls")).await;
+    let total = calls["total"].as_u64().unwrap_or(0);
+    println!(
+        "drained {count}/{} events in {:.1} s with {} bulk replica(s)",
+        args.events,
+        elapsed.as_secs_f64(),
+        args.replicas
+    );
+    println!(
+        "Salesforce calls {total} = {:.2} per 1,000 events",
+        total as f64 * 1000.0 / args.events as f64
+    );
+    println!("calls by endpoint {}", calls["by_endpoint"]);
+    if (count as usize) < args.events {
+        println!(
+            "!!! CHECK FAILED: {} events not in Salesforce",
+            args.events - count as usize
+        );
+        std::process::exit(1);
+    }
+}
