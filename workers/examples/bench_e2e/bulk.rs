@@ -12,7 +12,7 @@ use testkit::{
 use workers::store::{EventStore, KeySpace, Priority, StreamEntry};
 
 use crate::{
-    fleet::{sim_get, spawn, worker_env},
+    fleet::{redis_stats, sim_get, spawn, worker_env},
     Args,
 };
 
@@ -51,6 +51,7 @@ pub async fn bulk(args: &Args) {
         store.enqueue(Priority::Low, &entry).await.expect("enqueue");
     }
     let http = harness::http_client();
+    let redis_before = redis_stats(&redis.url()).await;
     let started = Instant::now();
     let _bulk: Vec<ServiceProcess> = (0..args.replicas)
         .map(|n| {
@@ -74,6 +75,21 @@ pub async fn bulk(args: &Args) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let elapsed = started.elapsed();
+    // Records are written before their events are settled: wait for the stream to empty.
+    let store_conn = workers::store::connect(&redis.url()).expect("redis");
+    let settled = harness::wait_for("the low stream to empty", Duration::from_secs(120), || {
+        let mut conn = store_conn.clone();
+        async move {
+            let len: u64 = redis::cmd("XLEN")
+                .arg(KeySpace::new("fleet").stream(Priority::Low))
+                .query_async(&mut conn)
+                .await
+                .ok()?;
+            (len == 0).then_some(())
+        }
+    })
+    .await;
+    let redis_after = redis_stats(&redis.url()).await;
     let calls = sim_get(&http, format!("{sim_url}/__sim/calls")).await;
     let total = calls["total"].as_u64().unwrap_or(0);
     println!(
@@ -87,6 +103,14 @@ pub async fn bulk(args: &Args) {
         total as f64 * 1000.0 / args.events as f64
     );
     println!("calls by endpoint {}", calls["by_endpoint"]);
+    println!(
+        "Redis per event (all replicas): {:.2} commands (scripts' inner calls included), {:.2} round trips (requests read)",
+        (redis_after.commands - redis_before.commands) as f64 / args.events as f64,
+        (redis_after.reads - redis_before.reads) as f64 / args.events as f64
+    );
+    if let Err(error) = settled {
+        println!("!!! {error}");
+    }
     if (count as usize) < args.events {
         println!(
             "!!! CHECK FAILED: {} events not in Salesforce",

@@ -135,3 +135,32 @@ pub async fn sim_get(http: &reqwest::Client, url: String) -> Value {
         .await
         .expect("json")
 }
+
+/// Redis's own counters (`INFO stats`): commands executed, scripts' inner calls included,
+/// and requests read from clients, which is what a round trip costs the server.
+pub struct RedisStats {
+    /// `total_commands_processed`.
+    pub commands: u64,
+    /// `total_reads_processed`.
+    pub reads: u64,
+}
+
+/// Reads [`RedisStats`] from the server at `url`.
+pub async fn redis_stats(url: &str) -> RedisStats {
+    let mut conn = workers::store::connect(url).expect("redis");
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(&mut conn)
+        .await
+        .expect("INFO stats");
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    RedisStats {
+        commands: field("total_commands_processed"),
+        reads: field("total_reads_processed"),
+    }
+}

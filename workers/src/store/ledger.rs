@@ -197,7 +197,7 @@ impl EventLedger {
                 invocation
             })
             .collect();
-        let answers: Vec<String> = invoke_all(&self.conn, &invocations).await?;
+        let answers: Vec<String> = invoke_all(&self.conn, &[&self.claim], &invocations).await?;
         Ok(answers
             .iter()
             .map(|answer| match answer.as_str() {
@@ -234,8 +234,12 @@ impl EventLedger {
         failure: &Failure,
     ) -> redis::RedisResult<String> {
         let invocation = self.defer_invocation(held, deferral, failure, unix_millis());
-        let mut answers: Vec<String> =
-            invoke_all(&self.conn, std::slice::from_ref(&invocation)).await?;
+        let mut answers: Vec<String> = invoke_all(
+            &self.conn,
+            &[&self.defer],
+            std::slice::from_ref(&invocation),
+        )
+        .await?;
         Ok(answers.pop().unwrap_or_default())
     }
 
@@ -257,9 +261,13 @@ impl EventLedger {
                 } => self.defer_invocation(held, deferral, failure, now),
             })
             .collect();
-        invoke_all::<redis::Value>(&self.conn, &invocations)
-            .await
-            .map(|_| ())
+        invoke_all::<redis::Value>(
+            &self.conn,
+            &[&self.record_applied, &self.defer],
+            &invocations,
+        )
+        .await
+        .map(|_| ())
     }
 
     fn finish_invocation(

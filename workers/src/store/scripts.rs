@@ -3,39 +3,61 @@
 //! A batch claims and settles every event with its own script call; sent one by one that is
 //! two round trips per event (a 10,000-event bulk batch made ~20,000 sequential calls).
 //! Here they go as one pipeline of `EVALSHA`s. Redis loses its script cache when it
-//! restarts; calls it answers `NOSCRIPT` are run again one by one with
-//! `ScriptInvocation::invoke_async`, which loads the script first. Only the calls that
-//! failed are repeated, so a script that did run is never run twice.
+//! restarts (and a new server has none); the calls it answers `NOSCRIPT` run again after
+//! the scripts are loaded. Only the calls that were refused are repeated, so a script that
+//! did run is never run twice.
 
 use redis::{
-    aio::ConnectionManager, ErrorKind, FromRedisValue, RedisResult, ScriptInvocation,
+    aio::ConnectionManager, ErrorKind, FromRedisValue, RedisResult, Script, ScriptInvocation,
     ServerErrorKind,
 };
 
-/// Runs `invocations` in one pipeline and returns their answers in order. A transport error
-/// fails the whole call; a script's own error is returned after every other script ran.
+/// Runs `invocations` (of some of `scripts`) in one pipeline and returns their answers in
+/// order. When Redis answers `NOSCRIPT` (its script cache is empty after a restart), the
+/// scripts are loaded and only the invocations that were refused run again, in one more
+/// pipeline. A transport error fails the whole call; a script's own error is returned
+/// after every other script ran.
 pub async fn invoke_all<T: FromRedisValue>(
     conn: &ConnectionManager,
+    scripts: &[&Script],
     invocations: &[ScriptInvocation<'_>],
 ) -> RedisResult<Vec<T>> {
     if invocations.is_empty() {
         return Ok(Vec::new());
     }
+    let mut conn = conn.clone();
+    let mut results: Vec<RedisResult<T>> = run(&mut conn, invocations.iter()).await?;
+    let refused: Vec<usize> = (0..results.len())
+        .filter(|&i| matches!(&results[i], Err(e) if is_noscript(e)))
+        .collect();
+    if !refused.is_empty() {
+        let mut load = redis::pipe();
+        for script in scripts {
+            load.load_script(script);
+        }
+        load.query_async::<()>(&mut conn).await?;
+        let retried: Vec<RedisResult<T>> =
+            run(&mut conn, refused.iter().map(|&i| &invocations[i])).await?;
+        for (index, result) in refused.into_iter().zip(retried) {
+            results[index] = result;
+        }
+    }
+    results.into_iter().collect()
+}
+
+/// One pipeline of `EVALSHA`s, each answer on its own.
+async fn run<'a, T: FromRedisValue>(
+    conn: &mut ConnectionManager,
+    invocations: impl Iterator<Item = &'a ScriptInvocation<'a>>,
+) -> RedisResult<Vec<RedisResult<T>>> {
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     for invocation in invocations {
         pipe.invoke_script(invocation);
     }
-    let mut conn = conn.clone();
-    let answers: Vec<RedisResult<T>> = pipe.query_async(&mut conn).await?;
-    let mut results = Vec::with_capacity(answers.len());
-    for (invocation, answer) in invocations.iter().zip(answers) {
-        results.push(match answer {
-            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                invocation.invoke_async(&mut conn).await
-            }
-            other => other,
-        });
-    }
-    results.into_iter().collect()
+    pipe.query_async(conn).await
+}
+
+fn is_noscript(error: &redis::RedisError) -> bool {
+    error.kind() == ErrorKind::Server(ServerErrorKind::NoScript)
 }
