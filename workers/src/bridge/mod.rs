@@ -151,7 +151,10 @@ impl Bridge {
     async fn receive(&self) -> Result<Vec<Message>, String> {
         // The emulator reads the older `AttributeNames`; real SQS reads
         // `MessageSystemAttributeNames`. Asking with both works with either.
-        #[allow(deprecated)]
+        #[expect(
+            deprecated,
+            reason = "the emulator reads only the older AttributeNames"
+        )]
         let request = self
             .sqs
             .receive_message()

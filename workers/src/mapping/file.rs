@@ -29,7 +29,10 @@ pub(crate) struct RawRule {
     #[serde(default)]
     pub events: Vec<String>,
     /// Free text for readers of the file.
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "accepted so that files may document their rules; never read"
+    )]
     pub description: Option<String>,
     /// `[[rule.write]]` tables, in write order.
     #[serde(default, rename = "write")]
@@ -48,7 +51,10 @@ pub(crate) struct RawWrite {
     #[serde(default)]
     pub optional: bool,
     /// Free text for readers of the file.
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "accepted so that files may document their writes; never read"
+    )]
     pub description: Option<String>,
     /// `[rule.write.target]`.
     pub target: Option<RawTarget>,

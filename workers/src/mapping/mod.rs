@@ -58,10 +58,9 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// The built-in mapping for seed 002's data model (`common/mapping.default.toml`).
+    /// The built-in mapping for seed 002's data model (`workers/mapping.default.toml`).
     pub fn builtin() -> Mapping {
         // The file is compiled in and a unit test proves it loads, so this cannot fail at run time.
-        #[allow(clippy::expect_used)]
         Mapping::from_toml(DEFAULT_MAPPING_TOML).expect("the built-in mapping is valid")
     }
 

@@ -70,7 +70,6 @@ pub(crate) fn decimal_with_exponent(amount: i64, exponent: u32) -> Result<Number
         return Ok(Number::from(amount / scale));
     }
     // Both operands are exact doubles (see the module docs); the quotient is correctly rounded.
-    #[allow(clippy::cast_precision_loss)]
     let value = amount as f64 / scale as f64;
     Number::from_f64(value).ok_or(MoneyError::OutOfRange { amount })
 }

@@ -24,6 +24,7 @@ pub struct Output {
 /// Arguments of `workers pending`.
 #[derive(Debug, Clone, Args)]
 pub struct PendingArgs {
+    /// Table or JSON.
     #[command(flatten)]
     output: Output,
 }
@@ -33,6 +34,7 @@ pub struct PendingArgs {
 pub struct StatusArgs {
     /// The Stripe event id (`evt_...`).
     pub event_id: String,
+    /// Table or JSON.
     #[command(flatten)]
     output: Output,
 }
@@ -48,6 +50,7 @@ pub enum DlqCommand {
         /// Only dead letters of this Stripe event type (e.g. `invoice.payment_failed`).
         #[arg(long = "type", value_name = "TYPE")]
         event_type: Option<String>,
+        /// Table or JSON.
         #[command(flatten)]
         output: Output,
     },
@@ -56,6 +59,7 @@ pub enum DlqCommand {
     Show {
         /// The dead-letter id (first column of `dlq list`).
         id: String,
+        /// Table or JSON.
         #[command(flatten)]
         output: Output,
     },
@@ -85,6 +89,7 @@ pub struct ReplayArgs {
     /// Show what would be replayed; change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Table or JSON.
     #[command(flatten)]
     output: Output,
 }
@@ -102,6 +107,7 @@ pub struct PurgeArgs {
     /// Confirm `--all`.
     #[arg(long)]
     yes: bool,
+    /// Table or JSON.
     #[command(flatten)]
     output: Output,
 }
