@@ -64,7 +64,9 @@ async fn replicas_share_one_login_through_redis_and_renew_it_once() {
         .latest_usage()
         .await
         .expect("usage recorded by the others is visible to a new replica");
-    assert!(usage.used >= 10 && usage.max > usage.used, "{usage:?}");
+    // Replicas record concurrently, so the last value stored is some response of the second
+    // round: after the five calls of the first.
+    assert!(usage.used > 5 && usage.max > usage.used, "{usage:?}");
     assert!(fresh
         .query("SELECT Id FROM Stripe_Customer__c")
         .await
