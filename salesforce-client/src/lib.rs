@@ -20,14 +20,16 @@ pub mod coordination;
 pub mod csv;
 pub mod error;
 pub mod jwt;
+pub mod record;
 pub mod soql;
 pub mod usage;
 
 pub use auth::{ClientCredentials, Grant, Session};
-pub use client::{Body, RecordOutcome, SalesforceClient, SalesforceSettings, COLLECTION_LIMIT};
+pub use client::{Body, SalesforceClient, SalesforceSettings, COLLECTION_LIMIT};
 pub use coordination::{
     CallGate, Coordination, InProcess, Interrupted, StoreError, StoreFuture, TokenStore, Ungated,
     UsageStore,
 };
 pub use error::{ApiError, FailureClass, SalesforceError};
+pub use record::RecordOutcome;
 pub use usage::ApiUsage;
