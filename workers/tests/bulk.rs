@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{sim::Sim, BridgeStack};
-use testkit::stripe::{unix_now, EventFactory, StripeEvent};
+use testkit::{
+    harness::ServiceProcess,
+    stripe::{unix_now, EventFactory, StripeEvent},
+};
 use workers::store::Priority;
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -200,21 +203,29 @@ async fn a_failed_job_is_retried() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_while_polling_is_resumed_without_a_second_upload() {
-    let stack = BridgeStack::start(false).await;
-    let sim = Sim::start().await;
-    sim.set_faults(json!({ "bulk_extra_delay_ms": 4000 })).await;
-    let factory = EventFactory::new();
-    let events = customer_updates(&factory, 30);
+/// Settings under which a stopped replica's entries are taken over within seconds.
+const TAKEOVER: [(&str, &str); 4] = [
+    ("BULK_COLLECTIONS_THRESHOLD", "0"),
+    ("BULK_BATCH_AGE_MS", "300"),
+    ("CLAIM_TTL_MS", "1000"),
+    ("RECLAIM_IDLE_MS", "2000"),
+];
+
+/// 30 events on the low stream and a replica (with `TAKEOVER` plus `env`) that has put
+/// them into a Bulk job the simulator runs for `job_ms`.
+async fn job_in_flight(
+    stack: &BridgeStack,
+    sim: &Sim,
+    job_ms: u64,
+    env: &[(&str, &str)],
+) -> (Vec<StripeEvent>, ServiceProcess) {
+    sim.set_faults(json!({ "bulk_extra_delay_ms": job_ms }))
+        .await;
+    let events = customer_updates(&EventFactory::new(), 30);
     stack.enqueue(Priority::Low, &events).await;
-    let takeover = [
-        ("BULK_COLLECTIONS_THRESHOLD", "0"),
-        ("BULK_BATCH_AGE_MS", "300"),
-        ("CLAIM_TTL_MS", "1000"),
-        ("RECLAIM_IDLE_MS", "2000"),
-    ];
-    let mut doomed = stack.start_consumer("bulk", &sim, &takeover).await;
+    let replica = stack
+        .start_consumer("bulk", sim, &[TAKEOVER.as_slice(), env].concat())
+        .await;
     testkit::harness::wait_for("a job in flight", WAIT, || async {
         stack
             .lifecycle(&events[0].id)
@@ -224,9 +235,13 @@ async fn a_replica_killed_while_polling_is_resumed_without_a_second_upload() {
     })
     .await
     .unwrap();
-    doomed.kill();
-    let _survivor = stack.start_consumer("bulk", &sim, &takeover).await;
-    stack.wait_for_states(&events, &["applied"], WAIT).await;
+    (events, replica)
+}
+
+/// Another replica finishes the job: every event applied, the rows uploaded once.
+async fn resumed_without_a_second_upload(stack: &BridgeStack, sim: &Sim, events: &[StripeEvent]) {
+    let _survivor = stack.start_consumer("bulk", sim, &TAKEOVER).await;
+    stack.wait_for_states(events, &["applied"], WAIT).await;
     let calls = sim.calls().await;
     assert_eq!(calls_to(&calls, "bulk.create_job"), 1, "{calls}");
     assert_eq!(calls_to(&calls, "bulk.upload"), 1, "{calls}");
@@ -234,41 +249,25 @@ async fn a_replica_killed_while_polling_is_resumed_without_a_second_upload() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_while_polling_is_resumed_without_a_second_upload() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let (events, mut doomed) = job_in_flight(&stack, &sim, 4000, &[]).await;
+    doomed.kill();
+    resumed_without_a_second_upload(&stack, &sim, &events).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_a_job_is_polled_exits_at_once_and_the_job_is_resumed() {
     let stack = BridgeStack::start(false).await;
     let sim = Sim::start().await;
-    // The job runs for 20 s: far longer than the exit the test allows.
-    sim.set_faults(json!({ "bulk_extra_delay_ms": 20000 }))
-        .await;
-    let factory = EventFactory::new();
-    let events = customer_updates(&factory, 30);
-    stack.enqueue(Priority::Low, &events).await;
-    let takeover = [
-        ("BULK_COLLECTIONS_THRESHOLD", "0"),
-        ("BULK_BATCH_AGE_MS", "300"),
-        ("CLAIM_TTL_MS", "1000"),
-        ("RECLAIM_IDLE_MS", "2000"),
-    ];
-    // Between polls the replica sleeps 15 s: only a sleep that listens to the shutdown
-    // token lets it exit in time.
+    // The job runs for 20 s, and between polls the replica sleeps 15 s: only waits that
+    // listen to the shutdown token let it exit within the 5 s allowed.
     let slow_polls = [
-        takeover.as_slice(),
-        &[
-            ("BULK_POLL_FIRST_MS", "15000"),
-            ("BULK_POLL_MAX_MS", "15000"),
-        ],
-    ]
-    .concat();
-    let mut stopping = stack.start_consumer("bulk", &sim, &slow_polls).await;
-    testkit::harness::wait_for("a job in flight", WAIT, || async {
-        stack
-            .lifecycle(&events[0].id)
-            .await
-            .contains_key("bulk_job")
-            .then_some(())
-    })
-    .await
-    .unwrap();
+        ("BULK_POLL_FIRST_MS", "15000"),
+        ("BULK_POLL_MAX_MS", "15000"),
+    ];
+    let (events, mut stopping) = job_in_flight(&stack, &sim, 20000, &slow_polls).await;
     let status = stopping
         .terminate(Duration::from_secs(5))
         .expect("SIGTERM ends the replica within 5 s although its job still runs");
@@ -282,12 +281,7 @@ async fn sigterm_while_a_job_is_polled_exits_at_once_and_the_job_is_resumed() {
             "left pending, not deferred"
         );
     }
-    let _survivor = stack.start_consumer("bulk", &sim, &takeover).await;
-    stack.wait_for_states(&events, &["applied"], WAIT).await;
-    let calls = sim.calls().await;
-    assert_eq!(calls_to(&calls, "bulk.create_job"), 1, "{calls}");
-    assert_eq!(calls_to(&calls, "bulk.upload"), 1, "{calls}");
-    assert_eq!(sim.records("Stripe_Customer__c").await.len(), 30);
+    resumed_without_a_second_upload(&stack, &sim, &events).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
