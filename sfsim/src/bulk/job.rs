@@ -52,7 +52,7 @@ impl JobState {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobInfo {
-    /// `750...`
+    /// The job id (key prefix `750`).
     pub id: String,
     /// insert, update, upsert, delete, hardDelete.
     pub operation: String,

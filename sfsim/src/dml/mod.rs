@@ -51,7 +51,7 @@ pub struct RecordInput {
     pub deferred_error: Option<RecordError>,
 }
 
-/// One write.
+/// One write a client asked for, as `apply_batch` takes it from any of the three APIs.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
     /// Create a record.

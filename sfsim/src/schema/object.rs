@@ -24,7 +24,7 @@ pub enum NameKind {
     FullName,
 }
 
-/// One sObject.
+/// One sObject of the simulated org, with its fields indexed for case-insensitive lookup.
 #[derive(Debug)]
 pub struct ObjectDef {
     /// API name.
