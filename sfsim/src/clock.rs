@@ -1,6 +1,10 @@
 //! Salesforce's wire formats for dates and times: printed with `jiff`, parsed by hand
 //! because Salesforce's acceptance rules (at most 3 fraction digits, `+0000` offsets) are
-//! narrower than ISO 8601's.
+//! narrower than ISO 8601's. jiff's RFC 3339 / Temporal parser also takes `t` or a space
+//! for `T`, no seconds, 9 fraction digits, `,` fractions, `±HH` offsets, `[zone]` suffixes
+//! and second 60; its `strptime` needs a format per offset form, rejects `Z` and still
+//! allows 9 fraction digits. Checking all that around jiff is longer than this parser; jiff
+//! does the calendar checks.
 //!
 //! Output follows docs/salesforce-api.md §7: UTC with milliseconds and an offset without a colon
 //! (`2012-07-12T17:49:01.000+0000`). Input accepts ISO-8601 with a `T` separator, optional
@@ -124,5 +128,29 @@ mod tests {
         assert!(parse_datetime("2015-07-23T09:38:33.6366008+02:00").is_none());
         assert!(parse_date("2024-02-30").is_none());
         assert!(parse_date("2024-02-29").is_some());
+    }
+
+    #[test]
+    fn rejects_what_jiffs_parsers_would_accept() {
+        for text in [
+            "2024-01-15t10:30:00Z",
+            "2024-01-15 10:30:00Z",
+            "2024-01-15T10:30Z",
+            "2024-01-15T10:30:00,5Z",
+            "2024-01-15T10:30:00+02",
+            "2024-01-15T10:30:00z",
+            "2024-01-15T10:30:60Z",
+            "2024-01-15T10:30:00+02:00[Europe/Paris]",
+            "2024-01-15T10:30:00+19:00",
+            "2024-01-15T1:30:00Z",
+            "+002024-01-15T10:30:00Z",
+        ] {
+            assert_eq!(parse_datetime(text), None, "{text}");
+        }
+        assert!(
+            parse_datetime("2024-01-15T10:30:00").is_some(),
+            "no offset is UTC"
+        );
+        assert!(parse_datetime("2024-01-15T10:30:00-0330").is_some());
     }
 }

@@ -1,72 +1,15 @@
-//! Bulk API 2.0 ingest: job lifecycle, states and counters, CSV rules, result files,
-//! job-level failures and limits (docs/salesforce-api.md §5).
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Bulk API 2.0 ingest jobs run against the simulator: upsert, insert, update and delete jobs
+//! to completion, result files, the CSV rules (empty cells, `#N/A`, other delimiters and
+//! line endings) and job-level failures that leave rows unprocessed
+//! (docs/salesforce-api.md §5.3–§5.6). Job creation and state rules are in `bulk_states.rs`.
 
 #[path = "support/mod.rs"]
 mod support;
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use sfsim::FaultConfig;
-use support::{read, test_config, Org, Reply};
-use testkit::harness::wait_for;
-
-async fn create_job(org: &Org, body: Value) -> String {
-    let reply = org.post("/jobs/ingest", &body).await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(reply.body["state"], "Open");
-    reply.body["id"].as_str().unwrap().to_string()
-}
-
-async fn upload(org: &Org, job: &str, csv: &str) -> Reply {
-    let response = org
-        .client
-        .put(org.api(&format!("/jobs/ingest/{job}/batches")))
-        .bearer_auth(&org.token)
-        .header("content-type", "text/csv")
-        .body(csv.to_string())
-        .send()
-        .await
-        .unwrap();
-    read(response).await
-}
-
-async fn close(org: &Org, job: &str) -> Reply {
-    org.patch(
-        &format!("/jobs/ingest/{job}"),
-        &json!({"state": "UploadComplete"}),
-    )
-    .await
-}
-
-async fn wait_for_state(org: &Org, job: &str, states: &[&str]) -> Value {
-    wait_for("job state", Duration::from_secs(10), || async {
-        let info = org.get(&format!("/jobs/ingest/{job}")).await.body;
-        states
-            .iter()
-            .any(|state| info["state"] == *state)
-            .then_some(info)
-    })
-    .await
-    .unwrap()
-}
-
-async fn csv(org: &Org, job: &str, resource: &str) -> Reply {
-    let reply = org.get(&format!("/jobs/ingest/{job}/{resource}")).await;
-    assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("text/csv; charset=UTF-8")
-    );
-    reply
-}
-
-fn upsert_job() -> Value {
-    json!({"object": "Payment_Transaction__c", "externalIdFieldName": "Stripe_Payment_Intent_ID__c", "contentType": "CSV", "operation": "upsert", "lineEnding": "LF", "columnDelimiter": "COMMA"})
-}
+use support::{close, create_job, csv, upload, upsert_job, wait_for_state, Org};
 
 #[tokio::test]
 async fn upsert_job_runs_to_completion_with_result_files() {
@@ -263,124 +206,6 @@ async fn insert_update_and_delete_jobs() {
 }
 
 #[tokio::test]
-async fn job_creation_errors() {
-    let org = Org::start().await;
-    let no_external_id = org
-        .post(
-            "/jobs/ingest",
-            &json!({"object": "Stripe_Customer__c", "operation": "upsert"}),
-        )
-        .await;
-    assert_eq!(no_external_id.status, 400);
-    assert_eq!(no_external_id.error_code(), "INVALIDJOB");
-    let not_indexed = org.post("/jobs/ingest", &json!({"object": "Stripe_Customer__c", "operation": "upsert", "externalIdFieldName": "Customer_Name__c"})).await;
-    assert_eq!(
-        not_indexed.body,
-        json!([{"errorCode": "INVALIDJOB", "message": "InvalidJob : Field name provided, Customer_Name__c does not match an External ID, Salesforce Id, or indexed field for Stripe_Customer__c"}])
-    );
-    let unknown_object = org
-        .post(
-            "/jobs/ingest",
-            &json!({"object": "Nope__c", "operation": "insert"}),
-        )
-        .await;
-    assert_eq!(unknown_object.error_code(), "INVALIDJOB");
-    let bad_delimiter = org
-        .post(
-            "/jobs/ingest",
-            &json!({"object": "Contact", "operation": "insert", "columnDelimiter": "SPACE"}),
-        )
-        .await;
-    assert_eq!(bad_delimiter.status, 400);
-    assert_eq!(org.get("/jobs/ingest/750Dn0000000000AAA").await.status, 404);
-}
-
-#[tokio::test]
-async fn state_rules_abort_and_delete() {
-    let org = Org::start().await;
-    let job = create_job(&org, upsert_job()).await;
-    let wrong_type = org
-        .client
-        .put(org.api(&format!("/jobs/ingest/{job}/batches")))
-        .bearer_auth(&org.token)
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_type.status().as_u16(), 415);
-    assert_eq!(
-        upload(&org, &job, "Stripe_Payment_Intent_ID__c\npi_1\n")
-            .await
-            .status,
-        201
-    );
-    let second = upload(&org, &job, "Stripe_Payment_Intent_ID__c\npi_2\n").await;
-    assert_eq!(second.status, 400);
-    assert_eq!(second.error_code(), "INVALIDJOBSTATE");
-    let open_delete = org.delete(&format!("/jobs/ingest/{job}")).await;
-    assert_eq!(open_delete.status, 400);
-    assert_eq!(open_delete.error_code(), "API_ERROR");
-    let aborted = org
-        .patch(&format!("/jobs/ingest/{job}"), &json!({"state": "Aborted"}))
-        .await;
-    assert_eq!(aborted.status, 200);
-    assert_eq!(aborted.body["state"], "Aborted");
-    let abort_again = org
-        .patch(&format!("/jobs/ingest/{job}"), &json!({"state": "Aborted"}))
-        .await;
-    assert_eq!(
-        abort_again.body,
-        json!([{"errorCode": "INVALIDJOBSTATE", "message": "Aborting already Aborted Job not allowed"}])
-    );
-    assert_eq!(close(&org, &job).await.status, 400);
-    assert_eq!(
-        upload(&org, &job, "Stripe_Payment_Intent_ID__c\npi_3\n")
-            .await
-            .status,
-        400
-    );
-    assert_eq!(org.delete(&format!("/jobs/ingest/{job}")).await.status, 204);
-    assert_eq!(org.get(&format!("/jobs/ingest/{job}")).await.status, 404);
-    let records = org
-        .admin(Method::GET, "/__sim/records/Payment_Transaction__c", None)
-        .await;
-    assert_eq!(
-        records.body["totalSize"], 0,
-        "an aborted job writes nothing"
-    );
-}
-
-#[tokio::test]
-async fn several_uploads_when_configured() {
-    let mut config = test_config();
-    config.bulk.allow_multiple_uploads = true;
-    let org = Org::start_with(config).await;
-    let job = create_job(&org, upsert_job()).await;
-    assert_eq!(
-        upload(&org, &job, "Stripe_Payment_Intent_ID__c\npi_1\n")
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        upload(&org, &job, "Stripe_Payment_Intent_ID__c\npi_2\n")
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        upload(&org, &job, "Other\nx\n").await.error_code(),
-        "INVALIDBATCH"
-    );
-    close(&org, &job).await;
-    assert_eq!(
-        wait_for_state(&org, &job, &["JobComplete"]).await["numberRecordsProcessed"],
-        2
-    );
-}
-
-#[tokio::test]
 async fn job_level_failures_leave_rows_unprocessed() {
     let org = Org::start().await;
     let bad_column = create_job(&org, upsert_job()).await;
@@ -472,17 +297,4 @@ async fn slow_jobs_are_visibly_in_progress() {
     let listed = org.get("/jobs/ingest").await;
     assert_eq!(listed.body["done"], true);
     assert_eq!(listed.body["records"][0]["id"], job.as_str());
-}
-
-#[tokio::test]
-async fn bulk_calls_count_against_the_daily_allocation() {
-    let org = Org::start().await;
-    let job = create_job(&org, upsert_job()).await;
-    let reply = upload(&org, &job, "Stripe_Payment_Intent_ID__c\npi_1\n").await;
-    assert_eq!(
-        reply.header("sforce-limit-info"),
-        Some("api-usage=2/115000")
-    );
-    let limits = org.admin(Method::GET, "/__sim/limits", None).await;
-    assert_eq!(limits.body["daily_api_used"], 2);
 }

@@ -1,7 +1,5 @@
 //! sObject Collections: upsert, create, update, delete; allOrNone; limits
 //! (docs/salesforce-api.md §4).
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/mod.rs"]
 mod support;

@@ -1,7 +1,9 @@
 //! Fault injection: error rates per endpoint, outages (JSON and HTML), UNABLE_TO_LOCK_ROW,
 //! startup faults, and the admin API (docs/salesforce-api.md §2.7, §8).
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] functions unwrap too: a failed step should fail the test"
+)]
 
 #[path = "support/mod.rs"]
 mod support;

@@ -1,7 +1,5 @@
 //! The `/__sim/` inspection API: records, write history, call counts, timeline, busiest
 //! window, tokens, reset.
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/mod.rs"]
 mod support;

@@ -1,8 +1,6 @@
 //! API usage: `Sforce-Limit-Info` on every response, the daily allocation counting every
 //! request, `/limits`, the versions list, and the concurrent long-running limit
 //! (docs/salesforce-api.md §2, §8).
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/mod.rs"]
 mod support;

@@ -1,7 +1,5 @@
 //! The `sfsim` binary: configured from the environment, serving, and stopping cleanly on
 //! SIGTERM.
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

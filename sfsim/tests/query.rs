@@ -1,7 +1,9 @@
 //! SOQL through REST: the subset, escaping, type checks, errors and paging
 //! (docs/salesforce-api.md §6).
-// Helpers outside #[test] functions unwrap too: a failed step should fail the test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] functions unwrap too: a failed step should fail the test"
+)]
 
 #[path = "support/mod.rs"]
 mod support;

@@ -16,20 +16,20 @@ pub async fn health() -> Response {
     json_response(StatusCode::OK, &json!({"status": "ok"}))
 }
 
-/// `/__sim/records/{object}`.
+/// Path parameters of `/__sim/records/{object}`.
 #[derive(Debug, Deserialize)]
 pub struct ObjectPath {
     object: String,
 }
 
-/// `/__sim/records/{object}/{id}`.
+/// Path parameters of `/__sim/records/{object}/{id}`.
 #[derive(Debug, Deserialize)]
 pub struct RecordPath {
     object: String,
     id: String,
 }
 
-/// `/__sim/history/{object}/{key}`.
+/// Path parameters of `/__sim/history/{object}/{key}`.
 #[derive(Debug, Deserialize)]
 pub struct HistoryPath {
     object: String,
@@ -42,7 +42,7 @@ pub struct HistoryParams {
     by: Option<String>,
 }
 
-/// `?window_ms=N`.
+/// The `?window_ms=N` parameter of `/__sim/calls/max-window`.
 #[derive(Debug, Deserialize)]
 pub struct WindowParams {
     #[serde(default = "default_window")]

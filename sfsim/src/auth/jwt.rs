@@ -2,10 +2,15 @@
 //! RS256 signature against the connected app's certificate, `iss` = consumer key, `aud` = the
 //! login host, `sub` (or `prn`, which wins) = a pre-approved user, `exp` in the future with
 //! about three minutes of clock-skew allowance.
+//!
+//! The `jsonwebtoken` crate reads the key and the token and checks the algorithm, the
+//! signature and `iss`. The other claims follow rules its `Validation` cannot express, so
+//! they are checked here: `aud` is a string or an array and may end in `/`, `exp` is a
+//! number or a string (clients send both), and `prn` wins over `sub`. The order of the checks
+//! decides the error when several fail: format and signature, `iss`, `aud`, `exp`, user.
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
-use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,10 +31,12 @@ pub enum JwtError {
     UnknownClient,
 }
 
-/// The claims the simulator reads.
+/// The claims the simulator reads (`iss` is checked by `jsonwebtoken`).
 #[derive(Debug, Deserialize)]
 struct Claims {
-    iss: Option<String>,
+    /// Read only for its type: an `iss` that is not a string makes the assertion malformed.
+    #[serde(rename = "iss")]
+    _iss: Option<String>,
     sub: Option<String>,
     prn: Option<String>,
     aud: Option<Value>,
@@ -46,27 +53,24 @@ pub struct VerifiedAssertion {
 /// An RSA public key read from PEM, ready to verify RS256 signatures.
 #[derive(Debug, Clone)]
 pub struct JwtVerifier {
-    rsa_public_key: Vec<u8>,
+    key: DecodingKey,
 }
 
 impl JwtVerifier {
     /// Reads `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo) or
     /// `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1) PEM.
     pub fn from_pem(pem: &str) -> Result<Self, String> {
-        let body: String = pem
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .collect::<Vec<_>>()
-            .join("");
-        let der = STANDARD
-            .decode(body.trim())
-            .map_err(|error| format!("public key PEM is not base64: {error}"))?;
-        let rsa_public_key = if pem.contains("BEGIN RSA PUBLIC KEY") {
-            der
-        } else {
-            spki_to_pkcs1(&der).ok_or("public key is not an RSA SubjectPublicKeyInfo")?
-        };
-        Ok(Self { rsa_public_key })
+        // `jsonwebtoken` would also take a private key here, and then refuse every assertion.
+        if !pem.contains("-----BEGIN PUBLIC KEY-----")
+            && !pem.contains("-----BEGIN RSA PUBLIC KEY-----")
+        {
+            return Err(
+                "expected an RSA public key PEM (BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY)".into(),
+            );
+        }
+        let key = DecodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|error| format!("public key PEM is not an RSA public key: {error}"))?;
+        Ok(Self { key })
     }
 
     /// Verifies `assertion` for consumer key `client_id`, accepting any of `audiences`.
@@ -77,27 +81,19 @@ impl JwtVerifier {
         audiences: &[String],
         now_secs: i64,
     ) -> Result<VerifiedAssertion, JwtError> {
-        let mut parts = assertion.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JwtError::InvalidAssertion);
-        };
-        let header: Value = decode_json(header)?;
-        if header.get("alg").and_then(Value::as_str) != Some("RS256") {
-            return Err(JwtError::InvalidAssertion);
-        }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| JwtError::InvalidAssertion)?;
-        let signed = &assertion[..header_and_payload_len(assertion)];
-        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.rsa_public_key)
-            .verify(signed.as_bytes(), &signature)
-            .map_err(|_| JwtError::InvalidAssertion)?;
-        let claims: Claims = decode_json(payload)?;
-        if claims.iss.as_deref() != Some(client_id) {
-            return Err(JwtError::UnknownClient);
-        }
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.required_spec_claims = ["iss".to_string()].into();
+        validation.set_issuer(&[client_id]);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        let claims = jsonwebtoken::decode::<Claims>(assertion, &self.key, &validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::InvalidIssuer | ErrorKind::MissingRequiredClaim(_) => {
+                    JwtError::UnknownClient
+                }
+                _ => JwtError::InvalidAssertion,
+            })?
+            .claims;
         let audience_ok = match &claims.aud {
             Some(Value::String(aud)) => audience_matches(aud, audiences),
             Some(Value::Array(list)) => list
@@ -127,6 +123,7 @@ impl JwtVerifier {
     }
 }
 
+/// Whether `aud` is one of `audiences`, a trailing `/` on either side aside.
 fn audience_matches(aud: &str, audiences: &[String]) -> bool {
     let aud = aud.trim_end_matches('/');
     audiences
@@ -134,56 +131,162 @@ fn audience_matches(aud: &str, audiences: &[String]) -> bool {
         .any(|allowed| allowed.trim_end_matches('/') == aud)
 }
 
-fn header_and_payload_len(assertion: &str) -> usize {
-    assertion.rfind('.').unwrap_or(assertion.len())
-}
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
 
-fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, JwtError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part.trim_end_matches('='))
-        .map_err(|_| JwtError::InvalidAssertion)?;
-    serde_json::from_slice(&bytes).map_err(|_| JwtError::InvalidAssertion)
-}
+    use super::*;
+    use crate::test_keys::{PRIVATE_KEY_PEM, PUBLIC_KEY_PEM};
 
-/// Extracts the PKCS#1 `RSAPublicKey` from a DER SubjectPublicKeyInfo:
-/// `SEQUENCE { SEQUENCE { OID rsaEncryption, NULL }, BIT STRING { RSAPublicKey } }`.
-fn spki_to_pkcs1(der: &[u8]) -> Option<Vec<u8>> {
-    let (tag, outer, _) = read_tlv(der)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (algorithm_tag, algorithm, rest) = read_tlv(outer)?;
-    // 1.2.840.113549.1.1.1 (rsaEncryption)
-    const RSA_OID: &[u8] = &[
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
-    ];
-    if algorithm_tag != 0x30 || !algorithm.starts_with(RSA_OID) {
-        return None;
-    }
-    let (bits_tag, bits, _) = read_tlv(rest)?;
-    if bits_tag != 0x03 || bits.first() != Some(&0) {
-        return None;
-    }
-    Some(bits[1..].to_vec())
-}
+    const NOW: i64 = 1_750_000_000;
 
-/// Reads one DER tag-length-value: `(tag, value, remainder)`.
-fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *input.first()?;
-    let first_length = *input.get(1)?;
-    let (length, header) = if first_length < 0x80 {
-        (usize::from(first_length), 2)
-    } else {
-        let octets = usize::from(first_length & 0x7f);
-        if octets == 0 || octets > 4 {
-            return None;
+    fn sign(claims: &Value) -> String {
+        let header = Header {
+            typ: None,
+            ..Header::new(Algorithm::RS256)
+        };
+        let key = EncodingKey::from_rsa_pem(PRIVATE_KEY_PEM.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn verify(claims: &Value) -> Result<VerifiedAssertion, JwtError> {
+        let audiences = ["https://login.salesforce.com".to_string()];
+        JwtVerifier::from_pem(PUBLIC_KEY_PEM)
+            .unwrap()
+            .verify(&sign(claims), "app", &audiences, NOW)
+    }
+
+    fn user(name: &str) -> Result<VerifiedAssertion, JwtError> {
+        Ok(VerifiedAssertion {
+            username: name.to_string(),
+        })
+    }
+
+    #[test]
+    fn claims_as_salesforce_reads_them() {
+        let aud = "https://login.salesforce.com";
+        assert_eq!(
+            verify(&json!({"iss": "app", "sub": "u@x", "aud": aud, "exp": NOW})),
+            user("u@x")
+        );
+        let lenient = json!({
+            "iss": "app", "sub": "u@x", "prn": "p@x",
+            "aud": ["other", format!("{aud}/")], "exp": (NOW - 170).to_string()
+        });
+        assert_eq!(
+            verify(&lenient),
+            user("p@x"),
+            "prn wins, aud may be an array and end in /, exp may be a string within the leeway"
+        );
+        for (claims, error) in [
+            (
+                json!({"sub": "u@x", "aud": aud, "exp": NOW}),
+                JwtError::UnknownClient,
+            ),
+            (
+                json!({"iss": "other", "aud": aud, "exp": NOW}),
+                JwtError::UnknownClient,
+            ),
+            (
+                json!({"iss": 7, "sub": "u@x", "aud": aud, "exp": NOW}),
+                JwtError::InvalidAssertion,
+            ),
+            (
+                json!({"iss": "app", "sub": "u@x", "exp": NOW}),
+                JwtError::BadAudience,
+            ),
+            (
+                json!({"iss": "app", "sub": "u@x", "aud": 1, "exp": NOW}),
+                JwtError::BadAudience,
+            ),
+            (
+                json!({"iss": "app", "sub": "u@x", "aud": aud, "exp": NOW - 181}),
+                JwtError::InvalidAssertion,
+            ),
+            (
+                json!({"iss": "app", "sub": "u@x", "aud": aud, "exp": "soon"}),
+                JwtError::InvalidAssertion,
+            ),
+            (
+                json!({"iss": "app", "sub": "u@x", "aud": aud}),
+                JwtError::InvalidAssertion,
+            ),
+            (
+                json!({"iss": "app", "aud": aud, "exp": NOW}),
+                JwtError::InvalidAssertion,
+            ),
+            // Several problems: the first in Salesforce's order decides.
+            (
+                json!({"iss": "other", "sub": "u@x", "aud": "nope"}),
+                JwtError::UnknownClient,
+            ),
+            (
+                json!({"iss": "app", "aud": "nope", "exp": 0}),
+                JwtError::BadAudience,
+            ),
+        ] {
+            assert_eq!(verify(&claims), Err(error), "{claims}");
         }
-        let length = input
-            .get(2..2 + octets)?
-            .iter()
-            .fold(0usize, |acc, byte| (acc << 8) | usize::from(*byte));
-        (length, 2 + octets)
-    };
-    let value = input.get(header..header + length)?;
-    Some((tag, value, &input[header + length..]))
+    }
+
+    #[test]
+    fn only_rs256_signed_by_the_key() {
+        let verifier = JwtVerifier::from_pem(PUBLIC_KEY_PEM).unwrap();
+        let audiences = ["https://login.salesforce.com".to_string()];
+        let good = sign(&json!({"iss": "app", "sub": "u", "aud": &audiences[0], "exp": NOW}));
+        let (signed, signature) = good.rsplit_once('.').unwrap();
+        let mut tampered = signature.to_string();
+        tampered.replace_range(..1, if tampered.starts_with('A') { "B" } else { "A" });
+        let hs256 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"iss": "app", "sub": "u", "aud": &audiences[0], "exp": NOW}),
+            &EncodingKey::from_secret(PUBLIC_KEY_PEM.as_bytes()),
+        )
+        .unwrap();
+        for assertion in [
+            format!("{signed}.{tampered}"),
+            hs256,
+            "not.a.jwt".to_string(),
+            format!("{good}.extra"),
+            String::new(),
+        ] {
+            assert_eq!(
+                verifier.verify(&assertion, "app", &audiences, NOW),
+                Err(JwtError::InvalidAssertion),
+                "{assertion}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_must_be_rsa_public_keys() {
+        assert!(JwtVerifier::from_pem(PRIVATE_KEY_PEM).is_err());
+        assert!(JwtVerifier::from_pem(
+            "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn pkcs1_public_keys_work_too() {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let body: String = PUBLIC_KEY_PEM
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        // A 2048-bit key's SubjectPublicKeyInfo is a 24-byte prefix and the PKCS#1 key.
+        let pkcs1 = STANDARD.encode(&STANDARD.decode(body).unwrap()[24..]);
+        let pem =
+            format!("-----BEGIN RSA PUBLIC KEY-----\n{pkcs1}\n-----END RSA PUBLIC KEY-----\n");
+        let audiences = ["https://login.salesforce.com".to_string()];
+        let assertion = sign(&json!({"iss": "app", "sub": "u", "aud": &audiences[0], "exp": NOW}));
+        assert_eq!(
+            JwtVerifier::from_pem(&pem)
+                .unwrap()
+                .verify(&assertion, "app", &audiences, NOW),
+            user("u")
+        );
+    }
 }

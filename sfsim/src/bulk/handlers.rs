@@ -284,12 +284,19 @@ fn csv_response(body: String) -> Response {
 fn results(
     state: &AppState,
     job_id: &str,
-    render: fn(&Job) -> String,
+    render: fn(&Job) -> Result<String, csv::Error>,
 ) -> Result<Response, ApiError> {
     let jobs = state.bulk_jobs.jobs.lock();
     let job = jobs.get(job_id).ok_or_else(ApiError::not_found)?;
     // Before completion: what is done so far (header-only at first), a choice (§5.5).
-    Ok(csv_response(render(job)))
+    let body = render(job).map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN_EXCEPTION",
+            format!("the results file could not be written: {error}"),
+        )
+    })?;
+    Ok(csv_response(body))
 }
 
 /// `GET /jobs/ingest/{id}/successfulResults`.

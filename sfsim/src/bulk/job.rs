@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::csv::{header_cell, quoted};
+use super::results::write_results;
 use crate::schema::ObjectDef;
 
 /// Job states (§5.4).
@@ -52,7 +52,7 @@ impl JobState {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobInfo {
-    /// `750...`
+    /// The job id (key prefix `750`).
     pub id: String,
     /// insert, update, upsert, delete, hardDelete.
     pub operation: String,
@@ -147,63 +147,46 @@ impl Job {
         value
     }
 
-    fn line_ending(&self) -> &'static str {
-        if self.crlf {
-            "\r\n"
-        } else {
-            "\n"
-        }
-    }
-
-    fn csv(&self, leading: &[&str], rows: Vec<Vec<String>>) -> String {
-        let delimiter = self.delimiter.to_string();
-        let mut header: Vec<String> = leading.iter().map(|name| quoted(name)).collect();
-        header.extend(
-            self.header
-                .iter()
-                .map(|name| header_cell(name, self.delimiter)),
-        );
-        let mut out = header.join(&delimiter);
-        out.push_str(self.line_ending());
-        for row in rows {
-            let cells: Vec<String> = row.iter().map(|cell| quoted(cell)).collect();
-            out.push_str(&cells.join(&delimiter));
-            out.push_str(self.line_ending());
-        }
-        out
+    /// A results file with `leading` columns before the uploaded ones (§5.5).
+    fn csv<'a, R>(
+        &'a self,
+        leading: &[&str],
+        rows: impl IntoIterator<Item = R>,
+    ) -> Result<String, csv::Error>
+    where
+        R: IntoIterator<Item = &'a str>,
+    {
+        write_results(leading, &self.header, rows, self.delimiter, self.crlf)
     }
 
     /// `successfulResults`: `"sf__Id","sf__Created"` then the uploaded columns.
-    pub fn successful_csv(&self) -> String {
-        let rows = self
-            .successful
-            .iter()
-            .map(|(id, created, cells)| {
-                let mut row = vec![id.clone(), created.to_string()];
-                row.extend(cells.iter().cloned());
-                row
-            })
-            .collect();
+    pub fn successful_csv(&self) -> Result<String, csv::Error> {
+        let rows = self.successful.iter().map(|(id, created, cells)| {
+            let created = if *created { "true" } else { "false" };
+            [id.as_str(), created]
+                .into_iter()
+                .chain(cells.iter().map(String::as_str))
+        });
         self.csv(&["sf__Id", "sf__Created"], rows)
     }
 
     /// `failedResults`: `"sf__Id","sf__Error"` then the uploaded columns.
-    pub fn failed_csv(&self) -> String {
-        let rows = self
-            .failed
-            .iter()
-            .map(|(id, error, cells)| {
-                let mut row = vec![id.clone(), error.clone()];
-                row.extend(cells.iter().cloned());
-                row
-            })
-            .collect();
+    pub fn failed_csv(&self) -> Result<String, csv::Error> {
+        let rows = self.failed.iter().map(|(id, error, cells)| {
+            [id.as_str(), error.as_str()]
+                .into_iter()
+                .chain(cells.iter().map(String::as_str))
+        });
         self.csv(&["sf__Id", "sf__Error"], rows)
     }
 
     /// `unprocessedrecords`: the uploaded columns only.
-    pub fn unprocessed_csv(&self) -> String {
-        self.csv(&[], self.unprocessed.clone())
+    pub fn unprocessed_csv(&self) -> Result<String, csv::Error> {
+        let rows = self
+            .unprocessed
+            .iter()
+            .map(|cells| cells.iter().map(String::as_str));
+        self.csv(&[], rows)
     }
 }
 

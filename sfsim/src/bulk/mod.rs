@@ -5,6 +5,7 @@ pub mod csv;
 pub mod handlers;
 pub mod job;
 pub mod processor;
+pub mod results;
 
 use axum::routing::{get, post, put};
 use axum::Router;

@@ -11,17 +11,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod checks;
+mod target;
+mod write;
 
 use serde_json::Value;
 
 use crate::clock;
 use crate::error::RecordError;
-use crate::ids::{self, IdGenerator};
-use crate::schema::{NameKind, ObjectDef, Schema};
+use crate::ids::IdGenerator;
+use crate::schema::{ObjectDef, Schema};
 use crate::store::history::WriteEntry;
-use crate::store::{match_key, Db, Record, Txn};
-use crate::values;
-use checks::{check_lookups, check_required, check_unique, lock_fault, resolve_parent};
+use crate::store::{Db, Txn};
+use checks::lock_fault;
+use target::{existing_id, upsert};
+use write::write;
 
 /// A lookup set through the parent's external id: `"Parent__r": {"Ext__c": "v"}` (§3.4).
 #[derive(Debug, Clone)]
@@ -48,7 +51,7 @@ pub struct RecordInput {
     pub deferred_error: Option<RecordError>,
 }
 
-/// One write.
+/// One write a client asked for, as `apply_batch` takes it from any of the three APIs.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
     /// Create a record.
@@ -174,6 +177,7 @@ pub fn apply_batch(
         .collect()
 }
 
+/// A failed result.
 fn failure(id: Option<String>, created: bool, error: RecordError) -> OpResult {
     OpResult {
         id,
@@ -230,6 +234,7 @@ fn apply_one(
     }
 }
 
+/// The result of a write that returned the record's id or an error.
 fn finish(result: Result<String, RecordError>, id: Option<String>, created: bool) -> OpResult {
     match result {
         Ok(id) => OpResult {
@@ -239,240 +244,4 @@ fn finish(result: Result<String, RecordError>, id: Option<String>, created: bool
         },
         Err(error) => failure(id, created, error),
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn upsert(
-    db: &mut Db,
-    txn: &mut Txn,
-    ctx: &WriteContext<'_>,
-    stamp: &Stamp,
-    object: &ObjectDef,
-    key_field: &str,
-    key: &str,
-    input: &RecordInput,
-) -> OpResult {
-    let Some(field) = object.field(key_field) else {
-        return failure(
-            None,
-            false,
-            RecordError::new(
-                "INVALID_FIELD",
-                format!(
-                    "No such column '{key_field}' on sobject of type {}",
-                    object.name
-                ),
-                Vec::new(),
-            ),
-        );
-    };
-    if key.is_empty() {
-        if field.name == "Id" {
-            return finish(
-                write(db, txn, ctx, stamp, object, None, input, None),
-                None,
-                true,
-            );
-        }
-        return failure(
-            None,
-            true,
-            RecordError::new(
-                "MISSING_ARGUMENT",
-                format!("{} not specified", field.name),
-                Vec::new(),
-            ),
-        );
-    }
-    let matches = db.find_by(&object.name, field, key);
-    match matches.as_slice() {
-        [] if field.name == "Id" => failure(None, false, not_found_id(object, key, db)),
-        [] => {
-            let forced = (field.name.clone(), Value::String(key.to_string()));
-            finish(
-                write(db, txn, ctx, stamp, object, None, input, Some(forced)),
-                None,
-                true,
-            )
-        }
-        [id] => {
-            let id = id.clone();
-            finish(
-                write(db, txn, ctx, stamp, object, Some(&id), input, None),
-                Some(id),
-                false,
-            )
-        }
-        _ => OpResult {
-            id: None,
-            created: false,
-            outcome: Err(OpError::MultipleMatches(matches)),
-        },
-    }
-}
-
-fn not_found_id(object: &ObjectDef, id: &str, db: &Db) -> RecordError {
-    match ids::normalize(id) {
-        Some(id) if id.starts_with(&object.key_prefix) && db.was_deleted(&id) => {
-            RecordError::new("ENTITY_IS_DELETED", "entity is deleted", Vec::new())
-        }
-        Some(id) if id.starts_with(&object.key_prefix) => RecordError::new(
-            "INVALID_CROSS_REFERENCE_KEY",
-            "invalid cross reference id",
-            Vec::new(),
-        ),
-        _ => RecordError::new(
-            "MALFORMED_ID",
-            format!("{} ID: id value of incorrect type: {id}", object.label),
-            vec!["Id".to_string()],
-        ),
-    }
-}
-
-/// Resolves an id sent by a client to an existing record's canonical id.
-fn existing_id(db: &Db, object: &ObjectDef, id: &str) -> Result<String, RecordError> {
-    match ids::normalize(id) {
-        Some(canonical) if db.get(&object.name, &canonical).is_some() => Ok(canonical),
-        _ => Err(not_found_id(object, id, db)),
-    }
-}
-
-/// Validates and stores one insert (`existing` is `None`) or update. Returns the id.
-#[allow(clippy::too_many_arguments)]
-fn write(
-    db: &mut Db,
-    txn: &mut Txn,
-    ctx: &WriteContext<'_>,
-    stamp: &Stamp,
-    object: &ObjectDef,
-    existing: Option<&str>,
-    input: &RecordInput,
-    forced: Option<(String, Value)>,
-) -> Result<String, RecordError> {
-    if let Some(error) = &input.deferred_error {
-        return Err(error.clone());
-    }
-    let creating = existing.is_none();
-    let mut changes = BTreeMap::new();
-    let mut read_only = Vec::new();
-    for (name, value) in &input.values {
-        let Some(field) = object.field(name) else {
-            return Err(RecordError::new(
-                "INVALID_FIELD",
-                format!("No such column '{name}' on sobject of type {}", object.name),
-                Vec::new(),
-            ));
-        };
-        if forced.as_ref().is_some_and(|(key, _)| key == &field.name) {
-            // The external id also appears in the body: accepted when it is the same value
-            // (a guess, docs/salesforce-api.md §3.3 / §10.3 leave it unverified).
-            let same = forced.as_ref().is_some_and(|(_, key_value)| {
-                match_key(field, &values::as_text(key_value))
-                    == match_key(field, &values::as_text(value))
-            });
-            if !same {
-                return Err(RecordError::new(
-                    "INVALID_FIELD",
-                    format!(
-                        "The value of {} in the body does not match the external id in the URL",
-                        field.name
-                    ),
-                    vec![field.name.clone()],
-                ));
-            }
-            continue;
-        }
-        if (creating && !field.createable) || (!creating && !field.updateable) {
-            read_only.push(field.name.clone());
-            continue;
-        }
-        let value = if value.is_null() {
-            Value::Null
-        } else {
-            values::validate(field, value.clone())?
-        };
-        changes.insert(field.name.clone(), value);
-    }
-    if !read_only.is_empty() {
-        return Err(RecordError::new(
-            "INVALID_FIELD_FOR_INSERT_UPDATE",
-            format!("Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", read_only.join(", ")),
-            read_only,
-        ));
-    }
-    if let Some((name, value)) = forced {
-        if let Some(field) = object.field(&name) {
-            changes.insert(field.name.clone(), values::validate(field, value)?);
-        }
-    }
-    for parent in &input.parent_refs {
-        let id = resolve_parent(db, ctx.schema, parent)?;
-        changes.insert(parent.lookup_field.clone(), Value::String(id));
-    }
-    check_lookups(db, ctx.schema, object, &mut changes)?;
-
-    let now = &stamp.text;
-    let mut record = match existing {
-        Some(id) => db.get(&object.name, id).cloned().ok_or_else(|| {
-            RecordError::new("ENTITY_IS_DELETED", "entity is deleted", Vec::new())
-        })?,
-        None => Record {
-            id: ctx.ids.next(&object.key_prefix),
-            seq: 0,
-            fields: BTreeMap::new(),
-        },
-    };
-    for (name, value) in &changes {
-        record.fields.insert(name.clone(), value.clone());
-    }
-    check_required(object, &record)?;
-    check_unique(db, object, &record, &changes)?;
-    lock_fault(ctx, &record.id)?;
-
-    if creating {
-        record
-            .fields
-            .insert("Id".into(), Value::String(record.id.clone()));
-        record
-            .fields
-            .insert("CreatedDate".into(), Value::String(now.clone()));
-        if let NameKind::AutoNumber { prefix, width } = &object.name_kind {
-            let number = db.next_auto_number(&object.name);
-            let name = Value::String(format!("{prefix}{number:0width$}"));
-            record.fields.insert("Name".into(), name.clone());
-            changes.insert("Name".into(), name);
-        }
-    }
-    if object.name_kind == NameKind::FullName {
-        let part = |name: &str| {
-            record
-                .fields
-                .get(name)
-                .map(values::as_text)
-                .unwrap_or_default()
-        };
-        let full = format!("{} {}", part("FirstName"), part("LastName"))
-            .trim()
-            .to_string();
-        record.fields.insert("Name".into(), Value::String(full));
-    }
-    record
-        .fields
-        .insert("LastModifiedDate".into(), Value::String(now.clone()));
-    record
-        .fields
-        .insert("SystemModstamp".into(), Value::String(now.clone()));
-    let id = record.id.clone();
-    let operation = if creating { "insert" } else { "update" };
-    if creating {
-        db.insert(txn, object, record);
-    } else {
-        db.replace(txn, object, record);
-    }
-    db.record_history(
-        txn,
-        &id,
-        WriteEntry::at(stamp.ms, ctx.request_id, ctx.api, operation, changes),
-    );
-    Ok(id)
 }

@@ -25,7 +25,7 @@ pub const MAX_RECORDS: usize = 200;
 /// Most type chunks (type changes + 1) of a create or update request (§4.2).
 pub const MAX_TYPE_CHUNKS: usize = 10;
 
-/// `/composite/sobjects/{object}/{field}`.
+/// Path parameters of `/composite/sobjects/{object}/{field}` (Collections upsert, §4.1).
 #[derive(Debug, Deserialize)]
 pub struct UpsertPath {
     object: String,

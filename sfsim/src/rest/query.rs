@@ -36,13 +36,13 @@ impl QueryCursors {
     }
 }
 
-/// `?q=`.
+/// The `?q=` query parameter: the SOQL text.
 #[derive(Debug, Deserialize)]
 pub struct SoqlParam {
     q: Option<String>,
 }
 
-/// `/query/{locator}`.
+/// Path parameter of `/query/{locator}`: the cursor of the next page (§6).
 #[derive(Debug, Deserialize)]
 pub struct LocatorPath {
     locator: String,

@@ -18,20 +18,20 @@ use crate::rest::body::{parse_json, record_input, record_json, record_url};
 use crate::schema::{FieldDef, ObjectDef};
 use crate::state::AppState;
 
-/// `/sobjects/{object}`.
+/// Path parameters of `/sobjects/{object}` (create).
 #[derive(Debug, Deserialize)]
 pub struct ObjectPath {
     object: String,
 }
 
-/// `/sobjects/{object}/{id}`.
+/// Path parameters of `/sobjects/{object}/{id}` (read, update, delete by id).
 #[derive(Debug, Deserialize)]
 pub struct RecordPath {
     object: String,
     id: String,
 }
 
-/// `/sobjects/{object}/{field}/{value}`.
+/// Path parameters of `/sobjects/{object}/{field}/{value}` (by external id, §3.1).
 #[derive(Debug, Deserialize)]
 pub struct ExternalPath {
     object: String,

@@ -13,7 +13,7 @@ pub struct Token {
     pub column: usize,
 }
 
-/// Token kinds.
+/// What a SOQL token is; the parser decides what words mean from where they appear.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TokenKind {
     /// A name or keyword (may contain dots: `Parent__r.Field__c`).

@@ -79,7 +79,7 @@ pub enum Literal {
     Text(String),
 }
 
-/// Comparison operators.
+/// The comparison operators of a `WHERE` condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
     /// `=`

@@ -1,13 +1,17 @@
-//! Shared helpers of the sfsim tests (included with `#[path]` by each `sfsim_*` test file;
-//! compiled on its own it is an empty test crate). Everything goes over real HTTP.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Shared helpers of the sfsim tests (included with `#[path]` by each test file; compiled on
+//! its own it is an empty test crate). Everything goes over real HTTP.
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
 
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sfsim::{RunningSimulator, SimConfig, Simulator};
+use testkit::harness::wait_for;
 
 /// API version the tests speak (v46+, so upserts answer 200/201 with `created`).
 pub const VERSION: &str = "v62.0";
@@ -151,4 +155,90 @@ pub async fn login(client: &reqwest::Client, sim: &RunningSimulator) -> String {
         .as_str()
         .expect("a token")
         .to_string()
+}
+
+// OAuth token endpoint helpers (oauth.rs, jwt.rs, sessions.rs).
+
+/// Posts `form` to the token endpoint.
+pub async fn token_request(org: &Org, form: &[(&str, &str)]) -> Reply {
+    read(
+        org.client
+            .post(org.sim.token_url())
+            .form(form)
+            .send()
+            .await
+            .expect("token endpoint answers"),
+    )
+    .await
+}
+
+/// A 400 with the OAuth error body `{"error","error_description"}` (§1.6).
+pub fn assert_oauth_error(reply: &Reply, error: &str, description: &str) {
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert_eq!(
+        reply.body,
+        json!({"error": error, "error_description": description})
+    );
+}
+
+// Bulk API 2.0 helpers (bulk.rs, bulk_states.rs).
+
+/// Creates an ingest job; it must answer 200 in state `Open`. Returns its id.
+pub async fn create_job(org: &Org, body: Value) -> String {
+    let reply = org.post("/jobs/ingest", &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["state"], "Open");
+    reply.body["id"].as_str().expect("a job id").to_string()
+}
+
+/// `PUT .../batches` with `text/csv` data.
+pub async fn upload(org: &Org, job: &str, csv: &str) -> Reply {
+    let response = org
+        .client
+        .put(org.api(&format!("/jobs/ingest/{job}/batches")))
+        .bearer_auth(&org.token)
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .expect("upload is answered");
+    read(response).await
+}
+
+/// `PATCH` the job to `UploadComplete`.
+pub async fn close(org: &Org, job: &str) -> Reply {
+    org.patch(
+        &format!("/jobs/ingest/{job}"),
+        &json!({"state": "UploadComplete"}),
+    )
+    .await
+}
+
+/// Polls job info until the job is in one of `states`; returns the info.
+pub async fn wait_for_state(org: &Org, job: &str, states: &[&str]) -> Value {
+    wait_for("job state", Duration::from_secs(10), || async {
+        let info = org.get(&format!("/jobs/ingest/{job}")).await.body;
+        states
+            .iter()
+            .any(|state| info["state"] == *state)
+            .then_some(info)
+    })
+    .await
+    .expect("the job reaches the state")
+}
+
+/// A results resource of a job (`successfulResults`, ...); it must be 200 `text/csv`.
+pub async fn csv(org: &Org, job: &str, resource: &str) -> Reply {
+    let reply = org.get(&format!("/jobs/ingest/{job}/{resource}")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/csv; charset=UTF-8")
+    );
+    reply
+}
+
+/// The create body of a Payment_Transaction__c upsert job by payment intent id.
+pub fn upsert_job() -> Value {
+    json!({"object": "Payment_Transaction__c", "externalIdFieldName": "Stripe_Payment_Intent_ID__c", "contentType": "CSV", "operation": "upsert", "lineEnding": "LF", "columnDelimiter": "COMMA"})
 }
