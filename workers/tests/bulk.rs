@@ -234,7 +234,7 @@ async fn job_in_flight(
             .then_some(())
     })
     .await
-    .unwrap();
+    .expect("the replica creates a job");
     (events, replica)
 }
 
