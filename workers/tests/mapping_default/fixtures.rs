@@ -1,0 +1,144 @@
+//! Events in Stripe's real shapes and helpers to read the writes mapped from them.
+
+use serde_json::{json, Value};
+use workers::mapping::{Mapping, RecordTarget, RecordWrite, WriteRole};
+
+pub const CREATED: i64 = 1_786_370_648;
+pub const CREATED_TEXT: &str = "2026-08-10T14:04:08.000Z";
+pub const PERIOD_END: i64 = CREATED + 30 * 86_400;
+pub const PERIOD_END_TEXT: &str = "2026-09-09T14:04:08.000Z";
+
+pub fn event(event_type: &str, object: Value) -> Value {
+    json!({
+        "id": "evt_1", "object": "event", "api_version": "2026-10-28.endive",
+        "created": CREATED, "data": { "object": object }, "livemode": false,
+        "pending_webhooks": 1, "request": { "id": null, "idempotency_key": null },
+        "type": event_type
+    })
+}
+
+pub fn customer() -> Value {
+    json!({
+        "id": "cus_1", "object": "customer", "balance": 0, "created": CREATED,
+        "currency": "usd", "default_source": null, "email": "jenny@example.com",
+        "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null },
+        "metadata": {}, "name": "Jenny Rosén", "phone": "+41 44 668 18 00"
+    })
+}
+
+pub fn subscription(status: &str, amount: i64, currency: &str) -> Value {
+    json!({
+        "id": "sub_1", "object": "subscription", "created": CREATED, "currency": currency,
+        "customer": "cus_1", "status": status,
+        "items": { "object": "list", "has_more": false, "total_count": 1, "data": [{
+            "id": "si_1", "object": "subscription_item", "created": CREATED,
+            "current_period_start": CREATED, "current_period_end": PERIOD_END, "quantity": 1,
+            "price": { "id": "price_1", "object": "price", "currency": currency,
+                "product": "prod_1", "nickname": null, "type": "recurring",
+                "unit_amount": amount, "unit_amount_decimal": amount.to_string() },
+            "subscription": "sub_1"
+        }]}
+    })
+}
+
+pub fn payment_intent(amount: i64, currency: &str, failed: bool) -> Value {
+    let error = if failed {
+        json!({ "type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds",
+                "message": "Your card was declined.",
+                "payment_method": { "id": "pm_2", "object": "payment_method", "type": "card" } })
+    } else {
+        Value::Null
+    };
+    json!({
+        "id": "pi_1", "object": "payment_intent", "amount": amount, "created": CREATED,
+        "currency": currency, "customer": "cus_1", "last_payment_error": error,
+        "payment_method": if failed { Value::Null } else { json!("pm_1") },
+        "payment_method_types": ["card"],
+        "status": if failed { "requires_payment_method" } else { "succeeded" }
+    })
+}
+
+pub fn invoice(amount: i64, currency: &str, paid: bool) -> Value {
+    json!({
+        "id": "in_1", "object": "invoice", "amount_due": amount,
+        "amount_paid": if paid { amount } else { 0 }, "created": CREATED - 3_600,
+        "currency": currency, "customer": "cus_1",
+        "parent": { "type": "subscription_details", "quote_details": null,
+                    "subscription_details": { "metadata": {}, "subscription": "sub_1" } },
+        "status": if paid { "paid" } else { "open" },
+        "status_transitions": { "paid_at": if paid { json!(CREATED) } else { Value::Null } }
+    })
+}
+
+pub fn checkout_session(client_reference_id: Value) -> Value {
+    json!({
+        "id": "cs_test_1", "object": "checkout.session", "amount_total": 4999,
+        "client_reference_id": client_reference_id, "created": CREATED, "currency": "usd",
+        "customer": "cus_1", "mode": "subscription", "payment_intent": null,
+        "payment_status": "paid", "status": "complete", "subscription": "sub_1"
+    })
+}
+
+/// The events of `EventFactory::lifecycle()`, in the same order.
+pub fn lifecycle(amount: i64, currency: &str) -> Vec<Value> {
+    let mut updated = customer();
+    updated["email"] = json!("jenny.new@example.com");
+    vec![
+        event("customer.created", customer()),
+        event("customer.updated", updated),
+        event(
+            "customer.subscription.created",
+            subscription("active", amount, currency),
+        ),
+        event("checkout.session.completed", checkout_session(Value::Null)),
+        event(
+            "customer.subscription.updated",
+            subscription("past_due", amount, currency),
+        ),
+        event(
+            "payment_intent.succeeded",
+            payment_intent(amount, currency, false),
+        ),
+        event(
+            "payment_intent.payment_failed",
+            payment_intent(amount, currency, true),
+        ),
+        event("invoice.payment_succeeded", invoice(amount, currency, true)),
+        event("invoice.payment_failed", invoice(amount, currency, false)),
+        event(
+            "customer.subscription.deleted",
+            subscription("canceled", amount, currency),
+        ),
+        event("customer.deleted", customer()),
+    ]
+}
+
+pub fn map(event: &Value) -> Vec<RecordWrite> {
+    Mapping::builtin()
+        .map_event(event)
+        .expect("the built-in mapping maps the event")
+        .writes
+}
+
+pub fn by_external_id(field: &str, value: &str) -> RecordTarget {
+    RecordTarget::ExternalId {
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+pub fn customer_stub() -> RecordWrite {
+    RecordWrite {
+        sobject: "Stripe_Customer__c".into(),
+        target: by_external_id("Stripe_Customer_ID__c", "cus_1"),
+        fields: json!({ "Stripe_Customer_ID__c": "cus_1" })
+            .as_object()
+            .expect("an object literal")
+            .clone(),
+        role: WriteRole::ParentStub,
+    }
+}
+
+pub fn fields(write: &RecordWrite) -> Value {
+    Value::Object(write.fields.clone())
+}
