@@ -72,9 +72,6 @@ pub struct BridgeConfig {
     pub backlog_low_water: u64,
     /// `ROUTING_FILE`: routing rules (TOML); built-in default when unset.
     pub routing: RoutingRules,
-    /// `BRIDGE_CRASH_AFTER_ENQUEUE=1`: test-only; abort right after the first enqueue,
-    /// before deleting from SQS, to prove that redelivery is harmless.
-    pub crash_after_enqueue: bool,
 }
 
 impl BridgeConfig {
@@ -118,9 +115,6 @@ impl BridgeConfig {
             backlog_high_water: high_water,
             backlog_low_water: low_water,
             routing,
-            crash_after_enqueue: env
-                .get("BRIDGE_CRASH_AFTER_ENQUEUE")
-                .is_some_and(|v| v == "1"),
         })
     }
 }

@@ -61,6 +61,9 @@ enum Role {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    // Test builds only: failpoints configured through FAILPOINTS (see the README's tests).
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let env = common::config::process_env();
     match cli.command {
         Command::Role(role) => run_role(role, &env).await.map(|()| ExitCode::SUCCESS),

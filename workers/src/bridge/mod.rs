@@ -207,10 +207,14 @@ impl Bridge {
                         EnqueueOutcome::Added(entry_id) => {
                             metrics::counter!(telemetry::BRIDGE_ENQUEUED, "stream" => priority.name()).increment(1);
                             tracing::info!(event_id = %entry.event_id, event_type = %entry.event_type, stream = %priority, %entry_id, "Event enqueued.");
-                            if self.config.crash_after_enqueue {
-                                tracing::error!("BRIDGE_CRASH_AFTER_ENQUEUE is set: aborting before the SQS delete.");
-                                std::process::abort();
-                            }
+                            // Tests only (`--features failpoints`): with
+                            // FAILPOINTS=bridge-after-enqueue=return the process dies here,
+                            // between XADD and DeleteMessage, to show redelivery is harmless.
+                            #[cfg(feature = "failpoints")]
+                            fail::fail_point!("bridge-after-enqueue", |_| {
+                                tracing::error!("Failpoint bridge-after-enqueue: aborting before the SQS delete.");
+                                std::process::abort()
+                            });
                         }
                         EnqueueOutcome::Duplicate(first) => {
                             metrics::counter!(telemetry::BRIDGE_DUPLICATES).increment(1);
