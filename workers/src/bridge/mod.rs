@@ -30,10 +30,12 @@ use crate::{
 };
 use backpressure::Backpressure;
 use intake::Intake;
+use routing::RoutingRules;
 
 /// Everything the receive loops share.
 struct Bridge {
     config: BridgeConfig,
+    routing: RoutingRules,
     sqs: aws_sdk_sqs::Client,
     store: EventStore,
     backpressure: Backpressure,
@@ -55,13 +57,13 @@ pub async fn run(
     let store = EventStore::new(
         store::connect(&fleet.redis_url)?,
         keys.clone(),
-        config.dedupe_window,
-        config.lifecycle_retention,
+        fleet.dedupe_window,
+        fleet.lifecycle_retention,
     );
     if !prepare_redis(&store, &shutdown).await {
         return Ok(());
     }
-    let backpressure = Backpressure::new(config.backlog_high_water, config.backlog_low_water);
+    let backpressure = Backpressure::new(config.backlog_high_water, config.low_water());
     let tracker = TaskTracker::new();
     tracker.spawn(
         backpressure
@@ -69,6 +71,7 @@ pub async fn run(
             .watch(store.connection(), keys, shutdown.clone()),
     );
     let bridge = Arc::new(Bridge {
+        routing: config.routing(),
         config,
         sqs,
         store,
@@ -198,7 +201,7 @@ impl Bridge {
             .and_then(|attributes| attributes.get("received_at"))
             .and_then(|value| value.string_value.as_deref())
             .and_then(|value| value.parse().ok());
-        let intake = intake::classify(body, received_at, &self.config.routing);
+        let intake = intake::classify(body, received_at, &self.routing);
         let mut delays = outage_backoff();
         loop {
             let result = match &intake {
