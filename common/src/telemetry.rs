@@ -1,8 +1,9 @@
 //! Logging set-up shared by every binary.
 //!
-//! [`LogConfig`]: `RUST_LOG` filters (default `info`); `LOG_FORMAT` chooses `json` (one object
-//! per line, for log shippers) or `pretty` (for a terminal). Nothing logged at info level may carry a
-//! secret, a token or personal data; event ids and Stripe object ids are fine.
+//! [`LogConfig`]: `RUST_LOG` filters (default `info`); `LOG_FORMAT` chooses `json` (one
+//! object per line, for log shippers) or `pretty` (for a terminal). Nothing logged at info
+//! level may carry a secret, a token or personal data; event ids and Stripe object ids are
+//! fine.
 
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 

@@ -66,11 +66,21 @@ pub struct IngressConfig {
     #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8000")]
     pub listen_addr: SocketAddr,
     /// Endpoint secrets (`whsec_...`), comma-separated: two while one is rolled.
-    #[arg(long = "stripe-webhook-secrets", env = "STRIPE_WEBHOOK_SECRETS", hide_env_values = true, value_parser = secret(parse_secrets))]
+    #[arg(
+        long = "stripe-webhook-secrets",
+        env = "STRIPE_WEBHOOK_SECRETS",
+        hide_env_values = true,
+        value_parser = secret(parse_secrets)
+    )]
     pub webhook_secrets: ::std::vec::Vec<String>,
     /// Maximum age of a signature in seconds; 0 is refused (it would disable replay
     /// protection).
-    #[arg(long = "stripe-tolerance-secs", env = "STRIPE_TOLERANCE_SECS", default_value = "300", value_parser = tolerance)]
+    #[arg(
+        long = "stripe-tolerance-secs",
+        env = "STRIPE_TOLERANCE_SECS",
+        default_value = "300",
+        value_parser = tolerance
+    )]
     pub tolerance: Tolerance,
     /// The SQS queue verified events go to.
     #[arg(long = "sqs-queue-url", env = "SQS_QUEUE_URL")]
@@ -82,13 +92,28 @@ pub struct IngressConfig {
     #[arg(long, env = "MAX_IN_FLIGHT", default_value = "1024", value_parser = positive_count)]
     pub max_in_flight: usize,
     /// Milliseconds a request waits for others to share its SendMessageBatch.
-    #[arg(long = "sqs-batch-linger-ms", env = "SQS_BATCH_LINGER_MS", default_value = "2", value_parser = millis)]
+    #[arg(
+        long = "sqs-batch-linger-ms",
+        env = "SQS_BATCH_LINGER_MS",
+        default_value = "2",
+        value_parser = millis
+    )]
     pub batch_linger: Duration,
     /// SendMessageBatch calls in flight at once.
-    #[arg(long = "sqs-max-concurrent-batches", env = "SQS_MAX_CONCURRENT_BATCHES", default_value = "64", value_parser = positive_count)]
+    #[arg(
+        long = "sqs-max-concurrent-batches",
+        env = "SQS_MAX_CONCURRENT_BATCHES",
+        default_value = "64",
+        value_parser = positive_count
+    )]
     pub max_concurrent_batches: usize,
     /// Milliseconds SQS has to accept a batch; then the requests are answered 503.
-    #[arg(long = "sqs-send-timeout-ms", env = "SQS_SEND_TIMEOUT_MS", default_value = "5000", value_parser = positive_millis)]
+    #[arg(
+        long = "sqs-send-timeout-ms",
+        env = "SQS_SEND_TIMEOUT_MS",
+        default_value = "5000",
+        value_parser = positive_millis
+    )]
     pub send_timeout: Duration,
     /// Comma-separated event types to enqueue, or `*` for all (default: the 11 types the
     /// mapping handles, [`DEFAULT_HANDLED_EVENT_TYPES`]); others are answered 200 and dropped.

@@ -25,7 +25,12 @@ pub struct FleetConfig {
     #[arg(long = "redis-url", env = "REDIS_URL")]
     pub redis_url: String,
     /// Keys are `{prefix}:...`; the prefix is their hash tag, so it must not contain braces.
-    #[arg(long = "redis-key-prefix", env = "REDIS_KEY_PREFIX", default_value = "fleet", value_parser = key_prefix)]
+    #[arg(
+        long = "redis-key-prefix",
+        env = "REDIS_KEY_PREFIX",
+        default_value = "fleet",
+        value_parser = key_prefix
+    )]
     pub key_prefix: String,
     /// Where a worker role serves `/metrics` and its health endpoints.
     #[arg(
@@ -35,14 +40,29 @@ pub struct FleetConfig {
     )]
     pub metrics_addr: SocketAddr,
     /// This replica's consumer name (default: host name and pid).
-    #[arg(long = "worker-id", env = "WORKER_ID", default_value_t = default_worker_id(), hide_default_value = true)]
+    #[arg(
+        long = "worker-id",
+        env = "WORKER_ID",
+        default_value_t = default_worker_id(),
+        hide_default_value = true
+    )]
     pub worker_id: String,
     /// Seconds an event id is remembered: the bridge's dedupe, applied markers and object
     /// versions (7 days, longer than Stripe's 3 days of retries).
-    #[arg(long = "dedupe-window-secs", env = "DEDUPE_WINDOW_SECS", default_value = "604800", value_parser = positive_secs)]
+    #[arg(
+        long = "dedupe-window-secs",
+        env = "DEDUPE_WINDOW_SECS",
+        default_value = "604800",
+        value_parser = positive_secs
+    )]
     pub dedupe_window: Duration,
     /// Seconds an event's lifecycle (status) record is kept.
-    #[arg(long = "lifecycle-ttl-secs", env = "LIFECYCLE_TTL_SECS", default_value = "604800", value_parser = positive_secs)]
+    #[arg(
+        long = "lifecycle-ttl-secs",
+        env = "LIFECYCLE_TTL_SECS",
+        default_value = "604800",
+        value_parser = positive_secs
+    )]
     pub lifecycle_retention: Duration,
 }
 
@@ -72,16 +92,35 @@ pub struct BridgeConfig {
     #[arg(long = "sqs-queue-url", env = "SQS_QUEUE_URL")]
     pub queue_url: String,
     /// Receive loops per replica.
-    #[arg(long = "bridge-concurrency", env = "BRIDGE_CONCURRENCY", default_value = "4", value_parser = positive_count)]
+    #[arg(
+        long = "bridge-concurrency",
+        env = "BRIDGE_CONCURRENCY",
+        default_value = "4",
+        value_parser = positive_count
+    )]
     pub concurrency: usize,
     /// Long-poll seconds per receive (at most 20, SQS's limit).
-    #[arg(long = "sqs-wait-secs", env = "SQS_WAIT_SECS", default_value = "10", value_parser = wait_secs)]
+    #[arg(
+        long = "sqs-wait-secs",
+        env = "SQS_WAIT_SECS",
+        default_value = "10",
+        value_parser = wait_secs
+    )]
     pub wait_time: Duration,
     /// Visibility timeout in seconds for received messages (default: the queue's own).
-    #[arg(long = "sqs-visibility-timeout-secs", env = "SQS_VISIBILITY_TIMEOUT_SECS", value_parser = positive_secs)]
+    #[arg(
+        long = "sqs-visibility-timeout-secs",
+        env = "SQS_VISIBILITY_TIMEOUT_SECS",
+        value_parser = positive_secs
+    )]
     pub visibility_timeout: Option<Duration>,
     /// Stop receiving while a stream holds this many entries.
-    #[arg(long = "backlog-high-water", env = "BACKLOG_HIGH_WATER", default_value = "50000", value_parser = positive)]
+    #[arg(
+        long = "backlog-high-water",
+        env = "BACKLOG_HIGH_WATER",
+        default_value = "50000",
+        value_parser = positive
+    )]
     pub backlog_high_water: u64,
     /// Resume receiving below this many entries (default: half the high-water mark).
     #[arg(long = "backlog-low-water", env = "BACKLOG_LOW_WATER")]

@@ -30,18 +30,38 @@ use crate::{
 #[derive(Debug, Clone, Args)]
 pub struct RealtimeConfig {
     /// Entries per read.
-    #[arg(long = "realtime-batch-size", env = "REALTIME_BATCH_SIZE", default_value = "200", value_parser = positive_count)]
+    #[arg(
+        long = "realtime-batch-size",
+        env = "REALTIME_BATCH_SIZE",
+        default_value = "200",
+        value_parser = positive_count
+    )]
     pub batch_size: usize,
     /// Milliseconds a read waits for the first entry (below 4000: the Redis response
     /// timeout is 5 s).
-    #[arg(long = "realtime-block-ms", env = "REALTIME_BLOCK_MS", default_value = "1000", value_parser = block_millis)]
+    #[arg(
+        long = "realtime-block-ms",
+        env = "REALTIME_BLOCK_MS",
+        default_value = "1000",
+        value_parser = block_millis
+    )]
     pub block: Duration,
     /// Milliseconds to wait for more entries after the first.
-    #[arg(long = "realtime-linger-ms", env = "REALTIME_LINGER_MS", default_value = "25", value_parser = millis)]
+    #[arg(
+        long = "realtime-linger-ms",
+        env = "REALTIME_LINGER_MS",
+        default_value = "25",
+        value_parser = millis
+    )]
     pub linger: Duration,
     /// Batches one replica has in flight at once. More lowers latency under load but makes
     /// batches smaller, so it costs API calls.
-    #[arg(long = "realtime-concurrency", env = "REALTIME_CONCURRENCY", default_value = "1", value_parser = positive_count)]
+    #[arg(
+        long = "realtime-concurrency",
+        env = "REALTIME_CONCURRENCY",
+        default_value = "1",
+        value_parser = positive_count
+    )]
     pub concurrency: usize,
 }
 

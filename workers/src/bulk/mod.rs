@@ -31,23 +31,53 @@ use jobs::BulkWriter;
 #[derive(Debug, Clone, Args)]
 pub struct BulkConfig {
     /// Most entries per batch.
-    #[arg(long = "bulk-batch-max", env = "BULK_BATCH_MAX", default_value = "10000", value_parser = positive_count)]
+    #[arg(
+        long = "bulk-batch-max",
+        env = "BULK_BATCH_MAX",
+        default_value = "10000",
+        value_parser = positive_count
+    )]
     pub max_batch: usize,
     /// Milliseconds a batch may wait to fill after its first entry.
-    #[arg(long = "bulk-batch-age-ms", env = "BULK_BATCH_AGE_MS", default_value = "5000", value_parser = millis)]
+    #[arg(
+        long = "bulk-batch-age-ms",
+        env = "BULK_BATCH_AGE_MS",
+        default_value = "5000",
+        value_parser = millis
+    )]
     pub max_age: Duration,
     /// Batches of up to this many events use sObject Collections; larger ones Bulk API 2.0
     /// (Salesforce's guidance: Bulk above about 2,000 records).
-    #[arg(long = "bulk-collections-threshold", env = "BULK_COLLECTIONS_THRESHOLD", default_value = "2000", value_parser = count)]
+    #[arg(
+        long = "bulk-collections-threshold",
+        env = "BULK_COLLECTIONS_THRESHOLD",
+        default_value = "2000",
+        value_parser = count
+    )]
     pub collections_threshold: usize,
     /// Milliseconds before the first poll of a closed job.
-    #[arg(long = "bulk-poll-first-ms", env = "BULK_POLL_FIRST_MS", default_value = "500", value_parser = millis)]
+    #[arg(
+        long = "bulk-poll-first-ms",
+        env = "BULK_POLL_FIRST_MS",
+        default_value = "500",
+        value_parser = millis
+    )]
     pub poll_first: Duration,
     /// Longest milliseconds between two polls of a job (the wait grows by half up to this).
-    #[arg(long = "bulk-poll-max-ms", env = "BULK_POLL_MAX_MS", default_value = "10000", value_parser = millis)]
+    #[arg(
+        long = "bulk-poll-max-ms",
+        env = "BULK_POLL_MAX_MS",
+        default_value = "10000",
+        value_parser = millis
+    )]
     pub poll_max: Duration,
     /// Seconds after which a job still not done counts as failed (retryable).
-    #[arg(long = "bulk-job-deadline-secs", env = "BULK_JOB_DEADLINE_SECS", default_value = "3600", value_parser = positive_secs)]
+    #[arg(
+        long = "bulk-job-deadline-secs",
+        env = "BULK_JOB_DEADLINE_SECS",
+        default_value = "3600",
+        value_parser = positive_secs
+    )]
     pub job_deadline: Duration,
 }
 

@@ -50,7 +50,11 @@ pub struct SalesforceConfig {
     #[arg(long = "salesforce-username", env = "SALESFORCE_USERNAME")]
     pub username: Option<String>,
     /// The Connected App's private key, a PKCS#8 PEM file read at start (JWT bearer flow).
-    #[arg(long = "salesforce-jwt-key-file", env = "SALESFORCE_JWT_KEY_FILE", value_parser = signing_key)]
+    #[arg(
+        long = "salesforce-jwt-key-file",
+        env = "SALESFORCE_JWT_KEY_FILE",
+        value_parser = signing_key
+    )]
     pub jwt_key: Option<SigningKey>,
     /// The JWT assertion's audience (JWT bearer flow); `https://test.salesforce.com` for a
     /// sandbox.
@@ -68,10 +72,20 @@ pub struct SalesforceConfig {
     )]
     pub api_version: String,
     /// Milliseconds one Salesforce call may take.
-    #[arg(long = "salesforce-timeout-ms", env = "SALESFORCE_TIMEOUT_MS", default_value = "30000", value_parser = positive_millis)]
+    #[arg(
+        long = "salesforce-timeout-ms",
+        env = "SALESFORCE_TIMEOUT_MS",
+        default_value = "30000",
+        value_parser = positive_millis
+    )]
     pub request_timeout: Duration,
     /// Seconds a shared token is reused before a fresh login (Salesforce sends no expiry).
-    #[arg(long = "salesforce-token-ttl-secs", env = "SALESFORCE_TOKEN_TTL_SECS", default_value = "3600", value_parser = positive_secs)]
+    #[arg(
+        long = "salesforce-token-ttl-secs",
+        env = "SALESFORCE_TOKEN_TTL_SECS",
+        default_value = "3600",
+        value_parser = positive_secs
+    )]
     pub token_lifetime: Duration,
 }
 

@@ -30,29 +30,64 @@ pub struct ConsumerConfig {
     #[arg(long = "mapping-file", env = "MAPPING_FILE")]
     pub mapping_file: Option<String>,
     /// Seconds before the 1st, 2nd, ... retry of a failed event; then the dead-letter stream.
-    #[arg(long = "retry-delays-secs", env = "RETRY_DELAYS_SECS", default_value = "2,4,8,16,32", value_parser = RetrySchedule::parse)]
+    #[arg(
+        long = "retry-delays-secs",
+        env = "RETRY_DELAYS_SECS",
+        default_value = "2,4,8,16,32",
+        value_parser = RetrySchedule::parse
+    )]
     pub retry: RetrySchedule,
     /// Salesforce calls per window, all replicas of all roles together.
-    #[arg(long = "sf-calls-per-window", env = "SF_CALLS_PER_WINDOW", default_value = "25", value_parser = positive)]
+    #[arg(
+        long = "sf-calls-per-window",
+        env = "SF_CALLS_PER_WINDOW",
+        default_value = "25",
+        value_parser = positive
+    )]
     pub calls_per_window: u64,
     /// The call budget's window in milliseconds.
-    #[arg(long = "sf-window-ms", env = "SF_WINDOW_MS", default_value = "1000", value_parser = positive_millis)]
+    #[arg(
+        long = "sf-window-ms",
+        env = "SF_WINDOW_MS",
+        default_value = "1000",
+        value_parser = positive_millis
+    )]
     pub window: Duration,
     /// Throttles on the org's daily usage.
     #[command(flatten)]
     pub budget: DailyBudget,
     /// Consecutive failed Salesforce calls that open the circuit breaker.
-    #[arg(long = "breaker-threshold", env = "BREAKER_THRESHOLD", default_value = "5", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(
+        long = "breaker-threshold",
+        env = "BREAKER_THRESHOLD",
+        default_value = "5",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub breaker_threshold: u32,
     /// Milliseconds the breaker stays open before a probe.
-    #[arg(long = "breaker-cooldown-ms", env = "BREAKER_COOLDOWN_MS", default_value = "5000", value_parser = positive_millis)]
+    #[arg(
+        long = "breaker-cooldown-ms",
+        env = "BREAKER_COOLDOWN_MS",
+        default_value = "5000",
+        value_parser = positive_millis
+    )]
     pub breaker_cooldown: Duration,
     /// Milliseconds an object claim outlives a crashed worker.
-    #[arg(long = "claim-ttl-ms", env = "CLAIM_TTL_MS", default_value = "30000", value_parser = millis)]
+    #[arg(
+        long = "claim-ttl-ms",
+        env = "CLAIM_TTL_MS",
+        default_value = "30000",
+        value_parser = millis
+    )]
     pub claim_ttl: Duration,
     /// Milliseconds an entry stays pending before another replica takes it over (longer
     /// than CLAIM_TTL_MS).
-    #[arg(long = "reclaim-idle-ms", env = "RECLAIM_IDLE_MS", default_value = "60000", value_parser = millis)]
+    #[arg(
+        long = "reclaim-idle-ms",
+        env = "RECLAIM_IDLE_MS",
+        default_value = "60000",
+        value_parser = millis
+    )]
     pub reclaim_idle: Duration,
 }
 

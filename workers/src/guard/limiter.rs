@@ -34,10 +34,20 @@ const USAGE_REFRESH: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct DailyBudget {
     /// Share of the org's daily API allocation used (0 to 1) at which bulk calls wait.
-    #[arg(long = "sf-daily-reserve-low", env = "SF_DAILY_RESERVE_LOW", default_value = "0.8", value_parser = fraction)]
+    #[arg(
+        long = "sf-daily-reserve-low",
+        env = "SF_DAILY_RESERVE_LOW",
+        default_value = "0.8",
+        value_parser = fraction
+    )]
     pub low_reserve: f64,
     /// Share of the daily allocation used at which realtime slows to a quarter of the rate.
-    #[arg(long = "sf-daily-reserve-high", env = "SF_DAILY_RESERVE_HIGH", default_value = "0.95", value_parser = fraction)]
+    #[arg(
+        long = "sf-daily-reserve-high",
+        env = "SF_DAILY_RESERVE_HIGH",
+        default_value = "0.95",
+        value_parser = fraction
+    )]
     pub high_reserve: f64,
 }
 

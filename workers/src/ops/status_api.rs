@@ -27,7 +27,12 @@ use crate::keys::KeySpace;
 pub struct StatusApiConfig {
     /// Bearer token (at least 16 characters, a random secret) that enables
     /// `GET /v1/events/{id}` on the metrics server; unset, the route is not mounted.
-    #[arg(long = "status-api-token", env = "STATUS_API_TOKEN", hide_env_values = true, value_parser = secret(status_token))]
+    #[arg(
+        long = "status-api-token",
+        env = "STATUS_API_TOKEN",
+        hide_env_values = true,
+        value_parser = secret(status_token)
+    )]
     pub token: Option<String>,
 }
 
