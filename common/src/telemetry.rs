@@ -1,13 +1,14 @@
 //! Logging set-up shared by every binary.
 //!
-//! `RUST_LOG` filters (default `info`); `LOG_FORMAT` chooses `json` (one object per line,
-//! for log shippers) or `pretty` (for a terminal). Nothing logged at info level may carry a
-//! secret, a token or personal data; event ids and Stripe object ids are fine.
+//! [`LogConfig`]: `RUST_LOG` filters (default `info`); `LOG_FORMAT` chooses `json` (one
+//! object per line, for log shippers) or `pretty` (for a terminal). Nothing logged at info
+//! level may carry a secret, a token or personal data; event ids and Stripe object ids are
+//! fine.
 
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 /// The two log formats an operator can choose with `LOG_FORMAT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     /// One JSON object per line: the default, what log pipelines want.
     Json,
@@ -15,21 +16,35 @@ pub enum LogFormat {
     Pretty,
 }
 
-impl LogFormat {
-    /// Reads `LOG_FORMAT`; anything other than `pretty` means JSON.
-    pub fn from_env() -> Self {
-        match std::env::var("LOG_FORMAT").as_deref() {
-            Ok("pretty") => LogFormat::Pretty,
-            _ => LogFormat::Json,
-        }
-    }
+/// Logging settings, shared by every binary (flatten it into the binary's configuration).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogConfig {
+    /// Which log lines to keep: tracing filter directives such as `info` or
+    /// `workers=debug,info`.
+    #[arg(long = "rust-log", env = "RUST_LOG", default_value = "info", value_parser = log_filter)]
+    pub filter: String,
+    /// `json` (one object per line, for log shippers) or `pretty` (for a terminal).
+    #[arg(
+        long = "log-format",
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "json"
+    )]
+    pub format: LogFormat,
 }
 
-/// Installs the global tracing subscriber. Call once, first thing in `main`.
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+fn log_filter(text: &str) -> Result<String, String> {
+    EnvFilter::try_new(text)
+        .map(|_| text.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// Installs the global tracing subscriber. Call once, first thing in `main`, after the
+/// configuration was parsed.
+pub fn init(config: &LogConfig) {
+    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
-    match LogFormat::from_env() {
+    match config.format {
         LogFormat::Json => registry
             .with(
                 fmt::layer()

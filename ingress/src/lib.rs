@@ -133,7 +133,7 @@ pub async fn run(
         config.max_in_flight,
     );
     let invalid_signatures = config
-        .invalid_signature_quota
+        .invalid_signature_quota()
         .map(|quota| Arc::new(InvalidSignatureLimiter::new(quota)));
     let housekeeping = invalid_signatures
         .clone()

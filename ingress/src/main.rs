@@ -1,14 +1,15 @@
-//! `ingress`: the Stripe webhook receiver. Configuration is read from the environment
-//! (see the README's configuration table).
+//! `ingress`: the Stripe webhook receiver. Configuration is read from the environment or
+//! flags once, here (`ingress --help`, and the README's configuration table).
 
 use anyhow::Context;
 use ingress::config::IngressConfig;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    common::telemetry::init();
+    let config: IngressConfig = common::config::parse();
+    common::telemetry::init(&config.log);
     common::telemetry::install_crypto_provider();
-    let config = IngressConfig::from_env().context("invalid configuration")?;
+    config.warn_about_unusual_secrets();
     let metrics = ingress::telemetry::install_recorder().context("metrics recorder")?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await

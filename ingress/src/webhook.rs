@@ -164,11 +164,7 @@ async fn handle(
     let envelope = EventEnvelope::parse(&body)?;
     tracing::Span::current().record("event_id", envelope.id.as_str());
     let event_id = envelope.id.clone();
-    if !state
-        .config
-        .handled_event_types
-        .accepts(&envelope.event_type)
-    {
+    if !state.config.handles(&envelope.event_type) {
         metrics::counter!(telemetry::IGNORED_EVENTS, "type" => envelope.event_type.clone())
             .increment(1);
         tracing::info!(event_type = %envelope.event_type, "Event type not handled; acknowledged without enqueueing.");

@@ -25,6 +25,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(flatten)]
     serve: ServeArgs,
+    #[command(flatten)]
+    log: common::telemetry::LogConfig,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -140,9 +142,9 @@ impl ServeArgs {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    common::telemetry::init();
-    common::telemetry::install_crypto_provider();
     let cli = Cli::parse();
+    common::telemetry::init(&cli.log);
+    common::telemetry::install_crypto_provider();
     if let Some(Command::Bench {
         mode,
         seconds,

@@ -1,43 +1,77 @@
-//! Configuration of the worker roles, read once from the environment.
+//! Configuration of the worker roles: clap structs read from the environment (or flags)
+//! once at start-up, each default written once, in its attribute. [`crate::cli::Cli`]
+//! assembles them per subcommand: [`FleetConfig`] for every role and operator command,
+//! [`BridgeConfig`] for the bridge, [`crate::consumer::ConsumerConfig`] (with
+//! [`SalesforceConfig`]) for realtime and bulk, and each consumer's own settings.
+//! Checks across settings ([`BridgeConfig::validate`] and the like) run in `main` before
+//! anything starts.
+
+mod salesforce;
 
 use std::{net::SocketAddr, time::Duration};
 
-use common::config::{ConfigError, Env};
+use clap::Args;
+use common::config::{positive, positive_count, positive_secs, ConfigError};
 
 use crate::bridge::routing::RoutingRules;
 
-/// Settings every worker role shares: where Redis is, the key prefix, where to serve
-/// metrics, and this replica's consumer name.
-#[derive(Debug, Clone)]
+pub use salesforce::{AuthFlow, SalesforceConfig, SigningKey};
+
+/// Settings every worker role and operator command shares: where Redis is, the key
+/// prefix, how long records are kept, where to serve metrics, and this replica's name.
+#[derive(Debug, Clone, Args)]
 pub struct FleetConfig {
-    /// `REDIS_URL`.
+    /// The fleet's Redis (`redis://host:port`).
+    #[arg(long = "redis-url", env = "REDIS_URL")]
     pub redis_url: String,
-    /// `REDIS_KEY_PREFIX` (default `fleet`): keys are `{prefix}:...`.
+    /// Keys are `{prefix}:...`; the prefix is their hash tag, so it must not contain braces.
+    #[arg(
+        long = "redis-key-prefix",
+        env = "REDIS_KEY_PREFIX",
+        default_value = "fleet",
+        value_parser = key_prefix
+    )]
     pub key_prefix: String,
-    /// `METRICS_ADDR` (default `0.0.0.0:9100`): `/metrics` and `/health`.
+    /// Where a worker role serves `/metrics` and its health endpoints.
+    #[arg(
+        long = "metrics-addr",
+        env = "METRICS_ADDR",
+        default_value = "0.0.0.0:9100"
+    )]
     pub metrics_addr: SocketAddr,
-    /// `WORKER_ID`, else host name and pid: this replica's consumer name.
+    /// This replica's consumer name (default: host name and pid).
+    #[arg(
+        long = "worker-id",
+        env = "WORKER_ID",
+        default_value_t = default_worker_id(),
+        hide_default_value = true
+    )]
     pub worker_id: String,
+    /// Seconds an event id is remembered: the bridge's dedupe, applied markers and object
+    /// versions (7 days, longer than Stripe's 3 days of retries).
+    #[arg(
+        long = "dedupe-window-secs",
+        env = "DEDUPE_WINDOW_SECS",
+        default_value = "604800",
+        value_parser = positive_secs
+    )]
+    pub dedupe_window: Duration,
+    /// Seconds an event's lifecycle (status) record is kept.
+    #[arg(
+        long = "lifecycle-ttl-secs",
+        env = "LIFECYCLE_TTL_SECS",
+        default_value = "604800",
+        value_parser = positive_secs
+    )]
+    pub lifecycle_retention: Duration,
 }
 
-impl FleetConfig {
-    /// Reads the shared settings.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let key_prefix = env
-            .get("REDIS_KEY_PREFIX")
-            .unwrap_or_else(|| "fleet".to_owned());
-        if key_prefix.contains(['{', '}']) {
-            return Err(ConfigError::new(
-                "REDIS_KEY_PREFIX",
-                "must not contain braces (the prefix becomes the hash tag)",
-            ));
-        }
-        Ok(Self {
-            redis_url: env.required("REDIS_URL", "redis://host:port")?,
-            key_prefix,
-            metrics_addr: env.parsed("METRICS_ADDR", SocketAddr::from(([0, 0, 0, 0], 9100)))?,
-            worker_id: env.get("WORKER_ID").unwrap_or_else(default_worker_id),
-        })
+/// `REDIS_KEY_PREFIX`: becomes the hash tag `{prefix}`, so braces would break it.
+fn key_prefix(text: &str) -> Result<String, String> {
+    if text.contains(['{', '}']) {
+        Err("must not contain braces (the prefix becomes the hash tag)".into())
+    } else {
+        Ok(text.to_owned())
     }
 }
 
@@ -52,75 +86,150 @@ fn default_worker_id() -> String {
 }
 
 /// Settings of `workers bridge`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Args)]
 pub struct BridgeConfig {
-    /// `SQS_QUEUE_URL`.
+    /// The SQS queue the ingress fills.
+    #[arg(long = "sqs-queue-url", env = "SQS_QUEUE_URL")]
     pub queue_url: String,
-    /// `BRIDGE_CONCURRENCY` (default 4): receive loops running at once.
+    /// Receive loops per replica.
+    #[arg(
+        long = "bridge-concurrency",
+        env = "BRIDGE_CONCURRENCY",
+        default_value = "4",
+        value_parser = positive_count
+    )]
     pub concurrency: usize,
-    /// `SQS_WAIT_SECS` (default 10, at most 20): long-poll duration.
+    /// Long-poll seconds per receive (at most 20, SQS's limit).
+    #[arg(
+        long = "sqs-wait-secs",
+        env = "SQS_WAIT_SECS",
+        default_value = "10",
+        value_parser = wait_secs
+    )]
     pub wait_time: Duration,
-    /// `SQS_VISIBILITY_TIMEOUT_SECS`: override of the queue's visibility timeout.
+    /// Visibility timeout in seconds for received messages (default: the queue's own).
+    #[arg(
+        long = "sqs-visibility-timeout-secs",
+        env = "SQS_VISIBILITY_TIMEOUT_SECS",
+        value_parser = positive_secs
+    )]
     pub visibility_timeout: Option<Duration>,
-    /// `DEDUPE_WINDOW_SECS` (default 7 days, longer than Stripe's 3 days of retries).
-    pub dedupe_window: Duration,
-    /// `LIFECYCLE_TTL_SECS` (default 7 days): how long status records are kept.
-    pub lifecycle_retention: Duration,
-    /// `BACKLOG_HIGH_WATER` (default 50000): stop receiving when a stream is this long.
+    /// Stop receiving while a stream holds this many entries.
+    #[arg(
+        long = "backlog-high-water",
+        env = "BACKLOG_HIGH_WATER",
+        default_value = "50000",
+        value_parser = positive
+    )]
     pub backlog_high_water: u64,
-    /// `BACKLOG_LOW_WATER` (default half the high-water mark): resume below this.
-    pub backlog_low_water: u64,
-    /// `ROUTING_FILE`: routing rules (TOML); built-in default when unset.
-    pub routing: RoutingRules,
-    /// `BRIDGE_CRASH_AFTER_ENQUEUE=1`: test-only; abort right after the first enqueue,
-    /// before deleting from SQS, to prove that redelivery is harmless.
-    pub crash_after_enqueue: bool,
+    /// Resume receiving below this many entries (default: half the high-water mark).
+    #[arg(long = "backlog-low-water", env = "BACKLOG_LOW_WATER")]
+    pub backlog_low_water: Option<u64>,
+    /// Routing rules, a TOML file read at start (default: the built-in rules,
+    /// `workers/routing.default.toml`).
+    #[arg(long = "routing-file", env = "ROUTING_FILE", value_parser = routing_file)]
+    pub routing_file: Option<RoutingRules>,
 }
 
 impl BridgeConfig {
-    /// Reads the bridge settings.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let wait_secs = env.parsed("SQS_WAIT_SECS", 10u64)?;
-        if wait_secs > 20 {
-            return Err(ConfigError::new(
-                "SQS_WAIT_SECS",
-                "SQS allows at most 20 seconds",
-            ));
-        }
-        let high_water = env.positive("BACKLOG_HIGH_WATER", 50_000)?;
-        let low_water = env.parsed("BACKLOG_LOW_WATER", high_water / 2)?;
-        if low_water >= high_water {
+    /// Checks the settings against each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.low_water() >= self.backlog_high_water {
             return Err(ConfigError::new(
                 "BACKLOG_LOW_WATER",
                 "must be below BACKLOG_HIGH_WATER",
             ));
         }
-        let routing = match env.get("ROUTING_FILE") {
-            None => RoutingRules::builtin(),
-            Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    ConfigError::new("ROUTING_FILE", format!("cannot read {path}: {e}"))
-                })?;
-                RoutingRules::from_toml(&text)
-                    .map_err(|e| ConfigError::new("ROUTING_FILE", e.to_string()))?
-            }
-        };
-        Ok(Self {
-            queue_url: env.required("SQS_QUEUE_URL", "the queue's URL")?,
-            concurrency: env.positive_usize("BRIDGE_CONCURRENCY", 4)?,
-            wait_time: Duration::from_secs(wait_secs),
-            visibility_timeout: env
-                .get("SQS_VISIBILITY_TIMEOUT_SECS")
-                .map(|_| env.secs("SQS_VISIBILITY_TIMEOUT_SECS", 30))
-                .transpose()?,
-            dedupe_window: env.secs("DEDUPE_WINDOW_SECS", 7 * 86_400)?,
-            lifecycle_retention: env.secs("LIFECYCLE_TTL_SECS", 7 * 86_400)?,
-            backlog_high_water: high_water,
-            backlog_low_water: low_water,
-            routing,
-            crash_after_enqueue: env
-                .get("BRIDGE_CRASH_AFTER_ENQUEUE")
-                .is_some_and(|v| v == "1"),
-        })
+        Ok(())
+    }
+
+    /// Where receiving resumes: `BACKLOG_LOW_WATER`, else half the high-water mark.
+    pub fn low_water(&self) -> u64 {
+        self.backlog_low_water
+            .unwrap_or(self.backlog_high_water / 2)
+    }
+
+    /// The routing rules: `ROUTING_FILE`'s, else the built-in ones.
+    pub fn routing(&self) -> RoutingRules {
+        self.routing_file
+            .clone()
+            .unwrap_or_else(RoutingRules::builtin)
+    }
+}
+
+/// `SQS_WAIT_SECS`: 0 to 20 seconds.
+fn wait_secs(text: &str) -> Result<Duration, String> {
+    let secs: u64 = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("not a whole number: {e}"))?;
+    if secs > 20 {
+        return Err("SQS allows at most 20 seconds".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// `ROUTING_FILE`: read and checked at start.
+fn routing_file(path: &str) -> Result<RoutingRules, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    RoutingRules::from_toml(&text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// The bridge's settings as one command, for parsing in tests.
+    #[derive(Debug, Parser)]
+    struct Bridge {
+        #[command(flatten)]
+        fleet: FleetConfig,
+        #[command(flatten)]
+        bridge: BridgeConfig,
+    }
+
+    fn bridge(vars: &[(&str, &str)]) -> Result<Bridge, String> {
+        let mut all = vec![("REDIS_URL", "redis://x"), ("SQS_QUEUE_URL", "http://q")];
+        all.extend_from_slice(vars);
+        let parsed: Bridge = common::config::parse_vars(&all).map_err(|e| e.to_string())?;
+        parsed.bridge.validate().map_err(|e| e.to_string())?;
+        Ok(parsed)
+    }
+
+    #[test]
+    fn defaults_follow_the_documentation() {
+        let parsed = bridge(&[]).unwrap();
+        assert_eq!(parsed.fleet.key_prefix, "fleet");
+        assert_eq!(parsed.fleet.metrics_addr.port(), 9100);
+        assert!(parsed.fleet.worker_id.contains('-'));
+        assert_eq!(parsed.fleet.dedupe_window, Duration::from_secs(7 * 86_400));
+        assert_eq!(parsed.bridge.concurrency, 4);
+        assert_eq!(parsed.bridge.wait_time, Duration::from_secs(10));
+        assert_eq!(parsed.bridge.visibility_timeout, None);
+        assert_eq!(parsed.bridge.backlog_high_water, 50_000);
+        assert_eq!(parsed.bridge.low_water(), 25_000);
+        let low = bridge(&[("BACKLOG_HIGH_WATER", "1000")]).unwrap();
+        assert_eq!(low.bridge.low_water(), 500);
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (var, value) in [
+            ("REDIS_KEY_PREFIX", "{fleet}"),
+            ("SQS_WAIT_SECS", "21"),
+            ("BRIDGE_CONCURRENCY", "0"),
+            ("BACKLOG_LOW_WATER", "60000"),
+            ("DEDUPE_WINDOW_SECS", "0"),
+            ("ROUTING_FILE", "/nonexistent/routing.toml"),
+        ] {
+            let error = bridge(&[(var, value)]).unwrap_err();
+            assert!(error.contains(var), "{var}: {error}");
+        }
+        let error = common::config::parse_vars::<Bridge>(&[("SQS_QUEUE_URL", "http://q")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("REDIS_URL"), "{error}");
     }
 }

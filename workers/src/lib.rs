@@ -7,14 +7,16 @@
 //! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
 //!
-//! Shared by the roles: [`backoff`] (waiting out outages), [`config`] (typed settings), [`store`] (the Redis layout and its
-//! atomic scripts), [`consumer`] (claim, coalesce, map, write, settle), [`guard`] (the
+//! Shared by the roles: [`cli`] and [`config`] (the command line and the typed settings,
+//! read once at start), [`backoff`] (waiting out outages), [`store`] (the Redis layout and
+//! its atomic scripts), [`consumer`] (claim, coalesce, map, write, settle), [`guard`] (the
 //! global limiter and the circuit breaker), [`telemetry`] (metrics and the health server).
 #![forbid(unsafe_code)]
 
 pub mod backoff;
 pub mod bridge;
 pub mod bulk;
+pub mod cli;
 pub mod config;
 pub mod consumer;
 pub mod guard;

@@ -13,7 +13,8 @@ use std::{
     time::Duration,
 };
 
-use common::config::{ConfigError, Env};
+use clap::Args;
+use common::config::{millis, positive_count};
 use tokio::sync::Semaphore;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -26,36 +27,51 @@ use crate::{
 };
 
 /// Settings of `workers realtime`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Args)]
 pub struct RealtimeConfig {
-    /// `REALTIME_BATCH_SIZE` (default 200): entries per read.
+    /// Entries per read.
+    #[arg(
+        long = "realtime-batch-size",
+        env = "REALTIME_BATCH_SIZE",
+        default_value = "200",
+        value_parser = positive_count
+    )]
     pub batch_size: usize,
-    /// `REALTIME_BLOCK_MS` (default 1000): how long a read waits for the first entry.
+    /// Milliseconds a read waits for the first entry (below 4000: the Redis response
+    /// timeout is 5 s).
+    #[arg(
+        long = "realtime-block-ms",
+        env = "REALTIME_BLOCK_MS",
+        default_value = "1000",
+        value_parser = block_millis
+    )]
     pub block: Duration,
-    /// `REALTIME_LINGER_MS` (default 25): after the first entry, how long to wait for more.
+    /// Milliseconds to wait for more entries after the first.
+    #[arg(
+        long = "realtime-linger-ms",
+        env = "REALTIME_LINGER_MS",
+        default_value = "25",
+        value_parser = millis
+    )]
     pub linger: Duration,
-    /// `REALTIME_CONCURRENCY` (default 1): batches one replica has in flight at once. More
-    /// lowers latency under load but makes batches smaller, so it costs API calls.
+    /// Batches one replica has in flight at once. More lowers latency under load but makes
+    /// batches smaller, so it costs API calls.
+    #[arg(
+        long = "realtime-concurrency",
+        env = "REALTIME_CONCURRENCY",
+        default_value = "1",
+        value_parser = positive_count
+    )]
     pub concurrency: usize,
 }
 
-impl RealtimeConfig {
-    /// Reads the realtime settings.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let block = env.millis("REALTIME_BLOCK_MS", 1000)?;
-        if block >= Duration::from_secs(4) {
-            return Err(ConfigError::new(
-                "REALTIME_BLOCK_MS",
-                "must be below 4000 (the Redis response timeout is 5 s)",
-            ));
-        }
-        Ok(Self {
-            batch_size: env.positive_usize("REALTIME_BATCH_SIZE", 200)?,
-            block,
-            linger: env.millis("REALTIME_LINGER_MS", 25)?,
-            concurrency: env.positive_usize("REALTIME_CONCURRENCY", 1)?,
-        })
+/// `REALTIME_BLOCK_MS`: below the Redis response timeout.
+fn block_millis(text: &str) -> Result<Duration, String> {
+    let block = millis(text)?;
+    if block >= Duration::from_secs(4) {
+        return Err("must be below 4000 (the Redis response timeout is 5 s)".into());
     }
+    Ok(block)
 }
 
 /// Runs one realtime replica until `shutdown`.

@@ -122,7 +122,8 @@ async fn a_crash_between_enqueue_and_delete_is_harmless() {
     stack.send_events(&events[..1]).await;
     let mut crashing = stack
         .start_bridge(&[
-            ("BRIDGE_CRASH_AFTER_ENQUEUE", "1"),
+            // The binary tests run is built with the `failpoints` feature.
+            ("FAILPOINTS", "bridge-after-enqueue=return"),
             ("SQS_VISIBILITY_TIMEOUT_SECS", "1"),
             ("BRIDGE_CONCURRENCY", "1"),
         ])

@@ -30,10 +30,12 @@ use crate::{
 };
 use backpressure::Backpressure;
 use intake::Intake;
+use routing::RoutingRules;
 
 /// Everything the receive loops share.
 struct Bridge {
     config: BridgeConfig,
+    routing: RoutingRules,
     sqs: aws_sdk_sqs::Client,
     store: EventStore,
     backpressure: Backpressure,
@@ -55,13 +57,13 @@ pub async fn run(
     let store = EventStore::new(
         store::connect(&fleet.redis_url)?,
         keys.clone(),
-        config.dedupe_window,
-        config.lifecycle_retention,
+        fleet.dedupe_window,
+        fleet.lifecycle_retention,
     );
     if !prepare_redis(&store, &shutdown).await {
         return Ok(());
     }
-    let backpressure = Backpressure::new(config.backlog_high_water, config.backlog_low_water);
+    let backpressure = Backpressure::new(config.backlog_high_water, config.low_water());
     let tracker = TaskTracker::new();
     tracker.spawn(
         backpressure
@@ -69,6 +71,7 @@ pub async fn run(
             .watch(store.connection(), keys, shutdown.clone()),
     );
     let bridge = Arc::new(Bridge {
+        routing: config.routing(),
         config,
         sqs,
         store,
@@ -201,7 +204,7 @@ impl Bridge {
             .and_then(|attributes| attributes.get("received_at"))
             .and_then(|value| value.string_value.as_deref())
             .and_then(|value| value.parse().ok());
-        let intake = intake::classify(body, received_at, &self.config.routing);
+        let intake = intake::classify(body, received_at, &self.routing);
         let mut delays = outage_backoff();
         loop {
             let result = match &intake {
@@ -210,10 +213,14 @@ impl Bridge {
                         EnqueueOutcome::Added(entry_id) => {
                             metrics::counter!(telemetry::BRIDGE_ENQUEUED, "stream" => priority.name()).increment(1);
                             tracing::info!(event_id = %entry.event_id, event_type = %entry.event_type, stream = %priority, %entry_id, "Event enqueued.");
-                            if self.config.crash_after_enqueue {
-                                tracing::error!("BRIDGE_CRASH_AFTER_ENQUEUE is set: aborting before the SQS delete.");
-                                std::process::abort();
-                            }
+                            // Tests only (`--features failpoints`): with
+                            // FAILPOINTS=bridge-after-enqueue=return the process dies here,
+                            // between XADD and DeleteMessage, to show redelivery is harmless.
+                            #[cfg(feature = "failpoints")]
+                            fail::fail_point!("bridge-after-enqueue", |_| {
+                                tracing::error!("Failpoint bridge-after-enqueue: aborting before the SQS delete.");
+                                std::process::abort()
+                            });
                         }
                         EnqueueOutcome::Duplicate(first) => {
                             metrics::counter!(telemetry::BRIDGE_DUPLICATES).increment(1);

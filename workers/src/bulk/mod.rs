@@ -13,7 +13,8 @@ pub mod jobs;
 
 use std::{collections::HashMap, time::Duration};
 
-use common::config::{ConfigError, Env};
+use clap::Args;
+use common::config::{count, millis, positive_count, positive_secs};
 use salesforce_client::bulk::PollSchedule;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -27,32 +28,67 @@ use crate::{
 pub use jobs::BulkWriter;
 
 /// Settings of `workers bulk`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Args)]
 pub struct BulkConfig {
-    /// `BULK_BATCH_MAX` (default 10000): most entries per batch.
+    /// Most entries per batch.
+    #[arg(
+        long = "bulk-batch-max",
+        env = "BULK_BATCH_MAX",
+        default_value = "10000",
+        value_parser = positive_count
+    )]
     pub max_batch: usize,
-    /// `BULK_BATCH_AGE_MS` (default 5000): how long a batch may wait to fill.
+    /// Milliseconds a batch may wait to fill after its first entry.
+    #[arg(
+        long = "bulk-batch-age-ms",
+        env = "BULK_BATCH_AGE_MS",
+        default_value = "5000",
+        value_parser = millis
+    )]
     pub max_age: Duration,
-    /// `BULK_COLLECTIONS_THRESHOLD` (default 2000): batches up to this many events use
-    /// Collections; larger ones use Bulk API 2.0 (Salesforce's guidance: Bulk above ~2,000).
+    /// Batches of up to this many events use sObject Collections; larger ones Bulk API 2.0
+    /// (Salesforce's guidance: Bulk above about 2,000 records).
+    #[arg(
+        long = "bulk-collections-threshold",
+        env = "BULK_COLLECTIONS_THRESHOLD",
+        default_value = "2000",
+        value_parser = count
+    )]
     pub collections_threshold: usize,
-    /// `BULK_POLL_FIRST_MS` (500) and `BULK_POLL_MAX_MS` (10000): job polling back-off.
-    pub poll: PollSchedule,
+    /// Milliseconds before the first poll of a closed job.
+    #[arg(
+        long = "bulk-poll-first-ms",
+        env = "BULK_POLL_FIRST_MS",
+        default_value = "500",
+        value_parser = millis
+    )]
+    pub poll_first: Duration,
+    /// Longest milliseconds between two polls of a job (the wait grows by half up to this).
+    #[arg(
+        long = "bulk-poll-max-ms",
+        env = "BULK_POLL_MAX_MS",
+        default_value = "10000",
+        value_parser = millis
+    )]
+    pub poll_max: Duration,
+    /// Seconds after which a job still not done counts as failed (retryable).
+    #[arg(
+        long = "bulk-job-deadline-secs",
+        env = "BULK_JOB_DEADLINE_SECS",
+        default_value = "3600",
+        value_parser = positive_secs
+    )]
+    pub job_deadline: Duration,
 }
 
 impl BulkConfig {
-    /// Reads the bulk settings.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            max_batch: env.positive_usize("BULK_BATCH_MAX", 10_000)?,
-            max_age: env.millis("BULK_BATCH_AGE_MS", 5000)?,
-            collections_threshold: env.parsed("BULK_COLLECTIONS_THRESHOLD", 2000usize)?,
-            poll: PollSchedule {
-                first: env.millis("BULK_POLL_FIRST_MS", 500)?,
-                max: env.millis("BULK_POLL_MAX_MS", 10_000)?,
-                deadline: env.secs("BULK_JOB_DEADLINE_SECS", 3600)?,
-            },
-        })
+    /// How jobs are polled.
+    pub fn poll(&self) -> PollSchedule {
+        PollSchedule {
+            first: self.poll_first,
+            max: self.poll_max,
+            deadline: self.job_deadline,
+        }
     }
 }
 
@@ -67,7 +103,7 @@ pub async fn run(
     if !runtime.wait_for_groups(&shutdown).await {
         return Ok(());
     }
-    let bulk = runtime.bulk_writer(config.poll);
+    let bulk = runtime.bulk_writer(config.poll());
     let tasks = TaskTracker::new();
     runtime.spawn_retry_mover(&tasks, shutdown.clone());
     let mut source = BatchSource::new(

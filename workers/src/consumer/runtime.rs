@@ -4,18 +4,16 @@
 
 use std::{sync::Arc, time::Duration};
 
-use common::config::{ConfigError, Env};
-use salesforce_client::bulk::PollSchedule;
-use salesforce_client::{
-    jwt::AssertionSigner, ClientCredentials, Grant, SalesforceClient, SalesforceSettings,
-};
+use clap::Args;
+use common::config::{millis, positive, positive_millis, ConfigError};
+use salesforce_client::{bulk::PollSchedule, SalesforceClient};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{Pipeline, RecordWriter, RetrySchedule, StreamReader};
 use crate::{
     backoff::{outage_backoff, pause},
     bulk::BulkWriter,
-    config::FleetConfig,
+    config::{FleetConfig, SalesforceConfig},
     guard::{CallRate, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     keys::KeySpace,
     mapping::Mapping,
@@ -23,137 +21,88 @@ use crate::{
 };
 
 /// Settings shared by the realtime and bulk consumers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Args)]
 pub struct ConsumerConfig {
-    /// Salesforce endpoint and credentials (`SALESFORCE_*`).
-    pub salesforce: SalesforceSettings,
-    /// `MAPPING_FILE`, else the built-in mapping.
+    /// Salesforce endpoint and credentials.
+    #[command(flatten)]
+    pub salesforce: SalesforceConfig,
+    /// The Stripe-to-Salesforce mapping, a TOML file (default: the built-in mapping;
+    /// docs/mapping.md).
+    #[arg(long = "mapping-file", env = "MAPPING_FILE")]
     pub mapping_file: Option<String>,
-    /// `RETRY_DELAYS_SECS` (default `2,4,8,16,32`).
+    /// Seconds before the 1st, 2nd, ... retry of a failed event; then the dead-letter stream.
+    #[arg(
+        long = "retry-delays-secs",
+        env = "RETRY_DELAYS_SECS",
+        default_value = "2,4,8,16,32",
+        value_parser = RetrySchedule::parse
+    )]
     pub retry: RetrySchedule,
-    /// `SF_CALLS_PER_WINDOW` (default 25) calls per `SF_WINDOW_MS` (default 1000), all replicas together.
+    /// Salesforce calls per window, all replicas of all roles together.
+    #[arg(
+        long = "sf-calls-per-window",
+        env = "SF_CALLS_PER_WINDOW",
+        default_value = "25",
+        value_parser = positive
+    )]
     pub calls_per_window: u64,
-    /// The limiter's window.
+    /// The call budget's window in milliseconds.
+    #[arg(
+        long = "sf-window-ms",
+        env = "SF_WINDOW_MS",
+        default_value = "1000",
+        value_parser = positive_millis
+    )]
     pub window: Duration,
-    /// `SF_DAILY_RESERVE_LOW` (0.8) / `SF_DAILY_RESERVE_HIGH` (0.95).
+    /// Throttles on the org's daily usage.
+    #[command(flatten)]
     pub budget: DailyBudget,
-    /// `BREAKER_THRESHOLD` (5) consecutive failed calls open the breaker for `BREAKER_COOLDOWN_MS` (5000).
+    /// Consecutive failed Salesforce calls that open the circuit breaker.
+    #[arg(
+        long = "breaker-threshold",
+        env = "BREAKER_THRESHOLD",
+        default_value = "5",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub breaker_threshold: u32,
-    /// The breaker's cool-down.
+    /// Milliseconds the breaker stays open before a probe.
+    #[arg(
+        long = "breaker-cooldown-ms",
+        env = "BREAKER_COOLDOWN_MS",
+        default_value = "5000",
+        value_parser = positive_millis
+    )]
     pub breaker_cooldown: Duration,
-    /// `CLAIM_TTL_MS` (30000): how long an object claim outlives a crashed worker.
+    /// Milliseconds an object claim outlives a crashed worker.
+    #[arg(
+        long = "claim-ttl-ms",
+        env = "CLAIM_TTL_MS",
+        default_value = "30000",
+        value_parser = millis
+    )]
     pub claim_ttl: Duration,
-    /// `RECLAIM_IDLE_MS` (60000): entries pending this long are taken over from dead replicas.
+    /// Milliseconds an entry stays pending before another replica takes it over (longer
+    /// than CLAIM_TTL_MS).
+    #[arg(
+        long = "reclaim-idle-ms",
+        env = "RECLAIM_IDLE_MS",
+        default_value = "60000",
+        value_parser = millis
+    )]
     pub reclaim_idle: Duration,
-    /// `DEDUPE_WINDOW_SECS` (7 days): how long applied markers and object versions are kept.
-    pub dedupe_window: Duration,
-    /// `LIFECYCLE_TTL_SECS` (7 days).
-    pub lifecycle_retention: Duration,
 }
 
 impl ConsumerConfig {
-    /// Reads the shared consumer settings.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let retry = RetrySchedule::parse(
-            &env.get("RETRY_DELAYS_SECS")
-                .unwrap_or_else(|| "2,4,8,16,32".into()),
-        )
-        .map_err(|e| ConfigError::new("RETRY_DELAYS_SECS", e))?;
-        let fraction = |name: &str, default: f64| -> Result<f64, ConfigError> {
-            let value: f64 = env.parsed(name, default)?;
-            if (0.0..=1.0).contains(&value) {
-                Ok(value)
-            } else {
-                Err(ConfigError::new(name, "must be between 0 and 1"))
-            }
-        };
-        let claim_ttl = env.millis("CLAIM_TTL_MS", 30_000)?;
-        let reclaim_idle = env.millis("RECLAIM_IDLE_MS", 60_000)?;
-        if reclaim_idle <= claim_ttl {
+    /// Checks the settings against each other, and that the Salesforce flow has what it
+    /// needs.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.reclaim_idle <= self.claim_ttl {
             return Err(ConfigError::new(
                 "RECLAIM_IDLE_MS",
                 "must be longer than CLAIM_TTL_MS",
             ));
         }
-        Ok(Self {
-            salesforce: SalesforceSettings {
-                credentials: ClientCredentials {
-                    login_url: env.required(
-                        "SALESFORCE_LOGIN_URL",
-                        "the org's My Domain URL or the simulator",
-                    )?,
-                    client_id: env
-                        .required("SALESFORCE_CLIENT_ID", "the Connected App's consumer key")?,
-                    grant: grant_from_env(env)?,
-                },
-                api_version: env
-                    .get("SALESFORCE_API_VERSION")
-                    .unwrap_or_else(|| "v62.0".into()),
-                request_timeout: Duration::from_millis(
-                    env.positive("SALESFORCE_TIMEOUT_MS", 30_000)?,
-                ),
-                token_lifetime: env.secs("SALESFORCE_TOKEN_TTL_SECS", 3600)?,
-            },
-            mapping_file: env.get("MAPPING_FILE"),
-            retry,
-            calls_per_window: env.positive("SF_CALLS_PER_WINDOW", 25)?,
-            window: Duration::from_millis(env.positive("SF_WINDOW_MS", 1000)?),
-            budget: DailyBudget {
-                low_reserve: fraction("SF_DAILY_RESERVE_LOW", 0.8)?,
-                high_reserve: fraction("SF_DAILY_RESERVE_HIGH", 0.95)?,
-            },
-            breaker_threshold: u32::try_from(env.positive("BREAKER_THRESHOLD", 5)?)
-                .unwrap_or(u32::MAX),
-            breaker_cooldown: Duration::from_millis(env.positive("BREAKER_COOLDOWN_MS", 5000)?),
-            claim_ttl,
-            reclaim_idle,
-            dedupe_window: env.secs("DEDUPE_WINDOW_SECS", 7 * 86_400)?,
-            lifecycle_retention: env.secs("LIFECYCLE_TTL_SECS", 7 * 86_400)?,
-        })
-    }
-}
-
-/// `SALESFORCE_AUTH`: `client_credentials` (default, needs `SALESFORCE_CLIENT_SECRET`) or
-/// `jwt` (needs `SALESFORCE_USERNAME` and `SALESFORCE_JWT_KEY_FILE`, a PKCS#8 PEM; the
-/// assertion's audience is `SALESFORCE_JWT_AUDIENCE`, default `https://login.salesforce.com`).
-fn grant_from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Grant, ConfigError> {
-    match env
-        .get("SALESFORCE_AUTH")
-        .as_deref()
-        .unwrap_or("client_credentials")
-    {
-        "client_credentials" => Ok(Grant::ClientSecret(env.required(
-            "SALESFORCE_CLIENT_SECRET",
-            "the Connected App's consumer secret",
-        )?)),
-        "jwt" => {
-            let path = env.required(
-                "SALESFORCE_JWT_KEY_FILE",
-                "the Connected App's private key (PKCS#8 PEM)",
-            )?;
-            let pem = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError::new(
-                    "SALESFORCE_JWT_KEY_FILE",
-                    format!("cannot read {path}: {e}"),
-                )
-            })?;
-            let signer = AssertionSigner::from_pem(&pem)
-                .map_err(|e| ConfigError::new("SALESFORCE_JWT_KEY_FILE", e.to_string()))?;
-            Ok(Grant::JwtBearer {
-                username: env.required(
-                    "SALESFORCE_USERNAME",
-                    "the integration user for the JWT bearer flow",
-                )?,
-                audience: env
-                    .get("SALESFORCE_JWT_AUDIENCE")
-                    .unwrap_or_else(|| "https://login.salesforce.com".into()),
-                signer: Arc::new(signer),
-            })
-        }
-        other => Err(ConfigError::new(
-            "SALESFORCE_AUTH",
-            format!("{other:?}: use client_credentials or jwt"),
-        )),
+        self.salesforce.settings().map(drop)
     }
 }
 
@@ -199,7 +148,7 @@ impl ConsumerRuntime {
             shutdown.clone(),
         );
         let client = SalesforceClient::new(
-            config.salesforce.clone(),
+            config.salesforce.settings()?,
             store::coordination(conn.clone(), &keys, limiter),
         )?;
         let breaker = CircuitBreaker::new(
@@ -215,8 +164,8 @@ impl ConsumerRuntime {
             priority,
             fleet.worker_id.clone(),
             config.claim_ttl,
-            config.dedupe_window,
-            config.lifecycle_retention,
+            fleet.dedupe_window,
+            fleet.lifecycle_retention,
         );
         Ok(Self {
             reader: StreamReader::new(

@@ -30,12 +30,25 @@ const LIMITER: &str = include_str!("../../../lua/sliding_window_limiter.lua");
 /// How long a read of the shared daily usage is reused.
 const USAGE_REFRESH: Duration = Duration::from_secs(2);
 
-/// Thresholds on the org's daily usage (fractions of the allocation).
-#[derive(Debug, Clone, Copy)]
+/// Thresholds on the org's daily usage (fractions of the allocation), part of the
+/// consumers' configuration.
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct DailyBudget {
-    /// Above this, low-priority calls wait.
+    /// Share of the org's daily API allocation used (0 to 1) at which bulk calls wait.
+    #[arg(
+        long = "sf-daily-reserve-low",
+        env = "SF_DAILY_RESERVE_LOW",
+        default_value = "0.8",
+        value_parser = fraction
+    )]
     pub low_reserve: f64,
-    /// Above this, high-priority calls slow to a quarter of the rate.
+    /// Share of the daily allocation used at which realtime slows to a quarter of the rate.
+    #[arg(
+        long = "sf-daily-reserve-high",
+        env = "SF_DAILY_RESERVE_HIGH",
+        default_value = "0.95",
+        value_parser = fraction
+    )]
     pub high_reserve: f64,
 }
 
@@ -46,6 +59,19 @@ pub struct CallRate {
     pub calls: u64,
     /// The window.
     pub window: Duration,
+}
+
+/// A share between 0 and 1.
+fn fraction(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("not a number: {e}"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err("must be between 0 and 1".into())
+    }
 }
 
 /// A [`CallGate`] backed by the shared sliding window.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Subcommand};
-use common::{config::Env, time::unix_millis};
+use common::time::unix_millis;
 
 use crate::keys::KeySpace;
 use serde::Serialize;
@@ -119,11 +119,13 @@ fn parse_age(text: &str) -> Result<Duration, String> {
 
 /// Connects to the fleet's Redis as configured by `REDIS_URL`, `REDIS_KEY_PREFIX` and
 /// `LIFECYCLE_TTL_SECS`. No Salesforce or SQS settings are needed.
-pub fn connect<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Ops, OpsError> {
-    let fleet = FleetConfig::from_env(env)?;
-    let retention = env.secs("LIFECYCLE_TTL_SECS", 7 * 86_400)?;
+pub fn connect(fleet: &FleetConfig) -> Result<Ops, OpsError> {
     let conn = store::connect(&fleet.redis_url)?;
-    Ok(Ops::new(conn, KeySpace::new(&fleet.key_prefix), retention))
+    Ok(Ops::new(
+        conn,
+        KeySpace::new(&fleet.key_prefix),
+        fleet.lifecycle_retention,
+    ))
 }
 
 /// Either the JSON of `value` or the text `human` builds.

@@ -10,9 +10,6 @@ pub enum OpsError {
     /// Redis could not be reached or refused a command.
     #[error("Redis: {0}")]
     Redis(#[from] redis::RedisError),
-    /// The environment is incomplete or wrong.
-    #[error(transparent)]
-    Config(#[from] common::config::ConfigError),
     /// No dead letter has this id.
     #[error(
         "no dead letter {0} (already replayed or purged? `workers dlq list` shows what is there)"

@@ -1,6 +1,6 @@
 //! `GET /v1/events/{id}`: an event's lifecycle over HTTP, for support tools that may not
-//! reach Redis. Mounted on the workers' metrics server only when `STATUS_API_TOKEN` is
-//! set, and answered only to `Authorization: Bearer <token>`.
+//! reach Redis. Mounted on the workers' metrics server only when `STATUS_API_TOKEN`
+//! ([`StatusApiConfig`]) is set, and answered only to `Authorization: Bearer <token>`.
 //!
 //! Answers: 200 with the [`Lifecycle`] as JSON (no payload, and the error without its
 //! message, see [`Lifecycle::without_error_text`]), 401 for a missing or wrong token, 404
@@ -13,13 +13,45 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use common::config::{ConfigError, Env};
+use clap::Args;
+use common::config::secret;
 use redis::aio::ConnectionManager;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::status::lookup;
 use crate::keys::KeySpace;
+
+/// Settings of the status API, shared by every worker role.
+#[derive(Clone, Args)]
+pub struct StatusApiConfig {
+    /// Bearer token (at least 16 characters, a random secret) that enables
+    /// `GET /v1/events/{id}` on the metrics server; unset, the route is not mounted.
+    #[arg(
+        long = "status-api-token",
+        env = "STATUS_API_TOKEN",
+        hide_env_values = true,
+        value_parser = secret(status_token)
+    )]
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for StatusApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusApiConfig")
+            .field("enabled", &self.token.is_some())
+            .finish()
+    }
+}
+
+/// `STATUS_API_TOKEN`: trimmed, at least 16 characters.
+fn status_token(text: &str) -> Result<String, String> {
+    let token = text.trim();
+    if token.len() < 16 {
+        return Err("must be at least 16 characters (use a random secret)".into());
+    }
+    Ok(token.to_owned())
+}
 
 /// What the status route needs: Redis, the key layout and the expected token.
 #[derive(Clone)]
@@ -35,21 +67,17 @@ impl StatusApi {
         Self { conn, keys, token }
     }
 
-    /// The API if `STATUS_API_TOKEN` is set (and not blank), else `None`: the route is
-    /// then not mounted at all.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(
-        env: &Env<F>,
+    /// The API if `STATUS_API_TOKEN` is set, else `None`: the route is then not mounted
+    /// at all.
+    pub fn from_config(
+        config: &StatusApiConfig,
         conn: ConnectionManager,
         keys: KeySpace,
-    ) -> Result<Option<Self>, ConfigError> {
-        match env.get("STATUS_API_TOKEN") {
-            None => Ok(None),
-            Some(token) if token.trim().len() < 16 => Err(ConfigError::new(
-                "STATUS_API_TOKEN",
-                "must be at least 16 characters (use a random secret)",
-            )),
-            Some(token) => Ok(Some(Self::new(conn, keys, token.trim().to_owned()))),
-        }
+    ) -> Option<Self> {
+        config
+            .token
+            .clone()
+            .map(|token| Self::new(conn, keys, token))
     }
 
     /// The route, ready to merge into the metrics server's router.

@@ -1,0 +1,149 @@
+//! The `workers` command line: one subcommand per role or operator command, each with the
+//! configuration it reads from the environment (or flags) as clap structs. `main` parses it
+//! once with [`common::config::parse`], checks it with [`Cli::validate`], and runs it.
+
+use clap::{Args, Parser, Subcommand};
+use common::{config::ConfigError, telemetry::LogConfig};
+
+use crate::{
+    bulk::BulkConfig,
+    config::{BridgeConfig, FleetConfig},
+    consumer::ConsumerConfig,
+    ops::{
+        cli::{DlqCommand, PendingArgs, StatusArgs},
+        status_api::StatusApiConfig,
+    },
+    realtime::RealtimeConfig,
+};
+
+/// `workers`: the fleet's worker roles and operator commands.
+#[derive(Debug, Parser)]
+#[command(name = "workers", about = "Stripe → Salesforce worker fleet", version)]
+pub struct Cli {
+    /// The role to run or the operator command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Move events from SQS into the Redis priority streams (any number of replicas).
+    Bridge {
+        /// What every role needs.
+        #[command(flatten)]
+        role: RoleConfig,
+        /// The bridge's own settings.
+        #[command(flatten)]
+        config: BridgeConfig,
+    },
+    /// Apply high-priority events to Salesforce through sObject Collections.
+    Realtime {
+        /// What every role needs.
+        #[command(flatten)]
+        role: RoleConfig,
+        /// What both consumers need.
+        #[command(flatten)]
+        consumer: ConsumerConfig,
+        /// The realtime consumer's own settings.
+        #[command(flatten)]
+        config: RealtimeConfig,
+    },
+    /// Apply low-priority events in batches: Collections, or Bulk API 2.0 for large ones.
+    Bulk {
+        /// What every role needs.
+        #[command(flatten)]
+        role: RoleConfig,
+        /// What both consumers need.
+        #[command(flatten)]
+        consumer: ConsumerConfig,
+        /// The bulk consumer's own settings.
+        #[command(flatten)]
+        config: BulkConfig,
+    },
+    /// Per stream: length, group lag, pending entries, the oldest one's idle time, and each
+    /// consumer's pending count; plus the retry schedule and dead-letter counts.
+    Pending {
+        /// Where the fleet's Redis is.
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// The command's arguments.
+        #[command(flatten)]
+        args: PendingArgs,
+    },
+    /// Inspect, replay and purge the dead-letter stream.
+    Dlq {
+        /// Where the fleet's Redis is.
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// What to do with the dead letters.
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+    /// One event's lifecycle: state, times, attempts, last error, Salesforce id. Exits 1
+    /// if the event is unknown.
+    Status {
+        /// Where the fleet's Redis is.
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// The command's arguments.
+        #[command(flatten)]
+        args: StatusArgs,
+    },
+}
+
+/// Settings of every long-running role: the fleet's, the status API and logging.
+#[derive(Debug, Clone, Args)]
+pub struct RoleConfig {
+    /// Redis, key prefix, retention, metrics address, worker id.
+    #[command(flatten)]
+    pub fleet: FleetConfig,
+    /// `GET /v1/events/{id}` on the metrics server.
+    #[command(flatten)]
+    pub status_api: StatusApiConfig,
+    /// Logging.
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+impl Cli {
+    /// Checks what clap cannot check one value at a time: settings against each other, and
+    /// the Salesforce flow's credentials. Run before anything starts.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match &self.command {
+            Command::Bridge { config, .. } => config.validate(),
+            Command::Realtime { consumer, .. } | Command::Bulk { consumer, .. } => {
+                consumer.validate()
+            }
+            Command::Pending { .. } | Command::Dlq { .. } | Command::Status { .. } => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn operator_commands_need_only_redis() {
+        let cli = Cli::try_parse_from([
+            "workers",
+            "dlq",
+            "--redis-url",
+            "redis://x",
+            "list",
+            "--limit",
+            "3",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Dlq { .. }));
+        assert!(cli.validate().is_ok());
+    }
+}
