@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
-# install missing dependencies, check formatting, lint, then run every test.
+# install missing dependencies, check the Salesforce metadata (salesforce/), check formatting,
+# lint, then run every test.
 # The tests start their own redis-server, SQS emulator and project binaries on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup-test-deps.sh
+
+echo "==> Salesforce metadata"
+scripts/check-salesforce-metadata.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
