@@ -1,5 +1,5 @@
-//! The machinery the realtime and bulk consumers share: reading a stream as a consumer
-//! group member ([`reader`]) and assembling batches ([`batching`]), the claim → coalesce →
+//! The machinery the realtime and bulk consumers share: assembling batches from the
+//! stream (read through [`crate::store::StreamReader`]) ([`batching`]), the claim → coalesce →
 //! map → settle steps ([`pipeline`], with the pure newest-per-object rule in
 //! [`coalesce`]), writing to Salesforce through Collections ([`writer`], planned by the
 //! pure [`plan`]), each event's result ([`outcome`]), and the runtime that wires them to
@@ -10,13 +10,12 @@ pub mod coalesce;
 pub mod outcome;
 pub mod pipeline;
 pub mod plan;
-pub mod reader;
 pub mod runtime;
 pub mod writer;
 
+pub use crate::store::{Batch, StreamReader};
 pub use batching::{BatchPolicy, BatchSource};
 pub use outcome::{BatchResults, WriteResult};
 pub use pipeline::{Pipeline, Prepared, RetrySchedule};
-pub use reader::{Batch, StreamReader};
 pub use runtime::{ConsumerConfig, ConsumerRuntime};
 pub use writer::RecordWriter;

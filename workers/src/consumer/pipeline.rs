@@ -11,12 +11,12 @@ use salesforce_client::FailureClass;
 use super::{
     coalesce::{coalesce, Coalesced},
     outcome::WriteResult,
-    reader::Batch,
 };
 use crate::{
     mapping::{MappedEvent, Mapping, MappingError},
     store::{
-        Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, Settlement, StreamEntry,
+        Batch, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, Settlement,
+        StreamEntry,
     },
     telemetry,
 };

@@ -2,8 +2,8 @@
 //! reach Redis. Mounted on the workers' metrics server only when `STATUS_API_TOKEN`
 //! ([`StatusApiConfig`]) is set, and answered only to `Authorization: Bearer <token>`.
 //!
-//! Answers: 200 with the [`Lifecycle`] as JSON (no payload, and the error without its
-//! message, see [`Lifecycle::without_error_text`]), 401 for a missing or wrong token, 404
+//! Answers: 200 with the [`Lifecycle`](super::status::Lifecycle) as JSON (no payload, and the error without its
+//! message, see [`Lifecycle::without_error_text`](super::status::Lifecycle::without_error_text)), 401 for a missing or wrong token, 404
 //! for an unknown event, 503 if Redis cannot be asked.
 
 use axum::{

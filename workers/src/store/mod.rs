@@ -7,6 +7,7 @@
 mod bulk_jobs;
 mod known;
 mod ledger;
+mod reader;
 mod salesforce;
 mod scripts;
 mod streams;
@@ -14,6 +15,7 @@ mod streams;
 pub use bulk_jobs::{BulkJobStore, JobRecord};
 pub use known::KnownRecords;
 pub use ledger::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Settlement};
+pub use reader::{Batch, MalformedEntry, StreamReader};
 
 pub use salesforce::{coordination, RedisTokenStore, RedisUsageStore};
 

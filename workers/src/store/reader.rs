@@ -5,7 +5,7 @@ use std::{collections::HashMap, time::Duration};
 
 use redis::{aio::ConnectionManager, streams::StreamId};
 
-use crate::store::{HeldEntry, StreamEntry};
+use super::{HeldEntry, StreamEntry};
 
 /// One consumer's view of one stream and group.
 #[derive(Clone)]
