@@ -126,7 +126,8 @@ const EXTERNAL_IDS = {
 const PICKLISTS = {
   'Stripe_Customer__c.Subscription_Status__c': ['None', 'Active', 'Past Due', 'Canceled'],
   'Stripe_Subscription__c.Status__c': [
-    'active', 'canceled', 'incomplete', 'incomplete_expired', 'past_due', 'trialing', 'unpaid',
+    'active', 'canceled', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing',
+    'unpaid',
   ],
   'Stripe_Subscription__c.Sync_Status__c': ['Pending', 'Checkout Created', 'Completed', 'Failed'],
   'Payment_Transaction__c.Status__c': [
