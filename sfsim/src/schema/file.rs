@@ -38,7 +38,7 @@ pub struct NameEntry {
 }
 
 /// One field.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct FieldEntry {
     /// API name.
     pub name: String,
