@@ -47,6 +47,15 @@ fn sfdx_project_matches_the_json_schema() {
 }
 
 #[test]
+fn embedded_default_is_the_whole_project() {
+    let embedded = Schema::seed_default().unwrap();
+    assert_eq!(
+        describe(&embedded),
+        describe(&Schema::from_sfdx(&project()).unwrap())
+    );
+}
+
+#[test]
 fn main_default_directory_is_accepted_too() {
     let schema = Schema::from_sfdx(&project().join("force-app/main/default")).unwrap();
     assert_eq!(schema.object("Contact").unwrap().key_prefix, "003");

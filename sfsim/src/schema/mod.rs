@@ -1,7 +1,8 @@
 //! The simulated org's data model: objects, fields, types and constraints.
 //!
-//! Loaded from an SFDX project (see [`sfdx`]) or a JSON file (see [`file`]); the default is seed 002's model, embedded from
-//! `sfsim/sfsim-schema.json`. Names are matched case-insensitively, as the real org does
+//! Loaded from an SFDX project in source format (see [`sfdx`]) or a JSON file (see [`file`]).
+//! The default is seed 002's model from the repository's SFDX project `salesforce/`, the
+//! metadata users deploy, embedded at compile time (`build.rs`). Names are matched case-insensitively, as the real org does
 //! for object names in paths and field names in bodies (docs/salesforce-api.md §2.2). Unknown
 //! objects and fields are errors, so a mapping mistake in the fleet shows up in tests.
 
@@ -21,8 +22,15 @@ use file::{ObjectEntry, SchemaFile};
 pub use object::{NameKind, ObjectDef};
 pub use sfdx::SourceFiles;
 
-/// The default schema file, compiled in.
+/// The former default schema file, compiled in: seed 002's model in the JSON format.
+/// `tests/sfdx_schema.rs` proves it describes the same org as [`DEFAULT_SFDX_FILES`].
 pub const DEFAULT_SCHEMA_JSON: &str = include_str!("../../sfsim-schema.json");
+
+/// The default schema: the repository's SFDX project (`salesforce/force-app/main/default`,
+/// objects and global value sets), compiled in by `build.rs` as (path under `main/default`,
+/// contents).
+pub const DEFAULT_SFDX_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/sfdx_files.rs"));
 
 /// All objects of the simulated org.
 #[derive(Debug, Clone)]
@@ -33,9 +41,13 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Seed 002's model, from the embedded default file.
+    /// Seed 002's model, from the embedded SFDX project ([`DEFAULT_SFDX_FILES`]).
     pub fn seed_default() -> Result<Self, SimError> {
-        Self::from_json(DEFAULT_SCHEMA_JSON)
+        let files = DEFAULT_SFDX_FILES
+            .iter()
+            .map(|(path, text)| ((*path).to_string(), (*text).to_string()))
+            .collect();
+        Self::from_sfdx_files(&files)
     }
 
     /// Parses and checks a schema file.
