@@ -15,8 +15,8 @@ fn describe(schema: &Schema) -> Vec<String> {
     let mut lines = Vec::new();
     for object in schema.objects() {
         lines.push(format!(
-            "{} label={:?} prefix={} name={:?}",
-            object.name, object.label, object.key_prefix, object.name_kind
+            "{} label={:?} plural={:?} prefix={} name={:?}",
+            object.name, object.label, object.label_plural, object.key_prefix, object.name_kind
         ));
         for field in &object.fields {
             lines.push(format!("{}.{field:?}", object.name));

@@ -25,6 +25,7 @@ use crate::error::SimError;
 #[serde(rename_all = "camelCase")]
 struct CustomObject {
     label: String,
+    plural_label: Option<String>,
     name_field: NameField,
 }
 
@@ -231,6 +232,7 @@ fn custom_object(path: &str, text: &str, name: &str) -> Result<ObjectEntry, SimE
     Ok(ObjectEntry {
         name: name.to_string(),
         label: object.label,
+        label_plural: object.plural_label,
         key_prefix: String::new(),
         name_field: NameEntry {
             kind: kind.to_string(),

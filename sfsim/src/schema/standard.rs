@@ -89,6 +89,7 @@ pub(super) fn standard_object(name: &str) -> Option<ObjectEntry> {
     Some(ObjectEntry {
         name: "Contact".into(),
         label: "Contact".into(),
+        label_plural: Some("Contacts".into()),
         key_prefix: "003".into(),
         name_field: NameEntry {
             kind: "full_name".into(),
