@@ -1,6 +1,6 @@
 //! Describe over HTTP: Describe Global (`GET .../sobjects/`) and sObject Describe
 //! (`GET .../sobjects/{Object}/describe`), built from the default schema (the SFDX project),
-//! authenticated and counted like other REST calls (docs/salesforce-api.md §13).
+//! authenticated and counted like other REST calls (docs/salesforce-api.md §11).
 
 #[path = "support/mod.rs"]
 mod support;

@@ -1,7 +1,7 @@
 //! Describe: `GET .../sobjects/` (Describe Global: every object with its basic properties)
 //! and `GET .../sobjects/{Object}/describe` (one object with its fields), built from the
 //! schema. Shapes follow Salesforce's DescribeGlobalResult and DescribeSObjectResult
-//! (docs/salesforce-api.md §13); only properties the schema can answer are sent.
+//! (docs/salesforce-api.md §11); only properties the schema can answer are sent.
 
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
@@ -115,18 +115,31 @@ pub fn describe_type(kind: FieldKind) -> &'static str {
 fn describe_field(object: &ObjectDef, field: &FieldDef) -> Value {
     let numeric = field.kind.is_numeric();
     let is_name = field.name == "Name";
+    let sized = !numeric
+        && !matches!(
+            field.kind,
+            FieldKind::Boolean | FieldKind::Date | FieldKind::DateTime
+        );
     let auto_number = is_name && matches!(object.name_kind, NameKind::AutoNumber { .. });
     let picklist: Vec<Value> = field
         .picklist
         .iter()
-        .map(|value| json!({"value": value, "label": value, "active": true, "defaultValue": false, "validFor": null}))
+        .map(|value| {
+            json!({
+                "value": value,
+                "label": value,
+                "active": true,
+                "defaultValue": false,
+                "validFor": null,
+            })
+        })
         .collect();
     json!({
         "name": field.name,
         "label": field.label,
         "type": describe_type(field.kind),
         "soapType": soap_type(field.kind),
-        "length": if numeric || matches!(field.kind, FieldKind::Boolean | FieldKind::Date | FieldKind::DateTime) { 0 } else { field.length },
+        "length": if sized { field.length } else { 0 },
         "precision": if numeric { field.precision } else { 0 },
         "scale": if numeric { field.scale } else { 0 },
         "digits": 0,

@@ -2,9 +2,10 @@
 //!
 //! Loaded from an SFDX project in source format (see [`sfdx`]) or a JSON file (see [`file`]).
 //! The default is seed 002's model from the repository's SFDX project `salesforce/`, the
-//! metadata users deploy, embedded at compile time (`build.rs`). Names are matched case-insensitively, as the real org does
-//! for object names in paths and field names in bodies (docs/salesforce-api.md §2.2). Unknown
-//! objects and fields are errors, so a mapping mistake in the fleet shows up in tests.
+//! metadata users deploy, embedded at compile time (`build.rs`). Names are matched
+//! case-insensitively, as the real org does for object names in paths and field names in
+//! bodies (docs/salesforce-api.md §2.2). Unknown objects and fields are errors, so a mapping
+//! mistake in the fleet shows up in tests.
 
 mod field;
 pub mod file;
