@@ -1,6 +1,6 @@
 //! The REST API under `/services/data/`: versions, limits, describe, sObjects, Collections, query,
 //! and (from [`crate::bulk`]) Bulk API 2.0 ingest. Everything versioned passes the
-//! [`gate`](crate::gate) first.
+//! [`gate`](mod@crate::gate) first.
 
 pub mod body;
 pub mod collections;

@@ -1,6 +1,6 @@
 //! The simulated org's data model: objects, fields, types and constraints.
 //!
-//! Loaded from an SFDX project in source format (see [`sfdx`]) or a JSON file (see [`file`]).
+//! Loaded from an SFDX project in source format (see [`sfdx`]) or a JSON file (see [`file`](mod@file)).
 //! The default is seed 002's model from the repository's SFDX project `salesforce/`, the
 //! metadata users deploy, embedded at compile time (`build.rs`). Names are matched
 //! case-insensitively, as the real org does for object names in paths and field names in

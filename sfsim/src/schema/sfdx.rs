@@ -5,7 +5,7 @@
 //! `main/default`. Files are turned into the same entries as the JSON format ([`super::file`]),
 //! so both formats go through one set of checks and defaults.
 //!
-//! What metadata does not hold comes from [`super::standard`]: standard objects (a project
+//! What metadata does not hold comes from `schema/standard.rs`: standard objects (a project
 //! holds only their custom fields) and key prefixes. A lookup's relationship name is the
 //! field name with `__c` replaced by `__r`, as Salesforce derives it; the `relationshipName`
 //! element is the child relationship, which sfsim does not use. A master-detail field is a
