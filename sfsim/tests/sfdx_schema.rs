@@ -123,6 +123,22 @@ fn malformed_field_file_is_named_in_the_error() {
 }
 
 #[test]
+fn full_name_must_match_the_file_name() {
+    let file = "objects/Pricing_Plan__c/fields/Currency__c.field-meta.xml";
+    let dir = broken_copy(
+        file,
+        "<CustomField><fullName>Money__c</fullName><label>Money</label><type>Text</type>\
+         <length>3</length></CustomField>",
+    );
+    let error = Schema::from_sfdx(&dir).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        error.contains(file) && error.contains("<fullName>"),
+        "{error}"
+    );
+}
+
+#[test]
 fn missing_global_value_set_is_named_in_the_error() {
     let file = "globalValueSets/Recurrency_Type.globalValueSet-meta.xml";
     let dir = broken_copy(file, "<GlobalValueSet/>");

@@ -252,6 +252,13 @@ fn field(
     let error = |element: &str, message: String| {
         SimError::Schema(format!("{path}: <{element}>: {message}"))
     };
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    if file_name.strip_suffix(".field-meta.xml") != Some(field.full_name.as_str()) {
+        return Err(error(
+            "fullName",
+            format!("{} does not match the file name", field.full_name),
+        ));
+    }
     let kind = match field.kind.as_str() {
         "Text" => "text",
         "TextArea" | "LongTextArea" => "textarea",
