@@ -19,7 +19,7 @@
 //! Module map: [`config`] and [`faults`] (what can be configured), [`server`] (start and
 //! stop), [`gate`] (what every request passes), [`auth`], [`rest`], [`bulk`], [`soql`]
 //! (the APIs), [`dml`], [`store`], [`schema`], [`values`] (the org's data and rules),
-//! [`admin`] (`/__sim/`), [`bench`] (throughput measurement).
+//! [`admin`] (`/__sim/`), [`bench`](mod@bench) (throughput measurement).
 
 pub mod admin;
 pub mod auth;

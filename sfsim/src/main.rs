@@ -94,9 +94,13 @@ struct ServeArgs {
     /// Bulk: accept several uploads per job (unverified Salesforce behaviour).
     #[arg(long, env = "SFSIM_BULK_MULTIPLE_UPLOADS")]
     bulk_multiple_uploads: bool,
-    /// Schema file (JSON); default: seed 002's data model.
-    #[arg(long, env = "SFSIM_SCHEMA_FILE")]
+    /// Schema file (JSON); default: seed 002's data model (the embedded `salesforce/` project).
+    #[arg(long, env = "SFSIM_SCHEMA_FILE", conflicts_with = "schema_dir")]
     schema_file: Option<PathBuf>,
+    /// Schema as an SFDX project in source format: a project root (its
+    /// `force-app/main/default` is read) or a `main/default` directory.
+    #[arg(long, env = "SFSIM_SCHEMA_DIR")]
+    schema_dir: Option<PathBuf>,
     /// Faults at startup, as the JSON accepted by `PUT /__sim/faults`.
     #[arg(long, env = "SFSIM_FAULTS")]
     faults: Option<String>,
@@ -128,6 +132,9 @@ impl ServeArgs {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             config.schema = Schema::from_json(&text)?;
+        }
+        if let Some(dir) = self.schema_dir {
+            config.schema = Schema::from_sfdx(&dir)?;
         }
         if let Some(faults) = self.faults {
             config.faults = serde_json::from_str::<FaultConfig>(&faults)

@@ -1,4 +1,4 @@
-//! The `sfsim` binary: configured from the environment, serving, and stopping cleanly on
+//! The `sfsim` binary: configured from the environment (schema from an SFDX directory), serving, and stopping cleanly on
 //! SIGTERM.
 
 use std::time::Duration;
@@ -18,6 +18,10 @@ async fn binary_reads_its_environment_and_stops_on_sigterm() {
             ("SALESFORCE_CLIENT_ID", "env-id"),
             ("SALESFORCE_CLIENT_SECRET", "env-secret"),
             ("SFSIM_DAILY_API_LIMIT", "42"),
+            (
+                "SFSIM_SCHEMA_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../salesforce"),
+            ),
         ],
     )
     .unwrap();

@@ -1,9 +1,10 @@
-//! The REST API under `/services/data/`: versions, limits, sObjects, Collections, query,
+//! The REST API under `/services/data/`: versions, limits, describe, sObjects, Collections, query,
 //! and (from [`crate::bulk`]) Bulk API 2.0 ingest. Everything versioned passes the
-//! [`gate`](crate::gate) first.
+//! [`gate`](mod@crate::gate) first.
 
 pub mod body;
 pub mod collections;
+pub mod describe;
 pub mod query;
 pub mod sobjects;
 pub mod versions;
@@ -23,7 +24,12 @@ pub fn router(state: AppState) -> Router<AppState> {
     let versioned = Router::new()
         .route(v, get(versions::resources))
         .route(&format!("{v}/limits"), get(versions::limits))
+        .route(&format!("{v}/sobjects"), get(describe::global))
         .route(&format!("{v}/sobjects/{{object}}"), post(sobjects::create))
+        .route(
+            &format!("{v}/sobjects/{{object}}/describe"),
+            get(describe::object),
+        )
         .route(
             &format!("{v}/sobjects/{{object}}/{{id}}"),
             get(sobjects::get_by_id)

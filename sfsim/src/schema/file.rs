@@ -17,6 +17,9 @@ pub struct ObjectEntry {
     pub name: String,
     /// Label used in error messages.
     pub label: String,
+    /// Plural label (describe's `labelPlural`); default: the label + "s".
+    #[serde(default)]
+    pub label_plural: Option<String>,
     /// Three-character id prefix, e.g. `a01`.
     pub key_prefix: String,
     /// How the standard `Name` field behaves.
@@ -38,7 +41,7 @@ pub struct NameEntry {
 }
 
 /// One field.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct FieldEntry {
     /// API name.
     pub name: String,

@@ -1,24 +1,37 @@
 //! The simulated org's data model: objects, fields, types and constraints.
 //!
-//! Loaded from a JSON file (see [`file`]); the default is seed 002's model, embedded from
-//! `sfsim/sfsim-schema.json`. Names are matched case-insensitively, as the real org does
-//! for object names in paths and field names in bodies (docs/salesforce-api.md §2.2). Unknown
-//! objects and fields are errors, so a mapping mistake in the fleet shows up in tests.
+//! Loaded from an SFDX project in source format (see [`sfdx`]) or a JSON file (see [`file`](mod@file)).
+//! The default is seed 002's model from the repository's SFDX project `salesforce/`, the
+//! metadata users deploy, embedded at compile time (`build.rs`). Names are matched
+//! case-insensitively, as the real org does for object names in paths and field names in
+//! bodies (docs/salesforce-api.md §2.2). Unknown objects and fields are errors, so a mapping
+//! mistake in the fleet shows up in tests.
 
 mod field;
 pub mod file;
 mod object;
+pub mod sfdx;
+mod standard;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::SimError;
 pub use field::{FieldDef, FieldKind};
-use file::SchemaFile;
+use file::{ObjectEntry, SchemaFile};
 pub use object::{NameKind, ObjectDef};
+pub use sfdx::SourceFiles;
 
-/// The default schema file, compiled in.
+/// The former default schema file, compiled in: seed 002's model in the JSON format.
+/// `tests/sfdx_schema.rs` proves it describes the same org as [`DEFAULT_SFDX_FILES`].
 pub const DEFAULT_SCHEMA_JSON: &str = include_str!("../../sfsim-schema.json");
+
+/// The default schema: the repository's SFDX project (`salesforce/force-app/main/default`,
+/// objects and global value sets), compiled in by `build.rs` as (path under `main/default`,
+/// contents).
+pub const DEFAULT_SFDX_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/sfdx_files.rs"));
 
 /// All objects of the simulated org.
 #[derive(Debug, Clone)]
@@ -29,19 +42,40 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Seed 002's model, from the embedded default file.
+    /// Seed 002's model, from the embedded SFDX project ([`DEFAULT_SFDX_FILES`]).
     pub fn seed_default() -> Result<Self, SimError> {
-        Self::from_json(DEFAULT_SCHEMA_JSON)
+        let files = DEFAULT_SFDX_FILES
+            .iter()
+            .map(|(path, text)| ((*path).to_string(), (*text).to_string()))
+            .collect();
+        Self::from_sfdx_files(&files)
     }
 
     /// Parses and checks a schema file.
     pub fn from_json(text: &str) -> Result<Self, SimError> {
         let file: SchemaFile =
             serde_json::from_str(text).map_err(|error| SimError::Schema(error.to_string()))?;
+        Self::from_entries(&file.objects)
+    }
+
+    /// Reads the schema from an SFDX project in source format: the project root (its
+    /// `force-app/main/default` is read) or a `main/default` directory (see [`sfdx`]).
+    pub fn from_sfdx(dir: &Path) -> Result<Self, SimError> {
+        Self::from_sfdx_files(&sfdx::read_source_dir(dir)?)
+    }
+
+    /// Builds the schema from SFDX source files already read (path under `main/default`
+    /// → contents), e.g. files embedded at compile time.
+    pub fn from_sfdx_files(files: &SourceFiles) -> Result<Self, SimError> {
+        Self::from_entries(&sfdx::entries(files)?)
+    }
+
+    /// Checks and indexes schema entries, whichever format they were read from.
+    fn from_entries(entries: &[ObjectEntry]) -> Result<Self, SimError> {
         let mut objects = Vec::new();
         let mut by_name = HashMap::new();
         let mut by_prefix = HashMap::new();
-        for entry in &file.objects {
+        for entry in entries {
             let object = ObjectDef::from_entry(entry)?;
             let index = objects.len();
             if by_name

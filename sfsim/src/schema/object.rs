@@ -31,6 +31,8 @@ pub struct ObjectDef {
     pub name: String,
     /// Label.
     pub label: String,
+    /// Plural label.
+    pub label_plural: String,
     /// Id key prefix.
     pub key_prefix: String,
     /// How `Name` works.
@@ -134,6 +136,10 @@ impl ObjectDef {
         Ok(Self {
             name: entry.name.clone(),
             label: entry.label.clone(),
+            label_plural: entry
+                .label_plural
+                .clone()
+                .unwrap_or_else(|| format!("{}s", entry.label)),
             key_prefix: entry.key_prefix.clone(),
             name_kind,
             fields,
