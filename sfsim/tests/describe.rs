@@ -98,7 +98,7 @@ async fn describe_object_lists_fields_with_their_types() {
         status["picklistValues"][0],
         json!({"value": "active", "label": "active", "active": true, "defaultValue": false, "validFor": null})
     );
-    assert_eq!(status["picklistValues"].as_array().unwrap().len(), 7);
+    assert_eq!(status["picklistValues"].as_array().unwrap().len(), 8);
 
     let customer = field(describe, "Stripe_Customer__c");
     assert_eq!(customer["type"], "reference");
