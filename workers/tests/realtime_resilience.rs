@@ -7,23 +7,14 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{sim::Sim, BridgeStack};
+use support::{
+    sim::{high_priority_events, Sim},
+    BridgeStack,
+};
 use testkit::stripe::{unix_now, EventFactory, StripeEvent};
 use workers::store::Priority;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// High-priority events of one customer's life (what the default routing sends to `high`).
-fn high_priority_events(factory: &EventFactory, currency: &str) -> Vec<StripeEvent> {
-    factory
-        .lifecycle(currency, unix_now())
-        .into_iter()
-        .filter(|e| {
-            !e.event_type.starts_with("customer.")
-                || e.event_type.starts_with("customer.subscription.")
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_never_exceed_the_global_limit() {

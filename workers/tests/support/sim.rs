@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sfsim::{RunningSimulator, SimAdmin, SimConfig, Simulator};
 use testkit::harness::{self, ServiceProcess};
-use testkit::stripe::StripeEvent;
+use testkit::stripe::{unix_now, EventFactory, StripeEvent};
 use workers::store::{EventStore, KeySpace, Priority};
 
 use super::{BridgeStack, PREFIX};
@@ -209,4 +209,16 @@ impl BridgeStack {
             panic!("{error}\n{}", report.join("\n"));
         }
     }
+}
+
+/// High-priority events of one customer's life (what the default routing sends to `high`).
+pub fn high_priority_events(factory: &EventFactory, currency: &str) -> Vec<StripeEvent> {
+    factory
+        .lifecycle(currency, unix_now())
+        .into_iter()
+        .filter(|e| {
+            !e.event_type.starts_with("customer.")
+                || e.event_type.starts_with("customer.subscription.")
+        })
+        .collect()
 }
