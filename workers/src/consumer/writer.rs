@@ -8,6 +8,8 @@
 //!
 //! Before every call the shared circuit breaker must be closed; call-level failures feed it.
 
+use std::collections::HashSet;
+
 use salesforce_client::{soql, FailureClass, SalesforceClient, SalesforceError, COLLECTION_LIMIT};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -62,16 +64,18 @@ impl RecordWriter {
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
         let mut results = BatchResults::new(events.len());
-        let candidates: Vec<(&str, &str)> = writes_of(events, WriteRole::ParentStub)
+        let mut parents: Vec<(&str, &str)> = writes_of(events, WriteRole::ParentStub)
             .filter_map(|stub| record_key(stub.write))
             .collect();
-        let known = self.known.lookup(&candidates).await;
-        let stubs = stubs_to_write(events, |sobject, id| {
-            candidates
-                .iter()
-                .position(|key| *key == (sobject, id))
-                .is_some_and(|index| known[index])
-        });
+        parents.sort_unstable();
+        parents.dedup();
+        let answers = self.known.lookup(&parents).await;
+        let known: HashSet<(&str, &str)> = parents
+            .into_iter()
+            .zip(answers)
+            .filter_map(|(parent, known)| known.then_some(parent))
+            .collect();
+        let stubs = stubs_to_write(events, |sobject, id| known.contains(&(sobject, id)));
         self.write_all(&stubs, &mut results, shutdown).await;
         let mains: Vec<Pending<'_>> = writes_of(events, WriteRole::Main).collect();
         self.write_all(&mains, &mut results, shutdown).await;
