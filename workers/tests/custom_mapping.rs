@@ -1,6 +1,6 @@
 //! An org with other objects and field names: the simulator runs that org's SFDX project,
-//! the realtime worker gets `MAPPING_FILE`, and the records land under the org's own names —
-//! no rebuild.
+//! the realtime worker gets `MAPPING_FILE` and `SALESFORCE_METADATA_DIR`, and the records
+//! land under the org's own names — no rebuild.
 
 mod support;
 
@@ -28,8 +28,17 @@ async fn another_org_gets_its_own_objects_from_a_mapping_file() {
         .join("mapping.toml")
         .to_string_lossy()
         .into_owned();
+    // The worker checks the mapping against this org's project, not ours, at start.
+    let metadata_dir = other_org().to_string_lossy().into_owned();
     let _worker = stack
-        .start_consumer("realtime", &sim, &[("MAPPING_FILE", mapping_path.as_str())])
+        .start_consumer(
+            "realtime",
+            &sim,
+            &[
+                ("MAPPING_FILE", mapping_path.as_str()),
+                ("SALESFORCE_METADATA_DIR", metadata_dir.as_str()),
+            ],
+        )
         .await;
 
     let factory = EventFactory::new();
