@@ -38,8 +38,8 @@ const problems = [];
 const fail = (message) => problems.push(message);
 
 // ─── What seed 002 asks for ──────────────────────────────────────────────────────────────────
-// Types are Metadata API field types. Where the seed and this model differ, see
-// salesforce/README.md, "Seed 002 and this model".
+// Types are Metadata API field types. salesforce/README.md says where this model departs
+// from the seed, and why.
 
 const EXPECTED = {
   Stripe_Customer__c: {
