@@ -108,10 +108,11 @@ fn check_mapping(source: &workers::mapping_check::MappingSource) -> ExitCode {
         );
         ExitCode::SUCCESS
     } else {
+        let count = report.errors.len();
+        let noun = if count == 1 { "problem" } else { "problems" };
         println!(
-            "FAIL: {which} does not fit {}: {} problems",
-            metadata.root(),
-            report.errors.len()
+            "FAIL: {which} does not fit {}: {count} {noun}",
+            metadata.root()
         );
         ExitCode::FAILURE
     }
