@@ -13,9 +13,11 @@
 //! - `file` and `compile`: the TOML as written, and its validation into rules.
 //! - `rule`, `target`, `field`: running the rules against one event.
 //! - `path`, `transform`, [`money`], [`datetime`]: the small pieces they are built from.
+//! - [`inspect`]: a read-only view of the compiled rules, for the mapping check.
 
 pub mod datetime;
 pub mod error;
+pub mod inspect;
 pub mod money;
 pub mod record;
 
