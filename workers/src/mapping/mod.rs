@@ -17,6 +17,7 @@
 
 pub mod datetime;
 pub mod error;
+pub mod fence;
 pub mod inspect;
 pub mod money;
 pub mod record;
@@ -36,6 +37,7 @@ use serde_json::Value;
 
 pub use datetime::unix_to_salesforce_datetime;
 pub use error::{MappingError, MappingFileError};
+pub use fence::Fence;
 pub use money::{
     currency_exponent, minor_units_to_decimal, minor_units_to_decimal_string, MoneyError,
 };
@@ -57,6 +59,7 @@ pub struct Mapping {
     rules: Vec<EventRule>,
     by_type: HashMap<String, usize>,
     exponents: BTreeMap<String, u32>,
+    fence: Option<Fence>,
 }
 
 impl Mapping {
@@ -75,6 +78,7 @@ impl Mapping {
             rules: compiled.rules,
             by_type: compiled.by_type,
             exponents: compiled.exponents,
+            fence: compiled.fence,
         })
     }
 
@@ -99,6 +103,11 @@ impl Mapping {
             .flat_map(|rule| rule.events.iter().map(String::as_str))
     }
 
+    /// The fence fields, when the file declares them (see [`fence`]).
+    pub fn fence(&self) -> Option<&Fence> {
+        self.fence.as_ref()
+    }
+
     /// Translates one Stripe event (the whole JSON envelope) into the records to write.
     ///
     /// Errors are permanent for this event (see [`MappingError`]); an unhandled type is
@@ -120,9 +129,34 @@ impl Mapping {
             event_type,
             exponents: &self.exponents,
         };
+        // With a fence, every main write carries the event's time and id; an event without
+        // them cannot be ordered, so it is an error rather than an unfenced write.
+        let stamp = match &self.fence {
+            Some(fence) => {
+                let missing = |path: &str| MappingError::MissingValue {
+                    event_type: event_type.to_owned(),
+                    sobject: "(every object)".to_owned(),
+                    field: fence.event_time_field.clone(),
+                    path: path.to_owned(),
+                };
+                let created = event
+                    .get("created")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| missing("created"))?;
+                let id = event
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| missing("id"))?;
+                Some((fence, created, id))
+            }
+            None => None,
+        };
         let mut writes = Vec::with_capacity(rule.writes.len());
         for write in &rule.writes {
-            if let Some(record) = write.apply(&context)? {
+            if let Some(mut record) = write.apply(&context)? {
+                if let (Some((fence, created, id)), WriteRole::Main) = (stamp, record.role) {
+                    fence.stamp(&mut record.fields, created, id);
+                }
                 writes.push(record);
             }
         }
