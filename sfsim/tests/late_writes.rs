@@ -48,7 +48,11 @@ async fn a_write_whose_client_timed_out_still_lands_after_the_latency() {
 
     // Not visible before the latency has passed...
     let admin = org.sim.admin();
-    assert!(admin.records("Stripe_Customer__c").await.unwrap().is_empty());
+    assert!(admin
+        .records("Stripe_Customer__c")
+        .await
+        .unwrap()
+        .is_empty());
     // ...and then it lands, although nobody waits for the answer any more.
     let landed = wait_for("the late write", Duration::from_secs(10), || async {
         let records = admin.records("Stripe_Customer__c").await.ok()?;

@@ -1,7 +1,8 @@
 //! The mapping checked against the org's metadata, before a record is written: every field a
 //! write sets exists on its sObject, can be written, and takes the kind of value the mapping
 //! gives it; every upsert key and lookup key is an External ID; every constant of a
-//! restricted picklist is one of its values. `workers check-mapping` runs it and prints the
+//! restricted picklist is one of its values; the fence fields are on every object written,
+//! with the validation rule that uses them. `workers check-mapping` runs it and prints the
 //! report; the roles that map (realtime, bulk) run it at start and refuse to start on a
 //! problem, so a misspelled field is found before the first event is dead-lettered for it.
 //!
@@ -9,6 +10,7 @@
 //! the binary (`salesforce/`), or `SALESFORCE_METADATA_DIR`. The mapping side is the
 //! read-only view of [`crate::mapping::inspect`]; the decisions per field are in `fit`.
 
+mod fence;
 mod fit;
 #[cfg(test)]
 mod tests;
@@ -165,6 +167,7 @@ pub fn check(mapping: &Mapping, metadata: &Metadata) -> Report {
             check_field(field, object, metadata, max_exponent, &place, &mut report);
         }
     }
+    fence::check_fence(mapping, metadata, &mut report);
     report
 }
 
