@@ -5,12 +5,13 @@
 //!
 //! Example: `customer.subscription.deleted` (newer) and `invoice.payment_failed` (older) of
 //! one subscription in one batch both write the `Stripe_Subscription__c`: only the deletion's
-//! write goes; the invoice event's payment transaction is still written.
+//! write goes; the invoice event's payment transaction is still written, after a stub of the
+//! subscription it looks up.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::{
-    mapping::{MappedEvent, WriteRole},
+    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
     store::{HeldEntry, RecordClaim, RecordKey, StreamEntry},
 };
 
@@ -141,18 +142,51 @@ pub fn coalesce(candidates: Vec<Candidate>) -> Coalesced {
     coalesced
 }
 
-/// The event's writes minus its main writes to records it does not write.
+/// The event's writes without its main writes to records it does not write. Such a write
+/// becomes a parent stub when the record is found by external id: the event's other writes
+/// may look the record up (an invoice's transaction, its subscription), and the stub makes
+/// sure it exists whatever order the batch's writes go in. A stub carries only the key, so it
+/// changes nothing in a record that exists.
 fn without_lost_writes(
     mut mapped: MappedEvent,
     records: &[(RecordKey, RecordFate)],
 ) -> MappedEvent {
-    mapped.writes.retain(|write| {
-        write.role == WriteRole::ParentStub
-            || records
-                .iter()
-                .any(|(record, fate)| *fate == RecordFate::Write && *record == RecordKey::of(write))
+    let writes_it = |write: &RecordWrite| {
+        records
+            .iter()
+            .any(|(record, fate)| *fate == RecordFate::Write && *record == RecordKey::of(write))
+    };
+    let (kept, lost): (Vec<RecordWrite>, Vec<RecordWrite>) = mapped
+        .writes
+        .into_iter()
+        .partition(|write| write.role == WriteRole::ParentStub || writes_it(write));
+    let mut stubs: Vec<RecordWrite> = lost.into_iter().filter_map(as_stub).collect();
+    stubs.retain(|stub| {
+        !kept
+            .iter()
+            .any(|write| write.role == WriteRole::ParentStub && write.target == stub.target)
     });
+    stubs.extend(kept);
+    mapped.writes = stubs;
     mapped
+}
+
+/// A parent stub of the record `write` goes to, when it is found by external id.
+fn as_stub(write: RecordWrite) -> Option<RecordWrite> {
+    let RecordTarget::ExternalId { field, .. } = &write.target else {
+        return None;
+    };
+    let fields = write
+        .fields
+        .iter()
+        .filter(|(name, _)| *name == field)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Some(RecordWrite {
+        fields,
+        role: WriteRole::ParentStub,
+        ..write
+    })
 }
 
 /// Newest wins: by `created`, ties broken by event id.

@@ -33,6 +33,14 @@ fn payment(id: &str) -> RecordWrite {
     )
 }
 
+/// What a lost main write becomes: a stub with only its key (the fixtures' writes carry no
+/// other field, so the key is added here).
+fn stub_of(mut write: RecordWrite) -> RecordWrite {
+    write.role = WriteRole::ParentStub;
+    write.fields.clear();
+    write
+}
+
 fn candidate(event_id: &str, created: i64, writes: Vec<RecordWrite>) -> Candidate {
     let mut records: Vec<(RecordKey, RecordClaim)> = Vec::new();
     for write in writes.iter().filter(|w| w.role == WriteRole::Main) {
@@ -104,7 +112,11 @@ fn an_older_event_loses_only_the_records_a_newer_one_writes() {
     ]);
     assert_eq!(work_ids(&coalesced), vec!["evt_invoice", "evt_deleted"]);
     let invoice = &coalesced.work[0];
-    assert_eq!(invoice.mapped.writes, vec![payment("pi_1")]);
+    assert_eq!(
+        invoice.mapped.writes,
+        vec![stub_of(subscription("sub_1")), payment("pi_1")],
+        "the lost write is a stub for the payment's lookup"
+    );
     assert_eq!(
         invoice.records[1].1,
         RecordFate::SupersededBy("evt_deleted".into())
@@ -121,7 +133,10 @@ fn ledger_stale_records_are_dropped_and_an_all_stale_event_is_stale() {
     wholly.records[0].1 = RecordClaim::Stale;
     let coalesced = coalesce(vec![partly, wholly]);
     assert_eq!(work_ids(&coalesced), vec!["evt_1"]);
-    assert_eq!(coalesced.work[0].mapped.writes, vec![payment("pi_1")]);
+    assert_eq!(
+        coalesced.work[0].mapped.writes,
+        vec![stub_of(subscription("sub_1")), payment("pi_1")]
+    );
     assert_eq!(coalesced.work[0].records[1].1, RecordFate::Stale);
     assert_eq!(coalesced.stale.len(), 1);
     assert_eq!(coalesced.stale[0].entry.event_id, "evt_2");
@@ -162,4 +177,34 @@ fn equal_timestamps_are_decided_by_event_id() {
 fn an_event_without_records_is_work() {
     let coalesced = coalesce(vec![candidate("evt_1", 10, vec![])]);
     assert_eq!(work_ids(&coalesced), vec!["evt_1"]);
+}
+
+#[test]
+fn a_lost_write_keeps_only_its_key_as_a_stub_and_a_query_write_is_dropped() {
+    let mut full = subscription("sub_1");
+    full.fields
+        .insert("Stripe_Subscription_ID__c".into(), "sub_1".into());
+    full.fields.insert("Status__c".into(), "past_due".into());
+    let by_query = RecordWrite {
+        sobject: "Stripe_Subscription__c".into(),
+        target: RecordTarget::Query {
+            field: "Stripe_Checkout_Session_ID__c".into(),
+            value: "cs_1".into(),
+            fallback: None,
+        },
+        fields: Map::new(),
+        role: WriteRole::Main,
+    };
+    let mut older = candidate("evt_old", 10, vec![full, by_query.clone(), payment("pi_1")]);
+    older.records[1].1 = RecordClaim::Stale;
+    let newer = candidate("evt_new", 20, vec![subscription("sub_1")]);
+    let coalesced = coalesce(vec![older, newer]);
+    let writes = &coalesced.work[0].mapped.writes;
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert_eq!(writes[0].role, WriteRole::ParentStub);
+    assert_eq!(
+        writes[0].fields.keys().collect::<Vec<_>>(),
+        vec!["Stripe_Subscription_ID__c"]
+    );
+    assert_eq!(writes[1], payment("pi_1"));
 }
