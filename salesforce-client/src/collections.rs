@@ -89,7 +89,6 @@ impl SalesforceClient {
         let answer = self.call(Method::DELETE, &path, None).await?;
         collection_outcomes(&answer.body, ids.len())
     }
-
 }
 
 /// Refuses more records than one Collections call takes.
@@ -115,4 +114,3 @@ fn collection_outcomes(body: &str, expected: usize) -> Result<Vec<RecordOutcome>
     }
     Ok(results.iter().map(|r| record_outcome(r, false)).collect())
 }
-

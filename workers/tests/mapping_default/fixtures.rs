@@ -136,6 +136,7 @@ pub fn customer_stub() -> RecordWrite {
             .expect("an object literal")
             .clone(),
         role: WriteRole::ParentStub,
+        pending_lookups: Vec::new(),
     }
 }
 
