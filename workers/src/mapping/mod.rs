@@ -142,6 +142,6 @@ mod tests {
     fn the_builtin_mapping_loads() {
         let mapping = Mapping::from_toml(DEFAULT_MAPPING_TOML).unwrap();
         assert!(mapping.handles("customer.created"));
-        assert_eq!(Mapping::builtin().event_types().count(), 11);
+        assert_eq!(Mapping::builtin().event_types().count(), 14);
     }
 }
