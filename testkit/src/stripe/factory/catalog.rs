@@ -147,7 +147,7 @@ impl EventFactory {
             created,
         );
         let mut two_tiers = created_price.clone();
-        two_tiers["tiers"] = vec![
+        two_tiers["tiers"] = [
             tiers[0],
             Tier {
                 up_to: None,
