@@ -98,8 +98,8 @@ const EXPECTED = {
       Amount__c: 'Currency',
       Currency__c: 'Text',
       Recurrency_Type__c: 'Picklist',
-      Stripe_Product_ID__c: 'Text', // not in seed 002: product.updated renames a product's plans
-      Interval_Count__c: 'Number', // not in seed 002: recurring.interval_count (docs/mapping.md)
+      Stripe_Product_ID__c: 'Text', // added: product.updated renames a product's plans (docs/mapping.md)
+      Interval_Count__c: 'Number', // added: recurring.interval_count (docs/mapping.md)
     },
   },
   Pricing_Tier__c: {
@@ -112,8 +112,8 @@ const EXPECTED = {
       To_Quantity__c: 'Number',
       Unit_Price__c: 'Currency',
       Discount__c: 'Percent', // seed: "Percent or Currency"; the simulator has Percent
-      Stripe_Tier_Key__c: 'Text', // not in seed 002: the tiers' upsert key, price_...#n
-      Flat_Amount__c: 'Currency', // not in seed 002: a tier's flat_amount
+      Stripe_Tier_Key__c: 'Text', // added: the tiers' upsert key, price_...#n
+      Flat_Amount__c: 'Currency', // added: a tier's flat_amount
     },
   },
   // A standard object: only its custom field is part of the project.
