@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks the Salesforce DX project in salesforce/ without an org: Salesforce's
 # source-deploy-retrieve library resolves and converts every component, then
-# salesforce/tools/check.mjs checks the data model against seed 002, the simulator's schema
-# and the default mapping, and the permission set (see salesforce/README.md).
+# salesforce/tools/check.mjs checks the data model against the expected model and the
+# default mapping, and the permission set (see salesforce/README.md).
 # Installs the checker's npm dependencies when missing, pinned by
 # salesforce/tools/package-lock.json. Needs Node.js 20 or later and npm.
 set -euo pipefail

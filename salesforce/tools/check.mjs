@@ -8,8 +8,9 @@
 // 2. The data model: every object and field of seed 002 (EXPECTED below) exists with its type,
 //    nothing else does, and each field is well-formed for its type (lengths, precision,
 //    picklist values, lookups, descriptions...).
-// 3. The model matches the simulator's schema (sfsim/sfsim-schema.json: what the tests prove)
-//    and covers every field the default mapping writes (workers/mapping.default.toml).
+// 3. The model covers every field the default mapping writes (workers/mapping.default.toml).
+//    (The simulator builds its schema from this project, and `workers check-mapping` checks
+//    the mapping's types against it; this step only feeds the permission set check below.)
 // 4. The permission set: no field permission on a required or master-detail field (such a
 //    deploy fails), no View All / Modify All, delete only where the fleet deletes
 //    (Pricing_Tier__c), and read + edit on every field the default mapping writes.
@@ -30,7 +31,6 @@ const project = path.resolve(here, '..'); // salesforce/
 const repo = path.resolve(project, '..');
 const forceApp = path.join(project, 'force-app');
 const manifestPath = path.join(project, 'manifest', 'package.xml');
-const simSchemaPath = path.join(repo, 'sfsim', 'sfsim-schema.json');
 const mappingPath = path.join(repo, 'workers', 'mapping.default.toml');
 const rel = (p) => path.relative(repo, p);
 
@@ -38,8 +38,8 @@ const problems = [];
 const fail = (message) => problems.push(message);
 
 // ─── What seed 002 asks for ──────────────────────────────────────────────────────────────────
-// Types are Metadata API field types. Where the seed and the simulator schema differ, the
-// simulator wins for what the fleet writes (see salesforce/README.md, "Seed 002 and this model").
+// Types are Metadata API field types. salesforce/README.md says where this model departs
+// from the seed, and why.
 
 const EXPECTED = {
   Stripe_Customer__c: {
@@ -111,7 +111,7 @@ const EXPECTED = {
       From_Quantity__c: 'Number',
       To_Quantity__c: 'Number',
       Unit_Price__c: 'Currency',
-      Discount__c: 'Percent', // seed: "Percent or Currency"; the simulator has Percent
+      Discount__c: 'Percent', // seed: "Percent or Currency"; Percent here
       Stripe_Tier_Key__c: 'Text', // added: the tiers' upsert key, price_...#n
       Flat_Amount__c: 'Currency', // added: a tier's flat_amount
     },
@@ -422,57 +422,7 @@ for (const component of channelMembers) {
   if (component.fullName !== expectedName) fail(`${rel(component.xml)}: should be named ${expectedName} (ChannelName_EventName, no double underscore)`);
 }
 
-// ─── 3. Against the simulator's schema and the default mapping ───────────────────────────────
-
-const SIM_TYPES = {
-  text: 'Text', email: 'Email', phone: 'Phone', url: 'Url', datetime: 'DateTime', currency: 'Currency',
-  number: 'Number', percent: 'Percent', picklist: 'Picklist', textarea: 'LongTextArea',
-};
-let simChecked = 0;
-if (fs.existsSync(simSchemaPath)) {
-  const sim = JSON.parse(fs.readFileSync(simSchemaPath, 'utf8'));
-  const simFields = new Set();
-  for (const object of sim.objects) {
-    const metaObject = objects.get(object.name);
-    if (object.name.endsWith('__c') && metaObject) {
-      const nameField = metaObject.xml.nameField ?? {};
-      const simName = object.name_field.kind === 'auto_number' ? `AutoNumber ${object.name_field.format}` : 'Text';
-      const metaName = nameField.type === 'AutoNumber' ? `AutoNumber ${nameField.displayFormat}` : nameField.type;
-      if (simName !== metaName) fail(`${rel(metaObject.file)}: name field ${metaName}, the simulator has ${simName}`);
-      if (object.name_field.label !== nameField.label) fail(`${rel(metaObject.file)}: name field label ${nameField.label}, the simulator has ${object.name_field.label}`);
-    }
-    for (const s of object.fields) {
-      if (!s.name.endsWith('__c')) continue; // standard fields are Salesforce's
-      const name = `${object.name}.${s.name}`;
-      simFields.add(name);
-      simChecked++;
-      const field = fields.get(name);
-      if (!field) { fail(`${name}: in ${rel(simSchemaPath)} but not in force-app`); continue; }
-      const f = field.xml;
-      const where = rel(field.file);
-      // A master-detail field describes as a required reference: the simulator models it so.
-      const simType = s.type === 'lookup' ? (s.required ? 'MasterDetail' : 'Lookup') : SIM_TYPES[s.type];
-      if (f.type !== simType) fail(`${where}: type ${f.type}, the simulator has ${s.type}${s.required ? ' (required)' : ''}`);
-      if (f.label !== s.label) fail(`${where}: label "${f.label}", the simulator has "${s.label}"`);
-      if (s.length !== undefined && int(f.length) !== s.length) fail(`${where}: length ${f.length}, the simulator has ${s.length}`);
-      if (s.precision !== undefined && int(f.precision) !== s.precision) fail(`${where}: precision ${f.precision}, the simulator has ${s.precision}`);
-      if (s.scale !== undefined && int(f.scale) !== s.scale) fail(`${where}: scale ${f.scale}, the simulator has ${s.scale}`);
-      if (Boolean(s.external_id) !== bool(f.externalId)) fail(`${where}: externalId ${bool(f.externalId)}, the simulator has ${Boolean(s.external_id)}`);
-      if (Boolean(s.unique) !== bool(f.unique)) fail(`${where}: unique ${bool(f.unique)}, the simulator has ${Boolean(s.unique)}`);
-      if (Boolean(s.case_sensitive) !== bool(f.caseSensitive)) fail(`${where}: caseSensitive ${bool(f.caseSensitive)}, the simulator has ${Boolean(s.case_sensitive)}`);
-      if (s.reference_to && f.referenceTo !== s.reference_to) fail(`${where}: referenceTo ${f.referenceTo}, the simulator has ${s.reference_to}`);
-      // The child-to-parent relationship is always the field's name with __r.
-      if (s.relationship_name && s.relationship_name !== s.name.replace(/__c$/, '__r')) fail(`${name}: the simulator's relationship ${s.relationship_name} is not ${s.name.replace(/__c$/, '__r')}`);
-      if (s.type === 'picklist') {
-        if (JSON.stringify(picklistValues(f)) !== JSON.stringify(s.values)) fail(`${where}: picklist values differ from the simulator's ${JSON.stringify(s.values)}`);
-        if (Boolean(s.restricted) !== bool(f.valueSet?.restricted)) fail(`${where}: restricted differs from the simulator`);
-      }
-    }
-  }
-  for (const [name, field] of fields) if (!simFields.has(name)) fail(`${rel(field.file)}: not in ${rel(simSchemaPath)} (the tests would not cover it)`);
-} else {
-  console.log(`note: ${rel(simSchemaPath)} not found, simulator comparison skipped`);
-}
+// ─── 3. Against the default mapping ──────────────────────────────────────────────────────────
 
 // The fields the default mapping writes, by object: `sobject = "X"` opens a write, the keys of its
 // [rule.write.fields] table and its external_id targets are written fields, `query = "F"` and
@@ -596,7 +546,7 @@ for (const [type, count] of [...byType].sort()) console.log(`  ${type.padEnd(28)
 console.log(`  converted to Metadata API format: ${convertedFiles} files`);
 const writtenCount = [...mapping.writes.values()].reduce((n, s) => n + s.size, 0);
 console.log(
-  `  model: ${Object.keys(EXPECTED).length} objects, ${fields.size} fields; simulator fields compared: ${simChecked}; ` +
+  `  model: ${Object.keys(EXPECTED).length} objects, ${fields.size} fields; ` +
     `mapping writes: ${writtenCount} fields; permission set: ${fieldPermissionCount} field permissions`,
 );
 

@@ -182,7 +182,7 @@ pub enum SimError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The schema file is not valid.
+    /// The schema (the SFDX project it is read from) is not valid.
     #[error("invalid schema: {0}")]
     Schema(String),
     /// Another configuration value is not valid.

@@ -94,11 +94,9 @@ struct ServeArgs {
     /// Bulk: accept several uploads per job (unverified Salesforce behaviour).
     #[arg(long, env = "SFSIM_BULK_MULTIPLE_UPLOADS")]
     bulk_multiple_uploads: bool,
-    /// Schema file (JSON); default: seed 002's data model (the embedded `salesforce/` project).
-    #[arg(long, env = "SFSIM_SCHEMA_FILE", conflicts_with = "schema_dir")]
-    schema_file: Option<PathBuf>,
-    /// Schema as an SFDX project in source format: a project root (its
-    /// `force-app/main/default` is read) or a `main/default` directory.
+    /// Schema as an SFDX project in source format: a project root (its default package
+    /// directory's `main/default` is read) or a `main/default` directory; default: the
+    /// repository's project `salesforce/`, embedded. Validation rules are enforced.
     #[arg(long, env = "SFSIM_SCHEMA_DIR")]
     schema_dir: Option<PathBuf>,
     /// Faults at startup, as the JSON accepted by `PUT /__sim/faults`.
@@ -127,11 +125,6 @@ impl ServeArgs {
             let pem = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             config.jwt_public_key_pem = Some(pem);
-        }
-        if let Some(path) = self.schema_file {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            config.schema = Schema::from_json(&text)?;
         }
         if let Some(dir) = self.schema_dir {
             config.schema = Schema::from_sfdx(&dir)?;

@@ -9,6 +9,7 @@ use crate::{
     bulk::BulkConfig,
     config::{BridgeConfig, FleetConfig},
     consumer::ConsumerConfig,
+    mapping_check::MappingSource,
     ops::{
         cli::{DlqCommand, PendingArgs, StatusArgs},
         status_api::StatusApiConfig,
@@ -80,6 +81,14 @@ pub enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Check the mapping against the org's metadata (an SFDX project): every field it
+    /// writes exists, is writable and takes its value; prints the problems and exits 1 if
+    /// there are any. Needs neither Redis nor Salesforce.
+    CheckMapping {
+        /// The mapping and the metadata.
+        #[command(flatten)]
+        source: MappingSource,
+    },
     /// One event's lifecycle: state, times, attempts, last error, Salesforce id. Exits 1
     /// if the event is unknown.
     Status {
@@ -115,7 +124,10 @@ impl Cli {
             Command::Realtime { consumer, .. } | Command::Bulk { consumer, .. } => {
                 consumer.validate()
             }
-            Command::Pending { .. } | Command::Dlq { .. } | Command::Status { .. } => Ok(()),
+            Command::Pending { .. }
+            | Command::Dlq { .. }
+            | Command::Status { .. }
+            | Command::CheckMapping { .. } => Ok(()),
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - [`bulk`]: the low-priority stream, batched into Collections or Bulk API 2.0 jobs.
 //! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
+//! - [`mapping_check`]: `check-mapping`, the mapping checked against the org's metadata
+//!   (also run by every role that maps, at start).
 //!
 //! Shared by the roles: [`cli`] and [`config`] (the command line and the typed settings,
 //! read once at start), [`backoff`] (waiting out outages), [`store`] (the Redis layout and
@@ -22,6 +24,7 @@ pub mod consumer;
 pub mod guard;
 pub mod keys;
 pub mod mapping;
+pub mod mapping_check;
 pub mod ops;
 pub mod realtime;
 pub mod store;

@@ -4,7 +4,8 @@
 //! the command.
 //!
 //! Worker roles run until a signal and serve metrics and health; operator commands run
-//! once, print their answer, and need only `REDIS_URL` (no metrics server, no Salesforce).
+//! once, print their answer, and need only `REDIS_URL` (no metrics server, no Salesforce);
+//! `check-mapping` needs nothing but the mapping and the metadata.
 
 use std::{io::Write, process::ExitCode};
 
@@ -70,6 +71,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             )
             .await
         }
+        Command::CheckMapping { source } => Ok(check_mapping(&source)),
         Command::Status { fleet, args } => {
             operate(
                 &fleet,
@@ -77,6 +79,42 @@ async fn main() -> anyhow::Result<ExitCode> {
             )
             .await
         }
+    }
+}
+
+/// `workers check-mapping`: the report on stdout, OK or not; status 1 when the mapping does
+/// not fit or cannot be read.
+fn check_mapping(source: &workers::mapping_check::MappingSource) -> ExitCode {
+    let (mapping, metadata) = match source.load() {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = workers::mapping_check::check(&mapping, &metadata);
+    let which = source.mapping_file.as_ref().map_or_else(
+        || "the built-in mapping".to_owned(),
+        |path| path.display().to_string(),
+    );
+    print!("{report}");
+    if report.errors.is_empty() {
+        println!(
+            "OK: {which} fits {} ({} writes, {} fields checked, {} warnings)",
+            metadata.root(),
+            report.writes,
+            report.fields,
+            report.warnings.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        let count = report.errors.len();
+        let noun = if count == 1 { "problem" } else { "problems" };
+        println!(
+            "FAIL: {which} does not fit {}: {count} {noun}",
+            metadata.root()
+        );
+        ExitCode::FAILURE
     }
 }
 

@@ -1,9 +1,10 @@
-//! An org with other objects and field names: the simulator runs a different schema, the
-//! realtime worker gets `MAPPING_FILE`, and the records land under the org's own names —
-//! no rebuild.
+//! An org with other objects and field names: the simulator runs that org's SFDX project,
+//! the realtime worker gets `MAPPING_FILE` and `SALESFORCE_METADATA_DIR`, and the records
+//! land under the org's own names — no rebuild.
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sfsim::{Schema, SimConfig};
@@ -12,56 +13,32 @@ use testkit::stripe::{unix_now, EventFactory};
 use workers::store::Priority;
 
 /// The other org: payers on `Payer__c`, payments on `Charge__c` with a lookup to the payer.
-const SCHEMA: &str = r#"{ "objects": [
-  { "name": "Payer__c", "label": "Payer", "key_prefix": "a10",
-    "name_field": { "kind": "auto_number", "label": "Payer Number", "format": "PY-{000000}" },
-    "fields": [
-      { "name": "Stripe_Key__c", "label": "Stripe Key", "type": "text", "length": 64, "external_id": true, "unique": true }
-    ] },
-  { "name": "Charge__c", "label": "Charge", "key_prefix": "a11",
-    "name_field": { "kind": "auto_number", "label": "Charge Number", "format": "CH-{000000}" },
-    "fields": [
-      { "name": "Intent__c", "label": "Intent", "type": "text", "length": 64, "external_id": true, "unique": true },
-      { "name": "Payer__c", "label": "Payer", "type": "lookup", "reference_to": "Payer__c", "relationship_name": "Payer__r" },
-      { "name": "Gross__c", "label": "Gross", "type": "currency", "precision": 18, "scale": 3 },
-      { "name": "ISO_Currency__c", "label": "ISO Currency", "type": "text", "length": 3 },
-      { "name": "Paid_At__c", "label": "Paid At", "type": "datetime" }
-    ] }
-] }"#;
-
-const MAPPING: &str = r#"
-version = 1
-
-[[rule]]
-events = ["payment_intent.succeeded"]
-
-  [[rule.write]]
-  sobject = "Payer__c"
-  role = "parent_stub"
-  target = { external_id = "Stripe_Key__c", path = "data.object.customer" }
-
-  [[rule.write]]
-  sobject = "Charge__c"
-  target = { external_id = "Intent__c", path = "data.object.id" }
-
-  [rule.write.fields]
-  Payer__c = { path = "data.object.customer", lookup = { relationship = "Payer__r", external_id_field = "Stripe_Key__c" } }
-  Gross__c = { path = "data.object.amount", transform = "money", currency_path = "data.object.currency" }
-  ISO_Currency__c = { path = "data.object.currency", transform = "upper" }
-  Paid_At__c = { path = "created", transform = "datetime" }
-"#;
+/// Its SFDX project and mapping file are under `tests/fixtures/other-org/`.
+fn other_org() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other-org")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_org_gets_its_own_objects_from_a_mapping_file() {
     let stack = BridgeStack::start(false).await;
     let mut config = SimConfig::on_free_port();
-    config.schema = Schema::from_json(SCHEMA).expect("the other org's schema");
+    config.schema = Schema::from_sfdx(&other_org()).expect("the other org's schema");
     let sim = Sim::start_with(config).await;
-    let mapping = std::env::temp_dir().join(format!("fleet-mapping-{}.toml", std::process::id()));
-    std::fs::write(&mapping, MAPPING).unwrap();
-    let mapping_path = mapping.to_string_lossy().into_owned();
+    let mapping_path = other_org()
+        .join("mapping.toml")
+        .to_string_lossy()
+        .into_owned();
+    // The worker checks the mapping against this org's project, not ours, at start.
+    let metadata_dir = other_org().to_string_lossy().into_owned();
     let _worker = stack
-        .start_consumer("realtime", &sim, &[("MAPPING_FILE", mapping_path.as_str())])
+        .start_consumer(
+            "realtime",
+            &sim,
+            &[
+                ("MAPPING_FILE", mapping_path.as_str()),
+                ("SALESFORCE_METADATA_DIR", metadata_dir.as_str()),
+            ],
+        )
         .await;
 
     let factory = EventFactory::new();
@@ -100,5 +77,4 @@ async fn another_org_gets_its_own_objects_from_a_mapping_file() {
     let payers = sim.records("Payer__c").await;
     assert_eq!(payers.len(), 1);
     assert_eq!(kwd["Payer__c"], payers[0]["Id"]);
-    std::fs::remove_file(&mapping).ok();
 }

@@ -1,6 +1,7 @@
 //! Writing records: the one place that decides what an insert, update, upsert or delete
 //! does to the org, shared by single-record REST, sObject Collections and Bulk jobs so the
-//! three APIs cannot drift apart.
+//! three APIs cannot drift apart: field checks, validation rules (`rules`), required and
+//! unique values, then the store.
 //!
 //! A batch runs under the store lock. Each operation is validated completely before it
 //! touches the store, so with `allOrNone:false` a failed record changes nothing; with
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod checks;
+mod rules;
 mod target;
 mod write;
 

@@ -1,13 +1,14 @@
 //! Validating and storing one insert or update: field access and conversion, an external id
-//! repeated in the body, parent lookups by external id, required and unique checks, injected
-//! lock failures, then the system fields (`Id`, dates, auto-number and full `Name`) and the
-//! write history entry.
+//! repeated in the body, parent lookups by external id, required fields, validation rules,
+//! unique values, injected lock failures, then the system fields (`Id`, dates, auto-number
+//! and full `Name`) and the write history entry.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::checks::{check_lookups, check_required, check_unique, lock_fault, resolve_parent};
+use super::rules::check_rules;
 use super::{RecordInput, Stamp, WriteContext};
 use crate::error::RecordError;
 use crate::schema::{NameKind, ObjectDef};
@@ -103,10 +104,16 @@ pub(super) fn write(
             fields: BTreeMap::new(),
         },
     };
+    // The stored version, for PRIORVALUE and ISCHANGED; copied only when rules need it.
+    let enforces_rules = !object.validation_rules.is_empty();
+    let prior = (enforces_rules && !creating).then(|| record.clone());
     for (name, value) in &changes {
         record.fields.insert(name.clone(), value.clone());
     }
     check_required(object, &record)?;
+    if enforces_rules {
+        check_rules(object, prior.as_ref(), &record)?;
+    }
     check_unique(db, object, &record, &changes)?;
     lock_fault(ctx, &record.id)?;
 

@@ -1,8 +1,9 @@
 //! Fields of the simulated org: their types ([`FieldKind`]) and definitions ([`FieldDef`]),
-//! built from schema file entries with the defaults Salesforce applies (lengths, precision),
+//! built from the metadata model with the defaults Salesforce applies (lengths, precision),
 //! plus the system fields every object has. Validation and formatting read these.
 
-use super::file::FieldEntry;
+use salesforce_metadata::{FieldMeta, FieldType};
+
 use crate::error::SimError;
 
 /// A field's data type, as far as validation and formatting need it.
@@ -39,22 +40,24 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "text" => Self::Text,
-            "textarea" => Self::TextArea,
-            "email" => Self::Email,
-            "phone" => Self::Phone,
-            "url" => Self::Url,
-            "picklist" => Self::Picklist,
-            "currency" => Self::Currency,
-            "number" => Self::Number,
-            "percent" => Self::Percent,
-            "boolean" => Self::Boolean,
-            "date" => Self::Date,
-            "datetime" => Self::DateTime,
-            "lookup" => Self::Lookup,
-            _ => return None,
+    /// The simulated kind of a metadata type; `None` for types the simulator does not
+    /// implement.
+    fn of(kind: &FieldType) -> Option<Self> {
+        Some(match kind {
+            FieldType::Text => Self::Text,
+            FieldType::TextArea | FieldType::LongTextArea => Self::TextArea,
+            FieldType::Email => Self::Email,
+            FieldType::Phone => Self::Phone,
+            FieldType::Url => Self::Url,
+            FieldType::Picklist => Self::Picklist,
+            FieldType::Currency => Self::Currency,
+            FieldType::Number => Self::Number,
+            FieldType::Percent => Self::Percent,
+            FieldType::Checkbox => Self::Boolean,
+            FieldType::Date => Self::Date,
+            FieldType::DateTime => Self::DateTime,
+            FieldType::Lookup | FieldType::MasterDetail => Self::Lookup,
+            FieldType::AutoNumber | FieldType::Other(_) => return None,
         })
     }
 
@@ -126,44 +129,43 @@ impl FieldDef {
         }
     }
 
-    pub(super) fn from_entry(entry: &FieldEntry, object: &str) -> Result<Self, SimError> {
-        let kind = FieldKind::parse(&entry.kind).ok_or_else(|| {
+    pub(super) fn from_meta(field: &FieldMeta) -> Result<Self, SimError> {
+        let kind = FieldKind::of(&field.kind).ok_or_else(|| {
             SimError::Schema(format!(
-                "{object}.{}: unknown type {}",
-                entry.name, entry.kind
+                "{}: <type>: unsupported field type {}",
+                field.file,
+                field.kind.api_name()
             ))
         })?;
-        let default_length = match kind {
-            FieldKind::Email => 80,
-            FieldKind::Phone => 40,
-            FieldKind::TextArea => 32_768,
-            FieldKind::Lookup => 18,
-            _ => 255,
-        };
-        if kind == FieldKind::Lookup
-            && (entry.reference_to.is_none() || entry.relationship_name.is_none())
-        {
+        if field.formula.is_some() {
             return Err(SimError::Schema(format!(
-                "{object}.{}: a lookup needs reference_to and relationship_name",
-                entry.name
+                "{}: <formula>: formula fields are not simulated",
+                field.file
             )));
         }
         Ok(Self {
-            name: entry.name.clone(),
-            label: entry.label.clone(),
+            name: field.name.clone(),
+            label: field.label.clone(),
             kind,
-            length: entry.length.unwrap_or(default_length),
-            precision: entry.precision.unwrap_or(18),
-            scale: entry.scale.unwrap_or(0),
-            required: entry.required,
-            external_id: entry.external_id,
-            unique: entry.unique,
-            case_sensitive: entry.case_sensitive,
-            matchable: entry.external_id || entry.id_lookup,
-            picklist: entry.values.clone(),
-            restricted: entry.restricted,
-            reference_to: entry.reference_to.clone(),
-            relationship_name: entry.relationship_name.clone(),
+            length: field.max_length().unwrap_or(255),
+            precision: field.precision.unwrap_or(18),
+            scale: field.scale.unwrap_or(0),
+            required: field.is_required(),
+            external_id: field.external_id,
+            unique: field.unique,
+            case_sensitive: field.case_sensitive,
+            matchable: field.external_id || field.id_lookup,
+            picklist: field
+                .picklist
+                .as_ref()
+                .map(|picklist| picklist.values.clone())
+                .unwrap_or_default(),
+            restricted: field
+                .picklist
+                .as_ref()
+                .is_some_and(|picklist| picklist.restricted),
+            reference_to: field.reference_to.clone(),
+            relationship_name: field.relationship_name(),
             createable: true,
             updateable: true,
         })

@@ -1,37 +1,28 @@
-//! The simulated org's data model: objects, fields, types and constraints.
+//! The simulated org's data model: objects, fields, types, constraints and validation rules.
 //!
-//! Loaded from an SFDX project in source format (see [`sfdx`]) or a JSON file (see [`file`](mod@file)).
-//! The default is seed 002's model from the repository's SFDX project `salesforce/`, the
-//! metadata users deploy, embedded at compile time (`build.rs`). Names are matched
-//! case-insensitively, as the real org does for object names in paths and field names in
-//! bodies (docs/salesforce-api.md §2.2). Unknown objects and fields are errors, so a mapping
-//! mistake in the fleet shows up in tests.
+//! Built from the model of an SFDX project in source format ([`salesforce_metadata`]), the
+//! metadata users deploy: by default the repository's project `salesforce/`, embedded in
+//! that crate ([`Schema::seed_default`]); [`Schema::from_sfdx`] reads another. What the
+//! project does not say but the simulator needs (key prefixes, the system fields every
+//! record has) is added here. Names are matched case-insensitively, as the real org does
+//! for object names in paths and field names in bodies (docs/salesforce-api.md §2.2).
+//! Unknown objects and fields are errors, so a mapping mistake in the fleet shows up in
+//! tests; so are field types the simulator does not implement (formula fields among them).
 
 mod field;
-pub mod file;
 mod object;
-pub mod sfdx;
 mod standard;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use salesforce_metadata::Metadata;
+
 use crate::error::SimError;
 pub use field::{FieldDef, FieldKind};
-use file::{ObjectEntry, SchemaFile};
 pub use object::{NameKind, ObjectDef};
-pub use sfdx::SourceFiles;
-
-/// The former default schema file, compiled in: seed 002's model in the JSON format.
-/// `tests/sfdx_schema.rs` proves it describes the same org as [`DEFAULT_SFDX_FILES`].
-pub const DEFAULT_SCHEMA_JSON: &str = include_str!("../../sfsim-schema.json");
-
-/// The default schema: the repository's SFDX project (`salesforce/force-app/main/default`,
-/// objects and global value sets), compiled in by `build.rs` as (path under `main/default`,
-/// contents).
-pub const DEFAULT_SFDX_FILES: &[(&str, &str)] =
-    include!(concat!(env!("OUT_DIR"), "/sfdx_files.rs"));
+use standard::PrefixAllocator;
 
 /// All objects of the simulated org.
 #[derive(Debug, Clone)]
@@ -42,41 +33,27 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Seed 002's model, from the embedded SFDX project ([`DEFAULT_SFDX_FILES`]).
+    /// The data model of the repository's SFDX project (`salesforce/`), embedded at compile
+    /// time.
     pub fn seed_default() -> Result<Self, SimError> {
-        let files = DEFAULT_SFDX_FILES
-            .iter()
-            .map(|(path, text)| ((*path).to_string(), (*text).to_string()))
-            .collect();
-        Self::from_sfdx_files(&files)
-    }
-
-    /// Parses and checks a schema file.
-    pub fn from_json(text: &str) -> Result<Self, SimError> {
-        let file: SchemaFile =
-            serde_json::from_str(text).map_err(|error| SimError::Schema(error.to_string()))?;
-        Self::from_entries(&file.objects)
+        Self::from_metadata(&Metadata::embedded().map_err(schema_error)?)
     }
 
     /// Reads the schema from an SFDX project in source format: the project root (its
-    /// `force-app/main/default` is read) or a `main/default` directory (see [`sfdx`]).
+    /// default package directory's `main/default` is read) or a `main/default` directory.
     pub fn from_sfdx(dir: &Path) -> Result<Self, SimError> {
-        Self::from_sfdx_files(&sfdx::read_source_dir(dir)?)
+        Self::from_metadata(&Metadata::from_dir(dir).map_err(schema_error)?)
     }
 
-    /// Builds the schema from SFDX source files already read (path under `main/default`
-    /// → contents), e.g. files embedded at compile time.
-    pub fn from_sfdx_files(files: &SourceFiles) -> Result<Self, SimError> {
-        Self::from_entries(&sfdx::entries(files)?)
-    }
-
-    /// Checks and indexes schema entries, whichever format they were read from.
-    fn from_entries(entries: &[ObjectEntry]) -> Result<Self, SimError> {
+    /// Builds the schema from a project's model: checks what the simulator cannot run,
+    /// assigns key prefixes, indexes objects.
+    pub fn from_metadata(metadata: &Metadata) -> Result<Self, SimError> {
+        let mut prefixes = PrefixAllocator::new();
         let mut objects = Vec::new();
         let mut by_name = HashMap::new();
         let mut by_prefix = HashMap::new();
-        for entry in entries {
-            let object = ObjectDef::from_entry(entry)?;
+        for meta in metadata.objects() {
+            let object = ObjectDef::from_meta(meta, prefixes.prefix(&meta.name))?;
             let index = objects.len();
             if by_name
                 .insert(object.name.to_ascii_lowercase(), index)
@@ -85,7 +62,7 @@ impl Schema {
             {
                 return Err(SimError::Schema(format!(
                     "{}: duplicate object name or key prefix",
-                    object.name
+                    meta.file
                 )));
             }
             objects.push(Arc::new(object));
@@ -95,13 +72,14 @@ impl Schema {
             by_name,
             by_prefix,
         };
-        for object in &schema.objects {
-            for field in &object.fields {
+        for meta in metadata.objects() {
+            for field in &meta.fields {
                 if let Some(target) = &field.reference_to {
                     if schema.object(target).is_none() {
                         return Err(SimError::Schema(format!(
-                            "{}.{} references unknown object {target}",
-                            object.name, field.name
+                            "{}: <referenceTo>: {}.{} references {target}, which is not in the \
+                             project",
+                            field.file, meta.name, field.name
                         )));
                     }
                 }
@@ -124,10 +102,14 @@ impl Schema {
             .map(|index| &self.objects[*index])
     }
 
-    /// All objects, in file order.
+    /// All objects, in name order.
     pub fn objects(&self) -> &[Arc<ObjectDef>] {
         &self.objects
     }
+}
+
+fn schema_error(error: salesforce_metadata::MetadataError) -> SimError {
+    SimError::Schema(error.to_string())
 }
 
 #[cfg(test)]
@@ -144,5 +126,6 @@ mod tests {
             "Contact__c"
         );
         assert!(schema.object("Payment_Transaction__c").is_some());
+        assert_eq!(schema.object("Contact").unwrap().key_prefix, "003");
     }
 }

@@ -1,10 +1,11 @@
 //! Objects of the simulated org ([`ObjectDef`]): their fields with case-insensitive lookup by
-//! API name and by relationship name, and how their `Name` field behaves ([`NameKind`]).
-//! Built from a schema file entry, with the system fields added first.
+//! API name and by relationship name, how their `Name` field behaves ([`NameKind`]), and
+//! their validation rules. Built from the metadata model, with the system fields added first.
 
 use std::collections::HashMap;
 
-use super::file::ObjectEntry;
+use salesforce_metadata::{NameFieldKind, ObjectMeta, ValidationRule};
+
 use super::{FieldDef, FieldKind};
 use crate::error::SimError;
 
@@ -39,6 +40,8 @@ pub struct ObjectDef {
     pub name_kind: NameKind,
     /// All fields, system fields first.
     pub fields: Vec<FieldDef>,
+    /// The active validation rules, in file name order (inactive ones are not enforced).
+    pub validation_rules: Vec<ValidationRule>,
     by_exact_name: HashMap<String, usize>,
     by_name: HashMap<String, usize>,
     by_relationship: HashMap<String, usize>,
@@ -66,9 +69,9 @@ impl ObjectDef {
         self.fields.iter().filter(|field| field.required)
     }
 
-    pub(super) fn from_entry(entry: &ObjectEntry) -> Result<Self, SimError> {
+    pub(super) fn from_meta(meta: &ObjectMeta, key_prefix: String) -> Result<Self, SimError> {
         let mut fields = vec![
-            FieldDef::system("Id", &format!("{} ID", entry.label), FieldKind::Id),
+            FieldDef::system("Id", &format!("{} ID", meta.label), FieldKind::Id),
             FieldDef::system("CreatedDate", "Created Date", FieldKind::DateTime),
             FieldDef::system(
                 "LastModifiedDate",
@@ -77,25 +80,20 @@ impl ObjectDef {
             ),
             FieldDef::system("SystemModstamp", "System Modstamp", FieldKind::DateTime),
         ];
-        let name_kind = match entry.name_field.kind.as_str() {
-            "auto_number" => {
-                let format = entry.name_field.format.clone().unwrap_or_default();
-                let (prefix, rest) = format.split_once('{').unwrap_or((&format, "0}"));
+        let name_kind = match &meta.name_field.kind {
+            NameFieldKind::AutoNumber { display_format } => {
+                let (prefix, rest) = display_format
+                    .split_once('{')
+                    .unwrap_or((display_format, "0}"));
                 NameKind::AutoNumber {
                     prefix: prefix.to_string(),
                     width: rest.trim_end_matches('}').len(),
                 }
             }
-            "text" => NameKind::Text,
-            "full_name" => NameKind::FullName,
-            other => {
-                return Err(SimError::Schema(format!(
-                    "{}: unknown name_field kind {other}",
-                    entry.name
-                )))
-            }
+            NameFieldKind::Text => NameKind::Text,
+            NameFieldKind::FullName => NameKind::FullName,
         };
-        let mut name_field = FieldDef::system("Name", &entry.name_field.label, FieldKind::Text);
+        let mut name_field = FieldDef::system("Name", &meta.name_field.label, FieldKind::Text);
         name_field.length = 80;
         name_field.case_sensitive = false;
         if name_kind == NameKind::Text {
@@ -104,8 +102,8 @@ impl ObjectDef {
             name_field.updateable = true;
         }
         fields.push(name_field);
-        for field in &entry.fields {
-            fields.push(FieldDef::from_entry(field, &entry.name)?);
+        for field in &meta.fields {
+            fields.push(FieldDef::from_meta(field)?);
         }
         let mut by_name = HashMap::new();
         let mut by_exact_name = HashMap::new();
@@ -118,31 +116,29 @@ impl ObjectDef {
             {
                 return Err(SimError::Schema(format!(
                     "{}: field {} declared twice",
-                    entry.name, field.name
+                    meta.file, field.name
                 )));
             }
             if let Some(relationship) = &field.relationship_name {
                 by_relationship.insert(relationship.to_ascii_lowercase(), index);
             }
         }
-        if entry.key_prefix.len() != 3
-            || !entry.key_prefix.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
-            return Err(SimError::Schema(format!(
-                "{}: key_prefix must be 3 letters or digits",
-                entry.name
-            )));
-        }
         Ok(Self {
-            name: entry.name.clone(),
-            label: entry.label.clone(),
-            label_plural: entry
-                .label_plural
+            name: meta.name.clone(),
+            label: meta.label.clone(),
+            label_plural: meta
+                .plural_label
                 .clone()
-                .unwrap_or_else(|| format!("{}s", entry.label)),
-            key_prefix: entry.key_prefix.clone(),
+                .unwrap_or_else(|| format!("{}s", meta.label)),
+            key_prefix,
             name_kind,
             fields,
+            validation_rules: meta
+                .validation_rules
+                .iter()
+                .filter(|rule| rule.active)
+                .cloned()
+                .collect(),
             by_exact_name,
             by_name,
             by_relationship,

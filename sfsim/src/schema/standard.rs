@@ -1,18 +1,17 @@
-//! What an SFDX project does not say: the standard objects sfsim knows (their label, `Name`
-//! and standard fields, which a project only extends with custom fields), and the key
-//! prefixes of objects, which Salesforce assigns when an object is created, not in metadata.
+//! What an SFDX project does not say and only the simulator needs: the key prefixes of
+//! objects, which Salesforce assigns when an object is created, not in metadata. (Standard
+//! objects' standard fields are part of the model, `salesforce_metadata::standard`: the
+//! fleet's mapping check needs them too.)
 //!
-//! Key prefixes: a standard object has Salesforce's fixed prefix (Contact `003`). The seed
-//! objects keep the prefixes sfsim has always given them (`a01`..`a05`, which tests and logs
+//! Key prefixes: a standard object has Salesforce's fixed prefix (Contact `003`). The data
+//! model's objects keep the prefixes sfsim has always given them (`a01`..`a05`, which tests and logs
 //! rely on). Any other custom object gets `a` + two base-62 characters from an FNV-1a hash
 //! of its API name; a taken prefix moves to the next free one, objects taken in name order,
 //! so the same set of objects always gets the same prefixes.
 
 use std::collections::HashSet;
 
-use super::file::{FieldEntry, NameEntry, ObjectEntry};
-
-/// Fixed key prefixes: standard objects (Salesforce's own) and the seed 002 objects.
+/// Fixed key prefixes: standard objects (Salesforce's own) and the data model's objects.
 const KNOWN_PREFIXES: &[(&str, &str)] = &[
     ("Account", "001"),
     ("Contact", "003"),
@@ -70,49 +69,6 @@ impl PrefixAllocator {
 fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// The standard object `name` with its standard fields, if sfsim knows it.
-pub(super) fn standard_object(name: &str) -> Option<ObjectEntry> {
-    if !name.eq_ignore_ascii_case("Contact") {
-        return None;
-    }
-    let text = |name: &str, label: &str, length: usize, required: bool| FieldEntry {
-        name: name.into(),
-        label: label.into(),
-        kind: "text".into(),
-        length: Some(length),
-        required,
-        ..FieldEntry::default()
-    };
-    Some(ObjectEntry {
-        name: "Contact".into(),
-        label: "Contact".into(),
-        label_plural: Some("Contacts".into()),
-        key_prefix: "003".into(),
-        name_field: NameEntry {
-            kind: "full_name".into(),
-            label: "Full Name".into(),
-            format: None,
-        },
-        fields: vec![
-            text("FirstName", "First Name", 40, false),
-            text("LastName", "Last Name", 80, true),
-            FieldEntry {
-                name: "Email".into(),
-                label: "Email".into(),
-                kind: "email".into(),
-                id_lookup: true,
-                ..FieldEntry::default()
-            },
-            FieldEntry {
-                name: "Phone".into(),
-                label: "Business Phone".into(),
-                kind: "phone".into(),
-                ..FieldEntry::default()
-            },
-        ],
     })
 }
 

@@ -1,6 +1,7 @@
 //! Everything a consumer replica needs, built once from the configuration: the Redis
 //! connection, the Salesforce client behind the global limiter, the breaker, the ledger,
-//! the mapping; and the background task that puts due retries back on their streams.
+//! the mapping (checked against the org's metadata first); and the background task that
+//! puts due retries back on their streams.
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,7 +17,7 @@ use crate::{
     config::{FleetConfig, SalesforceConfig},
     guard::{CallRate, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     keys::KeySpace,
-    mapping::Mapping,
+    mapping_check::MappingSource,
     store::{self, BulkJobStore, EventLedger, KnownRecords, Priority},
 };
 
@@ -26,10 +27,9 @@ pub struct ConsumerConfig {
     /// Salesforce endpoint and credentials.
     #[command(flatten)]
     pub salesforce: SalesforceConfig,
-    /// The Stripe-to-Salesforce mapping, a TOML file (default: the built-in mapping;
-    /// docs/mapping.md).
-    #[arg(long = "mapping-file", env = "MAPPING_FILE")]
-    pub mapping_file: Option<String>,
+    /// The mapping, and the metadata it is checked against at start.
+    #[command(flatten)]
+    pub mapping: MappingSource,
     /// Seconds before the 1st, 2nd, ... retry of a failed event; then the dead-letter stream.
     #[arg(
         long = "retry-delays-secs",
@@ -129,10 +129,7 @@ impl ConsumerRuntime {
         priority: Priority,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<Self> {
-        let mapping = Arc::new(match &config.mapping_file {
-            Some(path) => Mapping::from_file(std::path::Path::new(path))?,
-            None => Mapping::builtin(),
-        });
+        let mapping = Arc::new(config.mapping.load_checked()?);
         let keys = KeySpace::new(&fleet.key_prefix);
         let conn = store::connect(&fleet.redis_url)?;
         let limiter = SlidingWindowLimiter::new(

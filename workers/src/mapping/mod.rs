@@ -15,9 +15,11 @@
 //!   `for_each` writes that turn a list into records, and `delete_missing`).
 //! - `path`, `template`, `transform`, [`money`], [`datetime`]: the small pieces they are
 //!   built from.
+//! - [`inspect`]: a read-only view of the compiled rules, for the mapping check.
 
 pub mod datetime;
 pub mod error;
+pub mod inspect;
 pub mod money;
 pub mod record;
 

@@ -1,6 +1,7 @@
-//! Embeds the default schema: the SFDX project in `../salesforce/` (objects, fields, global
-//! value sets), listed into `$OUT_DIR/sfdx_files.rs` as a table of `include_str!`s, so the
-//! `sfsim` binary carries the schema users deploy and needs no files at run time.
+//! Embeds the repository's SFDX project (`../salesforce/force-app/main/default`: objects with
+//! their fields and validation rules, and global value sets), listed into
+//! `$OUT_DIR/embedded_files.rs` as a table of `include_str!`s. Every binary that depends on
+//! this crate then carries the data model users deploy and needs no files at run time.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files = Vec::new();
     for part in ["objects", "globalValueSets"] {
         let dir = root.join(part);
-        println!("cargo:rerun-if-changed={}", dir.display());
         collect(&dir, &mut files)?;
     }
     files.sort();
@@ -27,12 +27,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(table, "    ({relative:?}, include_str!({absolute:?})),")?;
     }
     table.push(']');
-    let out = PathBuf::from(std::env::var("OUT_DIR")?).join("sfdx_files.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR")?).join("embedded_files.rs");
     std::fs::write(out, table)?;
     Ok(())
 }
 
+/// Every `*-meta.xml` under `dir`; each directory is watched, so a new file reruns the script.
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    println!("cargo:rerun-if-changed={}", dir.display());
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
