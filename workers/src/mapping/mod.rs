@@ -11,8 +11,10 @@
 //! - [`record`]: the output types (the contract with the Salesforce client).
 //! - [`error`]: [`MappingFileError`] (bad file, at load) and [`MappingError`] (bad event).
 //! - `file` and `compile`: the TOML as written, and its validation into rules.
-//! - `rule`, `target`, `field`: running the rules against one event.
-//! - `path`, `transform`, [`money`], [`datetime`]: the small pieces they are built from.
+//! - `rule`, `target`, `field`, `each`: running the rules against one event (`each`: the
+//!   `for_each` writes that turn a list into records, and `delete_missing`).
+//! - `path`, `template`, `transform`, [`money`], [`datetime`]: the small pieces they are
+//!   built from.
 //! - [`inspect`]: a read-only view of the compiled rules, for the mapping check.
 
 pub mod datetime;
@@ -22,11 +24,13 @@ pub mod money;
 pub mod record;
 
 mod compile;
+mod each;
 mod field;
 mod file;
 mod path;
 mod rule;
 mod target;
+mod template;
 mod transform;
 
 use std::collections::{BTreeMap, HashMap};
@@ -39,7 +43,7 @@ pub use error::{MappingError, MappingFileError};
 pub use money::{
     currency_exponent, minor_units_to_decimal, minor_units_to_decimal_string, MoneyError,
 };
-pub use record::{MappedEvent, RecordTarget, RecordWrite, WriteRole};
+pub use record::{Deletion, MappedEvent, PendingLookup, RecordTarget, RecordWrite, WriteRole};
 pub use target::is_salesforce_id;
 
 use rule::{Context, EventRule};
@@ -119,14 +123,16 @@ impl Mapping {
             event,
             event_type,
             exponents: &self.exponents,
+            element: None,
         };
-        let mut writes = Vec::with_capacity(rule.writes.len());
+        let mut mapped = MappedEvent {
+            writes: Vec::with_capacity(rule.writes.len()),
+            deletions: Vec::new(),
+        };
         for write in &rule.writes {
-            if let Some(record) = write.apply(&context)? {
-                writes.push(record);
-            }
+            write.apply(&context, &mut mapped)?;
         }
-        Ok(MappedEvent { writes })
+        Ok(mapped)
     }
 }
 
@@ -138,6 +144,6 @@ mod tests {
     fn the_builtin_mapping_loads() {
         let mapping = Mapping::from_toml(DEFAULT_MAPPING_TOML).unwrap();
         assert!(mapping.handles("customer.created"));
-        assert_eq!(Mapping::builtin().event_types().count(), 11);
+        assert_eq!(Mapping::builtin().event_types().count(), 14);
     }
 }
