@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{header, Method, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::{
     auth::{ClientCredentials, Session, TokenCache},
@@ -84,7 +84,7 @@ impl SalesforceClient {
     }
 
     /// `/services/data/vNN.N`.
-    fn data_path(&self) -> String {
+    pub(crate) fn data_path(&self) -> String {
         format!("/services/data/{}", self.settings.api_version)
     }
 
@@ -218,50 +218,6 @@ impl SalesforceClient {
         Ok(record_outcome(&value, answer.status == StatusCode::CREATED))
     }
 
-    /// Upserts up to 200 records of one sObject by external id in one call
-    /// (`PATCH /composite/sobjects/{Object}/{Field}`), `allOrNone` false: each record
-    /// succeeds or fails on its own. Outcomes are in request order.
-    pub async fn upsert_collection(
-        &self,
-        sobject: &str,
-        external_id_field: &str,
-        records: &[Map<String, Value>],
-    ) -> Result<Vec<RecordOutcome>, SalesforceError> {
-        if records.len() > COLLECTION_LIMIT {
-            return Err(SalesforceError::Unexpected(format!(
-                "{} records given; a collection takes at most {COLLECTION_LIMIT}",
-                records.len()
-            )));
-        }
-        let records: Vec<Value> = records
-            .iter()
-            .map(|fields| {
-                let mut record = fields.clone();
-                record.insert("attributes".into(), json!({ "type": sobject }));
-                Value::Object(record)
-            })
-            .collect();
-        let path = format!(
-            "{}/composite/sobjects/{sobject}/{external_id_field}",
-            self.data_path()
-        );
-        let body = json!({ "allOrNone": false, "records": records });
-        let answer = self
-            .call(Method::PATCH, &path, Some(Body::Json(body)))
-            .await?;
-        let results: Vec<Value> = serde_json::from_str(&answer.body).map_err(|_| {
-            SalesforceError::Unexpected("collections answer is not a JSON array".into())
-        })?;
-        if results.len() != records.len() {
-            return Err(SalesforceError::Unexpected(format!(
-                "{} results for {} records",
-                results.len(),
-                records.len()
-            )));
-        }
-        Ok(results.iter().map(|r| record_outcome(r, false)).collect())
-    }
-
     /// Updates one record by its Salesforce id (`PATCH /sobjects/{Object}/{Id}`, 204).
     pub async fn update(
         &self,
@@ -322,7 +278,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes a path segment or a query parameter value.
-fn encode_component(value: &str) -> String {
+pub(crate) fn encode_component(value: &str) -> String {
     utf8_percent_encode(value, COMPONENT).to_string()
 }
 

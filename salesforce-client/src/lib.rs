@@ -3,7 +3,8 @@
 //! [`coordination`]), REST upserts, sObject Collections and SOQL
 //! ([`client`]), Bulk API 2.0 ingest jobs ([`bulk`], [`csv`]), daily usage from
 //! `Sforce-Limit-Info` ([`usage`]), literal escaping ([`soql`]), and the classification of
-//! every failure ([`error`]).
+//! every failure ([`error`]). sObject Collections calls (upsert, update, delete of up to 200
+//! records) are methods of [`SalesforceClient`] too, in `collections.rs`.
 //!
 //! Everything follows `docs/salesforce-api.md`, the documented behaviour of a real
 //! org; the tests run it against the `sfsim` simulator over HTTP.
@@ -16,6 +17,7 @@
 pub mod auth;
 pub mod bulk;
 pub mod client;
+mod collections;
 pub mod coordination;
 pub mod csv;
 pub mod error;

@@ -230,3 +230,50 @@ async fn the_jwt_bearer_flow_logs_in_with_a_signed_assertion() {
         .expect_err("refused");
     assert_eq!(error.class(), FailureClass::Auth, "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collections_update_by_id_and_delete_one_call_each() {
+    let sim = Sim::start().await;
+    let client = client(&sim, &Coordination::in_process());
+    let records: Vec<Map<String, Value>> = ["cus_u1", "cus_u2"].map(customer).to_vec();
+    let upserted = client
+        .upsert_collection("Stripe_Customer__c", "Stripe_Customer_ID__c", &records)
+        .await
+        .unwrap();
+    let ids: Vec<String> = upserted.iter().filter_map(|o| o.id.clone()).collect();
+    assert_eq!(ids.len(), 2);
+
+    let renamed = json!({ "Customer_Name__c": "Renamed" })
+        .as_object()
+        .cloned()
+        .unwrap();
+    let updates: Vec<(String, Map<String, Value>)> =
+        ids.iter().map(|id| (id.clone(), renamed.clone())).collect();
+    let outcomes = client
+        .update_collection("Stripe_Customer__c", &updates)
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    let names = client
+        .query("SELECT Customer_Name__c FROM Stripe_Customer__c")
+        .await
+        .unwrap();
+    assert!(names.iter().all(|r| r["Customer_Name__c"] == "Renamed"));
+
+    let deleted = client.delete_collection(&ids[..1]).await.unwrap();
+    assert!(deleted[0].is_success(), "{deleted:?}");
+    let again = client.delete_collection(&ids[..1]).await.unwrap();
+    assert_eq!(again[0].errors[0].code, "ENTITY_IS_DELETED");
+    assert!(client.delete_collection(&[]).await.unwrap().is_empty());
+    let calls = sim.admin.calls().await.unwrap();
+    assert_eq!(calls["by_endpoint"]["collections.update"], 1, "{calls}");
+    assert_eq!(calls["by_endpoint"]["collections.delete"], 2, "{calls}");
+    assert_eq!(
+        client
+            .query("SELECT Id FROM Stripe_Customer__c")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

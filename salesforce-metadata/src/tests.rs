@@ -78,7 +78,10 @@ fn the_embedded_project_reads() {
         recurrency.global_value_set.as_deref(),
         Some("Recurrency_Type")
     );
-    assert_eq!(recurrency.values, ["Monthly", "Yearly", "One-time"]);
+    assert_eq!(
+        recurrency.values,
+        ["Daily", "Weekly", "Monthly", "Yearly", "One-time"]
+    );
     let master = metadata
         .object("Pricing_Tier__c")
         .unwrap()

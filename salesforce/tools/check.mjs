@@ -12,8 +12,8 @@
 //    (The simulator builds its schema from this project, and `workers check-mapping` checks
 //    the mapping's types against it; this step only feeds the permission set check below.)
 // 4. The permission set: no field permission on a required or master-detail field (such a
-//    deploy fails), no View All / Modify All, no delete, and read + edit on every field the
-//    default mapping writes.
+//    deploy fails), no View All / Modify All, delete only where the fleet deletes
+//    (Pricing_Tier__c), and read + edit on every field the default mapping writes.
 // 5. manifest/package.xml lists exactly the components of force-app/ (`--write-manifest`
 //    rewrites it).
 //
@@ -53,6 +53,8 @@ const EXPECTED = {
       Default_Payment_Method__c: 'Text',
       Subscription_Status__c: 'Picklist',
       Contact__c: 'Lookup',
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Stripe_Subscription__c: {
@@ -72,6 +74,8 @@ const EXPECTED = {
       Checkout_URL__c: 'Url',
       Sync_Status__c: 'Picklist',
       Error_Message__c: 'LongTextArea',
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Payment_Transaction__c: {
@@ -87,6 +91,8 @@ const EXPECTED = {
       Transaction_Date__c: 'DateTime',
       Stripe_Subscription__c: 'Lookup',
       Failure_Reason__c: 'Text', // not in seed 002: added for payment failures (docs/mapping.md)
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Pricing_Plan__c: {
@@ -98,6 +104,10 @@ const EXPECTED = {
       Amount__c: 'Currency',
       Currency__c: 'Text',
       Recurrency_Type__c: 'Picklist',
+      Stripe_Product_ID__c: 'Text', // added: product.updated renames a product's plans (docs/mapping.md)
+      Interval_Count__c: 'Number', // added: recurring.interval_count (docs/mapping.md)
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Pricing_Tier__c: {
@@ -110,6 +120,10 @@ const EXPECTED = {
       To_Quantity__c: 'Number',
       Unit_Price__c: 'Currency',
       Discount__c: 'Percent', // seed: "Percent or Currency"; Percent here
+      Stripe_Tier_Key__c: 'Text', // added: the tiers' upsert key, price_...#n
+      Flat_Amount__c: 'Currency', // added: a tier's flat_amount
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   // A standard object: only its custom field is part of the project.
@@ -120,6 +134,9 @@ const EXTERNAL_IDS = {
   'Stripe_Customer__c.Stripe_Customer_ID__c': { unique: true },
   'Stripe_Subscription__c.Stripe_Subscription_ID__c': { unique: true },
   'Payment_Transaction__c.Stripe_Payment_Intent_ID__c': { unique: true },
+  'Pricing_Plan__c.Stripe_Price_ID__c': { unique: true },
+  'Pricing_Plan__c.Stripe_Product_ID__c': { unique: false },
+  'Pricing_Tier__c.Stripe_Tier_Key__c': { unique: true },
   'Contact.Stripe_Customer_ID__c': { unique: false },
 };
 
@@ -134,7 +151,10 @@ const PICKLISTS = {
     'requires_payment_method', 'requires_confirmation', 'requires_action', 'processing',
     'requires_capture', 'canceled', 'succeeded',
   ],
-  'Pricing_Plan__c.Recurrency_Type__c': { globalValueSet: 'Recurrency_Type', values: ['Monthly', 'Yearly', 'One-time'] },
+  'Pricing_Plan__c.Recurrency_Type__c': {
+    globalValueSet: 'Recurrency_Type',
+    values: ['Daily', 'Weekly', 'Monthly', 'Yearly', 'One-time'],
+  },
 };
 
 const LOOKUPS = {
@@ -156,11 +176,12 @@ const TRACKED = [
 
 const CHANGE_DATA_CAPTURE = ['ContactChangeEvent', 'Stripe_Subscription__ChangeEvent'];
 
-// The fleet never deletes a record (it has no delete call), so no object may grant delete.
-const DELETE_ALLOWED = new Set();
+// The fleet deletes only the tiers a price no longer lists (delete_missing in the mapping).
+const DELETE_ALLOWED = new Set(['Pricing_Tier__c']);
 
 const ALLOWED_TYPES = new Set([
   'CustomObject', 'CustomField', 'GlobalValueSet', 'PermissionSet', 'PlatformEventChannelMember',
+  'ValidationRule',
 ]);
 
 // ─── Small helpers ───────────────────────────────────────────────────────────────────────────
@@ -415,7 +436,8 @@ for (const component of channelMembers) {
 // ─── 3. Against the default mapping ──────────────────────────────────────────────────────────
 
 // The fields the default mapping writes, by object: `sobject = "X"` opens a write, the keys of its
-// [rule.write.fields] table and its external_id targets are written fields, `query = "F"` is read.
+// [rule.write.fields] table and its external_id targets are written fields, `query = "F"` and
+// `query_all = "F"` are read. The two fields of `[fence]` are written on every object written.
 function mappingWrites(text) {
   const writes = new Map(); // object → Set(field)
   const reads = new Map();
@@ -423,6 +445,7 @@ function mappingWrites(text) {
     if (!map.has(object)) map.set(object, new Set());
     map.get(object).add(field);
   };
+  const fence = [];
   let sobject;
   let section;
   for (const raw of text.split('\n')) {
@@ -433,14 +456,17 @@ function mappingWrites(text) {
       if (line.trim() === '[[rule]]' || line.trim() === '[[rule.write]]') sobject = undefined;
       continue;
     }
+    const fenceField = section === 'fence' && line.match(/^\s*event_(?:time|id)_field\s*=\s*"(\w+)"/);
+    if (fenceField) fence.push(fenceField[1]);
     const object = line.match(/^\s*sobject\s*=\s*"(\w+)"/);
     if (object) sobject = object[1];
     if (!sobject) continue;
     for (const match of line.matchAll(/\bexternal_id\s*=\s*"(\w+)"/g)) add(writes, sobject, match[1]);
-    for (const match of line.matchAll(/\bquery\s*=\s*"(\w+)"/g)) add(reads, sobject, match[1]);
+    for (const match of line.matchAll(/\bquery(?:_all)?\s*=\s*"(\w+)"/g)) add(reads, sobject, match[1]);
     const key = section === 'rule.write.fields' && line.match(/^\s*(\w+)\s*=/);
     if (key) add(writes, sobject, key[1]);
   }
+  for (const object of writes.keys()) for (const field of fence) add(writes, object, field);
   return { writes, reads };
 }
 
@@ -451,6 +477,7 @@ if (fs.existsSync(mappingPath)) {
   for (const [map, verb] of [[mapping.writes, 'writes'], [mapping.reads, 'queries']]) {
     for (const [object, names] of map) {
       for (const fieldName of names) {
+        if (!fieldName.endsWith('__c')) continue; // standard fields (Name) are Salesforce's
         if (!fields.has(`${object}.${fieldName}`)) fail(`${rel(mappingPath)} ${verb} ${object}.${fieldName}, which force-app does not define`);
       }
     }
@@ -474,6 +501,7 @@ for (const component of permissionSets) {
   for (const [object, p] of objectPermissions) {
     if (bool(p.viewAllRecords) || bool(p.modifyAllRecords)) fail(`${where}: ${object} grants View All / Modify All`);
     if (bool(p.allowDelete) && !DELETE_ALLOWED.has(object)) fail(`${where}: ${object} grants delete, which the fleet never does`);
+    if (DELETE_ALLOWED.has(object) && !bool(p.allowDelete)) fail(`${where}: ${object} needs delete (the fleet deletes tiers a price no longer lists)`);
     if (!objects.has(object) && !EXPECTED[object]?.standard) fail(`${where}: object permission on ${object}, which force-app does not define`);
   }
   const fieldPermissions = new Map();

@@ -34,6 +34,7 @@ fn classify_versioned(method: &Method, rest: &[&str]) -> &'static str {
         ["sobjects", _, _, _] if delete => "sobject.delete_by_external_id",
         ["composite", "sobjects"] if post => "collections.create",
         ["composite", "sobjects"] if patch => "collections.update",
+        ["composite", "sobjects"] if delete => "collections.delete",
         ["composite", "sobjects", _, _] if patch => "collections.upsert",
         ["query"] => "query",
         ["queryAll"] => "query_all",
@@ -63,6 +64,8 @@ mod tests {
         assert_eq!(classify(&Method::PATCH, upsert), "sobject.upsert");
         let collections = "/services/data/v62.0/composite/sobjects/X__c/Ext__c";
         assert_eq!(classify(&Method::PATCH, collections), "collections.upsert");
+        let delete = "/services/data/v62.0/composite/sobjects";
+        assert_eq!(classify(&Method::DELETE, delete), "collections.delete");
         assert_eq!(classify(&Method::GET, "/services/data/"), "versions");
     }
 }

@@ -147,7 +147,7 @@ async fn describe_covers_numbers_master_detail_and_standard_fields() {
             .iter()
             .map(|value| value["value"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["Monthly", "Yearly", "One-time"]
+        ["Daily", "Weekly", "Monthly", "Yearly", "One-time"]
     );
 }
 

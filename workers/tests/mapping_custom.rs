@@ -247,7 +247,10 @@ fn bad_fields_are_refused_with_their_place() {
             "not an array index",
         ),
         (r#"Amount__c = { }"#, "give a `path`"),
-        (r#"Amount__c = { constant = "x", path = "a" }"#, "not both"),
+        (
+            r#"Amount__c = { constant = "x", path = "a" }"#,
+            "give only one of",
+        ),
         (
             r#"Amount__c = { constant = "x", transform = "upper" }"#,
             "written as given",

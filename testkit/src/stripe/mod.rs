@@ -5,6 +5,7 @@ mod factory;
 mod signer;
 
 pub use factory::{
-    currency_exponent, sample_amount, EventFactory, StripeEvent, API_VERSION, CURRENCIES,
+    currency_exponent, sample_amount, EventFactory, Pricing, StripeEvent, Tier, API_VERSION,
+    CURRENCIES,
 };
 pub use signer::{sign, sign_with_secrets, unix_now};

@@ -94,6 +94,9 @@ mod tests {
             "customer.created",
             "customer.updated",
             "customer.deleted",
+            "price.created",
+            "price.updated",
+            "product.updated",
             "charge.refunded",
         ] {
             assert_eq!(rules.route(event_type, &[]), Priority::Low, "{event_type}");

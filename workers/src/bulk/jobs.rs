@@ -20,7 +20,10 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    consumer::{BatchResults, WriteResult},
+    consumer::{
+        lookups::{self, FoundParents},
+        BatchResults, WriteResult,
+    },
     mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
     store::{BulkJobStore, Failure, JobRecord},
     telemetry,
@@ -41,7 +44,10 @@ impl BulkWriter {
     }
 
     /// Writes `events` (event id, mapped event) with one job per group, parents first.
-    /// Returns one result per event, in order.
+    /// Returns one result per event, in order. Only writes by external id can be rows of a
+    /// job: events with other writes or with deletions go through Collections instead (see
+    /// `needs_collections` in the bulk module). Lookups set only where the parent exists are
+    /// resolved first, with the same queries as the Collections writer.
     /// Shutdown interrupts a job's polling; its events are then left pending, and the job
     /// record lets the replica that takes them over resume the job.
     pub async fn apply(
@@ -50,13 +56,21 @@ impl BulkWriter {
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
         let mut results = BatchResults::new(events.len());
+        let mapped: Vec<&MappedEvent> = events.iter().map(|(_, event)| *event).collect();
+        let found = lookups::resolve(&mapped, &mut results, |soql| async move {
+            if shutdown.is_cancelled() {
+                return Err(SalesforceError::Interrupted);
+            }
+            self.client.query(&soql).await
+        })
+        .await;
         let index: HashMap<&str, usize> = events
             .iter()
             .enumerate()
             .map(|(i, (id, _))| (*id, i))
             .collect();
         for role in [WriteRole::ParentStub, WriteRole::Main] {
-            for (group, rows) in group_rows(events, role) {
+            for (group, rows) in group_rows(events, role, &found) {
                 let live: Vec<&Row<'_>> = rows
                     .iter()
                     .filter(|r| !r.events.iter().any(|e| results.has_failed(index[e])))
@@ -235,9 +249,11 @@ struct Row<'a> {
 
 /// Groups the writes of `role` into rows per (sObject, external id field), merging writes
 /// to the same record: later events' fields override earlier ones (events are in order).
+/// Pending lookups whose parent was `found` become fields.
 fn group_rows<'a>(
     events: &[(&'a str, &MappedEvent)],
     role: WriteRole,
+    found: &FoundParents,
 ) -> Vec<((String, String), Vec<Row<'a>>)> {
     let mut groups: Vec<((String, String), Vec<Row<'a>>)> = Vec::new();
     for (event_id, mapped) in events {
@@ -254,16 +270,17 @@ fn group_rows<'a>(
                 }
             };
             let rows = &mut groups[position].1;
+            let fields = found.fields_of(write).into_owned();
             match rows.iter_mut().find(|r| r.external_id == value) {
                 Some(row) => {
-                    row.fields.extend(write.fields.clone());
+                    row.fields.extend(fields);
                     if !row.events.contains(event_id) {
                         row.events.push(event_id);
                     }
                 }
                 None => rows.push(Row {
                     external_id: value.to_owned(),
-                    fields: write.fields.clone(),
+                    fields,
                     events: vec![event_id],
                 }),
             }

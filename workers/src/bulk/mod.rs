@@ -8,6 +8,13 @@
 //! size). Results are mapped back to events: applied, retry, or dead letter. Jobs are
 //! recorded in Redis so that a replica taking over a dead replica's entries resumes polling
 //! its job rather than uploading again ([`jobs`]).
+//!
+//! A Bulk upsert job holds rows keyed by one external id; it cannot update "every record a
+//! query finds" (a renamed product's plans), update by record id, or delete what a list no
+//! longer has (a price's removed tiers). Events that need any of these
+//! ([`needs_collections`]) go through the Collections writer even in a large batch, after
+//! the jobs (so a product rename finds the plans a job of the same batch created). Such
+//! events are rare (catalogue changes), so the cost is a few calls per batch.
 
 pub mod jobs;
 
@@ -22,6 +29,7 @@ use crate::{
     backoff::{outage_backoff, pause},
     config::FleetConfig,
     consumer::{Batch, BatchPolicy, BatchSource, ConsumerConfig, ConsumerRuntime, WriteResult},
+    mapping::{MappedEvent, RecordTarget},
     store::Priority,
     telemetry,
 };
@@ -171,13 +179,17 @@ async fn process(
     let fresh: Vec<usize> = (0..prepared.work.len())
         .filter(|&i| !resumed.contains_key(&prepared.work[i].0.entry.event_id))
         .collect();
-    let fresh_results: Vec<WriteResult> = if fresh.is_empty() {
-        Vec::new()
-    } else if fresh.len() <= config.collections_threshold {
-        let events: Vec<_> = fresh.iter().map(|&i| &prepared.work[i].1).collect();
-        runtime.writer().apply(&events, shutdown).await
-    } else {
-        let events: Vec<_> = fresh
+    let mut fresh_results: HashMap<usize, WriteResult> = HashMap::new();
+    let (by_collections, by_jobs): (Vec<usize>, Vec<usize>) =
+        if fresh.len() <= config.collections_threshold {
+            (fresh, Vec::new())
+        } else {
+            fresh
+                .into_iter()
+                .partition(|&i| needs_collections(&prepared.work[i].1))
+        };
+    if !by_jobs.is_empty() {
+        let events: Vec<_> = by_jobs
             .iter()
             .map(|&i| {
                 (
@@ -186,9 +198,17 @@ async fn process(
                 )
             })
             .collect();
-        bulk.apply(&events, shutdown).await
-    };
-    let mut fresh_results = fresh.iter().zip(fresh_results).collect::<HashMap<_, _>>();
+        let results = bulk.apply(&events, shutdown).await;
+        fresh_results.extend(by_jobs.iter().copied().zip(results));
+    }
+    if !by_collections.is_empty() {
+        let events: Vec<_> = by_collections
+            .iter()
+            .map(|&i| &prepared.work[i].1)
+            .collect();
+        let results = runtime.writer().apply(&events, shutdown).await;
+        fresh_results.extend(by_collections.iter().copied().zip(results));
+    }
     let results: Vec<WriteResult> = (0..prepared.work.len())
         .map(|i| {
             resumed
@@ -198,4 +218,65 @@ async fn process(
         })
         .collect();
     runtime.pipeline().settle(prepared, results).await
+}
+
+/// Whether `event` needs the Collections writer: a Bulk upsert job can only upsert by
+/// external id, so a write by record id or by query, or a deletion, cannot be a job's row.
+pub fn needs_collections(event: &MappedEvent) -> bool {
+    !event.deletions.is_empty()
+        || event
+            .writes
+            .iter()
+            .any(|write| !matches!(write.target, RecordTarget::ExternalId { .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Map;
+
+    use super::*;
+    use crate::mapping::{Deletion, RecordWrite, WriteRole};
+
+    fn write(target: RecordTarget) -> RecordWrite {
+        RecordWrite {
+            sobject: "Pricing_Plan__c".into(),
+            target,
+            fields: Map::new(),
+            role: WriteRole::Main,
+            pending_lookups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_upserts_by_external_id_can_be_job_rows() {
+        let upsert = write(RecordTarget::ExternalId {
+            field: "Stripe_Price_ID__c".into(),
+            value: "price_1".into(),
+        });
+        let every = write(RecordTarget::QueryAll {
+            field: "Stripe_Product_ID__c".into(),
+            value: "prod_1".into(),
+        });
+        let plain = MappedEvent {
+            writes: vec![upsert.clone()],
+            deletions: Vec::new(),
+        };
+        assert!(!needs_collections(&plain));
+        let rename = MappedEvent {
+            writes: vec![every],
+            deletions: Vec::new(),
+        };
+        assert!(needs_collections(&rename));
+        let pruning = MappedEvent {
+            writes: vec![upsert],
+            deletions: vec![Deletion {
+                sobject: "Pricing_Tier__c".into(),
+                scope_field: "Pricing_Plan__r.Stripe_Price_ID__c".into(),
+                scope_value: "price_1".into(),
+                key_field: "Stripe_Tier_Key__c".into(),
+                keep: Vec::new(),
+            }],
+        };
+        assert!(needs_collections(&pruning));
+    }
 }

@@ -2,15 +2,20 @@
 //! stream (read through [`crate::store::StreamReader`]) ([`batching`]), the claim → coalesce →
 //! map → settle steps ([`pipeline`], with the pure newest-per-object rule in
 //! [`coalesce`]), writing to Salesforce through Collections ([`writer`], planned by the
-//! pure [`plan`]), each event's result ([`outcome`]), and the runtime that wires them to
+//! pure [`plan`]; writes by id or query in `targeted`, deletions of records a list no longer
+//! has in `deletions`), lookups set only where the parent exists ([`lookups`], shared with
+//! the Bulk writer), each event's result ([`outcome`]), and the runtime that wires them to
 //! Redis, Salesforce, the limiter and the breaker from the configuration ([`runtime`]).
 
 pub mod batching;
 pub mod coalesce;
+mod deletions;
+pub mod lookups;
 pub mod outcome;
 pub mod pipeline;
 pub mod plan;
 pub mod runtime;
+mod targeted;
 pub mod writer;
 
 pub use crate::store::{Batch, StreamReader};

@@ -167,11 +167,15 @@ mod tests {
             },
             fields: Map::new(),
             role,
+            pending_lookups: Vec::new(),
         }
     }
 
     fn event(writes: Vec<RecordWrite>) -> MappedEvent {
-        MappedEvent { writes }
+        MappedEvent {
+            writes,
+            deletions: Vec::new(),
+        }
     }
 
     fn names<'p>(plan: &WritePlan<'p, '_>) -> Vec<Vec<(String, Vec<usize>)>> {

@@ -4,23 +4,27 @@
 //! Collections upserts of up to 200 records: a burst of events costs one call per object
 //! type, not one per event. Parent stubs (a subscription's customer, which may not exist
 //! yet) go first, deduplicated, so children's lookups resolve. Writes by Salesforce id or
-//! by query (Checkout completion) go one by one.
+//! by query (Checkout completion, a product's plans) go one event at a time
+//! ([`super::targeted`]). Before any write, lookups that are set only when the parent exists
+//! are resolved ([`super::lookups`]); after all writes, the records an event's list no longer
+//! has are deleted ([`super::deletions`]).
 //!
 //! Before every call the shared circuit breaker must be closed; call-level failures feed it.
 
 use std::collections::HashSet;
 
-use salesforce_client::{soql, FailureClass, SalesforceClient, SalesforceError, COLLECTION_LIMIT};
+use salesforce_client::{FailureClass, SalesforceClient, SalesforceError, COLLECTION_LIMIT};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    lookups::{self, FoundParents},
     outcome::{BatchResults, WriteResult},
     plan::{plan, record_key, stubs_to_write, writes_of, Pending},
 };
 use crate::{
     guard::CircuitBreaker,
-    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
+    mapping::{MappedEvent, WriteRole},
     store::{Failure, KnownRecords},
     telemetry,
 };
@@ -28,8 +32,8 @@ use crate::{
 /// Sends mapped events to Salesforce.
 #[derive(Clone)]
 pub struct RecordWriter {
-    client: SalesforceClient,
-    breaker: CircuitBreaker,
+    pub(super) client: SalesforceClient,
+    pub(super) breaker: CircuitBreaker,
     known: KnownRecords,
     stream: &'static str,
 }
@@ -64,6 +68,13 @@ impl RecordWriter {
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
         let mut results = BatchResults::new(events.len());
+        let found = lookups::resolve(events, &mut results, |soql| async move {
+            if !self.breaker.wait_until_closed(shutdown).await {
+                return Err(SalesforceError::Interrupted);
+            }
+            self.timed(self.client.query(&soql)).await
+        })
+        .await;
         let mut parents: Vec<(&str, &str)> = writes_of(events, WriteRole::ParentStub)
             .filter_map(|stub| record_key(stub.write))
             .collect();
@@ -76,9 +87,10 @@ impl RecordWriter {
             .filter_map(|(parent, known)| known.then_some(parent))
             .collect();
         let stubs = stubs_to_write(events, |sobject, id| known.contains(&(sobject, id)));
-        self.write_all(&stubs, &mut results, shutdown).await;
+        self.write_all(&stubs, &found, &mut results, shutdown).await;
         let mains: Vec<Pending<'_>> = writes_of(events, WriteRole::Main).collect();
-        self.write_all(&mains, &mut results, shutdown).await;
+        self.write_all(&mains, &found, &mut results, shutdown).await;
+        self.delete_missing(events, &mut results, shutdown).await;
         self.update_known(events, &results).await;
         results.into_results()
     }
@@ -109,10 +121,12 @@ impl RecordWriter {
         self.known.forget(&missing).await;
     }
 
-    /// Writes `pending` as [`plan`] orders it and records each event's result.
+    /// Writes `pending` (with the parents `found` for their pending lookups) as [`plan`]
+    /// orders it and records each event's result.
     async fn write_all(
         &self,
         pending: &[Pending<'_>],
+        found: &FoundParents,
         results: &mut BatchResults,
         shutdown: &CancellationToken,
     ) {
@@ -124,8 +138,10 @@ impl RecordWriter {
                         chunk.iter().for_each(|m| results.not_attempted(m.event));
                         continue;
                     }
-                    let records: Vec<Map<String, Value>> =
-                        chunk.iter().map(|m| m.write.fields.clone()).collect();
+                    let records: Vec<Map<String, Value>> = chunk
+                        .iter()
+                        .map(|m| found.fields_of(m.write).into_owned())
+                        .collect();
                     let outcome = self
                         .timed(self.client.upsert_collection(sobject, field, &records))
                         .await;
@@ -182,7 +198,9 @@ impl RecordWriter {
                 results.not_attempted(write.event);
                 continue;
             }
-            match self.write_one(write.write, &write.write.target).await {
+            let fields = found.fields_of(write.write);
+            let target = &write.write.target;
+            match self.write_one(write.write, target, &fields, shutdown).await {
                 Ok(id) => results.succeeded(write.event, write.write.role, id),
                 Err(None) => results.not_attempted(write.event),
                 Err(Some(failure)) => results.failed(write.event, failure),
@@ -190,78 +208,8 @@ impl RecordWriter {
         }
     }
 
-    /// Writes one record by Salesforce id or by query (with its fallback). The error is
-    /// `None` when shutdown interrupted the write.
-    async fn write_one(
-        &self,
-        write: &RecordWrite,
-        target: &RecordTarget,
-    ) -> Result<Option<String>, Option<Failure>> {
-        match target {
-            RecordTarget::ExternalId { field, value } => {
-                let outcome = self
-                    .timed(
-                        self.client
-                            .upsert(&write.sobject, field, value, &write.fields),
-                    )
-                    .await
-                    .map_err(failure_of)?;
-                match outcome.errors.first() {
-                    None => Ok(outcome.id),
-                    Some(error) => Err(Some(Failure::from_api_error(
-                        outcome.failure_class().unwrap_or(FailureClass::Permanent),
-                        error,
-                    ))),
-                }
-            }
-            RecordTarget::SalesforceId(id) => {
-                self.timed(self.client.update(&write.sobject, id, &write.fields))
-                    .await
-                    .map_err(failure_of)?;
-                Ok(Some(id.clone()))
-            }
-            RecordTarget::Query {
-                field,
-                value,
-                fallback,
-            } => {
-                let query = format!(
-                    "SELECT Id FROM {} WHERE {field} = {} LIMIT 2",
-                    write.sobject,
-                    soql::quote(value)
-                );
-                let found = self
-                    .timed(self.client.query(&query))
-                    .await
-                    .map_err(failure_of)?;
-                match (found.as_slice(), fallback) {
-                    ([record], _) => {
-                        let id = record
-                            .get("Id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned();
-                        let target = RecordTarget::SalesforceId(id);
-                        Box::pin(self.write_one(write, &target)).await
-                    }
-                    ([], Some(fallback)) => Box::pin(self.write_one(write, fallback)).await,
-                    ([], None) => Err(Some(Failure::new(
-                        FailureClass::Permanent,
-                        "NO_MATCHING_RECORD",
-                        format!("no {} with {field} = {value}", write.sobject),
-                    ))),
-                    (_, _) => Err(Some(Failure::new(
-                        FailureClass::Permanent,
-                        "MULTIPLE_MATCHES",
-                        format!("several {} records with {field} = {value}", write.sobject),
-                    ))),
-                }
-            }
-        }
-    }
-
     /// Times a call and feeds the breaker with its outcome.
-    async fn timed<T>(
+    pub(super) async fn timed<T>(
         &self,
         call: impl std::future::Future<Output = Result<T, SalesforceError>>,
     ) -> Result<T, SalesforceError> {
@@ -287,7 +235,7 @@ impl RecordWriter {
 }
 
 /// The failure a failed call records, or `None` when shutdown interrupted it.
-fn failure_of(error: SalesforceError) -> Option<Failure> {
+pub(super) fn failure_of(error: SalesforceError) -> Option<Failure> {
     match error {
         SalesforceError::Interrupted => None,
         other => Some(Failure::from(&other)),

@@ -73,6 +73,23 @@ pub(crate) struct RawWrite {
     /// `[rule.write.fields]`: Salesforce field API name → how to fill it.
     #[serde(default)]
     pub fields: BTreeMap<String, RawField>,
+    /// Path of a list: one record per element (`$item`, `$previous`, `$number` in paths).
+    pub for_each: Option<String>,
+    /// With `for_each`: delete the parent's records the list no longer has.
+    pub delete_missing: Option<RawDeleteMissing>,
+}
+
+/// `delete_missing = { field = "Parent__r.Key__c", path = "data.object.id" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDeleteMissing {
+    /// The field of the written sObject naming the parent (`Rel__r.Field__c` allowed).
+    pub field: String,
+    /// Where the parent's value is.
+    pub path: String,
+    /// Further paths tried in order when `path` has no value.
+    #[serde(default)]
+    pub fallback_paths: Vec<String>,
 }
 
 /// `[rule.write.target]` (and its nested `otherwise`).
@@ -83,6 +100,8 @@ pub(crate) struct RawTarget {
     pub external_id: Option<String>,
     /// Find the record by SOQL on this field.
     pub query: Option<String>,
+    /// Update every record whose field has the value.
+    pub query_all: Option<String>,
     /// `true`: the path holds a Salesforce record id.
     pub salesforce_id: Option<bool>,
     /// Where the key value is.
@@ -90,6 +109,8 @@ pub(crate) struct RawTarget {
     /// Further paths tried in order when `path` has no value.
     #[serde(default)]
     pub fallback_paths: Vec<String>,
+    /// The key as text with `{path}` placeholders, instead of `path`.
+    pub template: Option<String>,
     /// What to use when this target has no usable value (or, for `query`, finds nothing).
     pub otherwise: Option<Box<RawTarget>>,
 }
@@ -105,12 +126,18 @@ pub(crate) struct RawField {
     pub fallback_paths: Vec<String>,
     /// A fixed value instead of a path.
     pub constant: Option<toml::Value>,
+    /// Text with `{path}` placeholders instead of a path.
+    pub template: Option<String>,
+    /// Written as given when the value is absent or null.
+    pub default: Option<toml::Value>,
     /// Transform name.
     pub transform: Option<String>,
     /// Path of the lower-case currency code, required by `money`.
     pub currency_path: Option<String>,
     /// Integer path whose value multiplies the amount (`money`, `number`).
     pub multiply_path: Option<String>,
+    /// An integer added after the `number` transform.
+    pub add: Option<i64>,
     /// Maps the converted value (as text) to the value written, e.g. picklist labels.
     pub value_map: Option<BTreeMap<String, toml::Value>>,
     /// Truncate longer text to this many characters.
@@ -122,7 +149,8 @@ pub(crate) struct RawField {
     pub optional: bool,
 }
 
-/// `lookup = { relationship = "Stripe_Customer__r", external_id_field = "Stripe_Customer_ID__c" }`.
+/// `lookup = { relationship = "Stripe_Customer__r", external_id_field = "Stripe_Customer_ID__c" }`,
+/// or `lookup = { sobject = "Contact", external_id_field = "...", only_if_exists = true }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLookup {
@@ -130,4 +158,9 @@ pub(crate) struct RawLookup {
     pub relationship: Option<String>,
     /// The parent's external id field.
     pub external_id_field: String,
+    /// With `only_if_exists`: the parent's sObject, queried for its record id.
+    pub sobject: Option<String>,
+    /// Set the lookup only when a parent with the value exists; otherwise leave it out.
+    #[serde(default)]
+    pub only_if_exists: bool,
 }

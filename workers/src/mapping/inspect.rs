@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::each::EachRule;
 use super::field::{FieldRule, Source};
 use super::record::WriteRole;
 use super::rule::WriteRule;
@@ -29,6 +30,9 @@ pub struct WriteView<'a> {
     pub targets: Vec<TargetView<'a>>,
     /// The fields it sets.
     pub fields: Vec<FieldView<'a>>,
+    /// `delete_missing`: the field (possibly `Relationship__r.Field__c`) naming the parent
+    /// whose records the event's list no longer has are deleted.
+    pub delete_missing: Option<&'a str>,
 }
 
 /// One way of finding the record.
@@ -38,6 +42,8 @@ pub enum TargetView<'a> {
     ExternalId(&'a str),
     /// A SOQL query on this field.
     Query(&'a str),
+    /// A SOQL query on this field; every record found is updated.
+    QueryAll(&'a str),
     /// A Salesforce record id from the event.
     SalesforceId,
 }
@@ -51,8 +57,22 @@ pub struct FieldView<'a> {
     pub value: ValueView,
     /// Set through the parent's external id rather than as a plain value.
     pub lookup: Option<LookupView<'a>>,
+    /// Set to the record id of an existing parent found by a query, if there is one
+    /// (`only_if_exists`).
+    pub existing_parent: Option<ExistingParentView<'a>>,
+    /// `default`: written as given when the event has no value.
+    pub default: Option<&'a Value>,
     /// `max_length`: longer text is cut to this many characters.
     pub max_length: Option<usize>,
+}
+
+/// `lookup = { sobject, external_id_field, only_if_exists = true }` of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExistingParentView<'a> {
+    /// The parent object queried, e.g. `Contact`.
+    pub sobject: &'a str,
+    /// The parent's field matched (need not be unique), e.g. `Stripe_Customer_ID__c`.
+    pub external_id_field: &'a str,
 }
 
 /// `lookup = { relationship, external_id_field }` of a field.
@@ -69,7 +89,7 @@ pub struct LookupView<'a> {
 pub enum ValueView {
     /// Always one of these values: a `constant`, or the outputs of a `value_map`.
     Fixed(Vec<Value>),
-    /// `money`: a decimal number with the currency's decimals.
+    /// `money`, `money_decimal`: a decimal number with the currency's decimals.
     Money,
     /// `datetime`: a Salesforce DateTime.
     DateTime,
@@ -79,7 +99,7 @@ pub enum ValueView {
     Boolean,
     /// `number`: a number from the event.
     Number,
-    /// `string`, `upper`, `lower`: text.
+    /// `string`, `upper`, `lower`, or a `template`: text.
     Text,
     /// `raw` (no transform): whatever scalar the event holds.
     Raw,
@@ -112,6 +132,7 @@ fn view<'a>(events: &'a [String], position: usize, write: &'a WriteRule) -> Writ
         targets.push(match &target.kind {
             TargetKind::ExternalId(field) => TargetView::ExternalId(field),
             TargetKind::Query(field) => TargetView::Query(field),
+            TargetKind::QueryAll(field) => TargetView::QueryAll(field),
             TargetKind::SalesforceId => TargetView::SalesforceId,
         });
         next = target.otherwise.as_deref();
@@ -123,17 +144,25 @@ fn view<'a>(events: &'a [String], position: usize, write: &'a WriteRule) -> Writ
         role: write.role,
         targets,
         fields: write.fields.iter().map(field_view).collect(),
+        delete_missing: write
+            .each
+            .as_ref()
+            .and_then(|each: &EachRule| each.delete_missing.as_ref())
+            .map(|rule| rule.field.as_str()),
     }
 }
 
 fn field_view(field: &FieldRule) -> FieldView<'_> {
     let value = match (&field.source, &field.value_map) {
         (Source::Constant(value), _) => ValueView::Fixed(vec![value.clone()]),
-        (Source::Paths(_), Some(map)) => ValueView::Fixed(map.values().cloned().collect()),
-        (Source::Paths(_), None) => match field.transform {
+        (Source::Paths(_) | Source::Template(_), Some(map)) => {
+            ValueView::Fixed(map.values().cloned().collect())
+        }
+        (Source::Template(_), None) if field.transform == Transform::Raw => ValueView::Text,
+        (Source::Paths(_) | Source::Template(_), None) => match field.transform {
             Transform::Raw => ValueView::Raw,
             Transform::Text | Transform::Upper | Transform::Lower => ValueView::Text,
-            Transform::Money => ValueView::Money,
+            Transform::Money | Transform::MoneyDecimal => ValueView::Money,
             Transform::DateTime => ValueView::DateTime,
             Transform::Date => ValueView::Date,
             Transform::Bool => ValueView::Boolean,
@@ -147,6 +176,14 @@ fn field_view(field: &FieldRule) -> FieldView<'_> {
             relationship: &lookup.relationship,
             external_id_field: &lookup.external_id_field,
         }),
+        existing_parent: field
+            .existing_parent
+            .as_ref()
+            .map(|parent| ExistingParentView {
+                sobject: &parent.sobject,
+                external_id_field: &parent.external_id_field,
+            }),
+        default: field.default.as_ref(),
         max_length: field.max_length,
     }
 }
@@ -221,5 +258,45 @@ mod tests {
             .find(|field| field.name == "Transaction_Date__c")
             .unwrap();
         assert_eq!(amount.value, ValueView::DateTime);
+    }
+
+    #[test]
+    fn lists_queries_for_all_and_parents_if_they_exist_are_described() {
+        let mapping = Mapping::builtin();
+        let writes = mapping.writes();
+        let tiers = writes
+            .iter()
+            .find(|write| write.sobject == "Pricing_Tier__c")
+            .unwrap();
+        assert_eq!(
+            tiers.delete_missing,
+            Some("Pricing_Plan__r.Stripe_Price_ID__c")
+        );
+        let field = |name: &str| tiers.fields.iter().find(|f| f.name == name).unwrap();
+        assert_eq!(field("Name").value, ValueView::Text, "a template is text");
+        assert_eq!(field("From_Quantity__c").default, Some(&json!(1)));
+        assert_eq!(field("Unit_Price__c").value, ValueView::Money);
+        let rename = writes
+            .iter()
+            .find(|write| write.events == ["product.updated"])
+            .unwrap();
+        assert_eq!(
+            rename.targets,
+            [TargetView::QueryAll("Stripe_Product_ID__c")]
+        );
+        let customer = &writes[0];
+        let contact = customer
+            .fields
+            .iter()
+            .find(|f| f.name == "Contact__c")
+            .unwrap();
+        assert_eq!(
+            contact.existing_parent,
+            Some(ExistingParentView {
+                sobject: "Contact",
+                external_id_field: "Stripe_Customer_ID__c"
+            })
+        );
+        assert_eq!(contact.lookup, None);
     }
 }

@@ -11,8 +11,10 @@
 //! - [`record`]: the output types (the contract with the Salesforce client).
 //! - [`error`]: [`MappingFileError`] (bad file, at load) and [`MappingError`] (bad event).
 //! - `file` and `compile`: the TOML as written, and its validation into rules.
-//! - `rule`, `target`, `field`: running the rules against one event.
-//! - `path`, `transform`, [`money`], [`datetime`]: the small pieces they are built from.
+//! - `rule`, `target`, `field`, `each`: running the rules against one event (`each`: the
+//!   `for_each` writes that turn a list into records, and `delete_missing`).
+//! - `path`, `template`, `transform`, [`money`], [`datetime`]: the small pieces they are
+//!   built from.
 //! - [`inspect`]: a read-only view of the compiled rules, for the mapping check.
 
 pub mod datetime;
@@ -23,11 +25,13 @@ pub mod money;
 pub mod record;
 
 mod compile;
+mod each;
 mod field;
 mod file;
 mod path;
 mod rule;
 mod target;
+mod template;
 mod transform;
 
 use std::collections::{BTreeMap, HashMap};
@@ -41,7 +45,7 @@ pub use fence::Fence;
 pub use money::{
     currency_exponent, minor_units_to_decimal, minor_units_to_decimal_string, MoneyError,
 };
-pub use record::{MappedEvent, RecordTarget, RecordWrite, WriteRole};
+pub use record::{Deletion, MappedEvent, PendingLookup, RecordTarget, RecordWrite, WriteRole};
 pub use target::is_salesforce_id;
 
 use rule::{Context, EventRule};
@@ -128,6 +132,11 @@ impl Mapping {
             event,
             event_type,
             exponents: &self.exponents,
+            element: None,
+        };
+        let mut mapped = MappedEvent {
+            writes: Vec::with_capacity(rule.writes.len()),
+            deletions: Vec::new(),
         };
         // With a fence, every main write carries the event's time and id; an event without
         // them cannot be ordered, so it is an error rather than an unfenced write.
@@ -151,16 +160,17 @@ impl Mapping {
             }
             None => None,
         };
-        let mut writes = Vec::with_capacity(rule.writes.len());
         for write in &rule.writes {
-            if let Some(mut record) = write.apply(&context)? {
-                if let (Some((fence, created, id)), WriteRole::Main) = (stamp, record.role) {
-                    fence.stamp(&mut record.fields, created, id);
+            write.apply(&context, &mut mapped)?;
+        }
+        if let Some((fence, created, id)) = stamp {
+            for write in &mut mapped.writes {
+                if write.role == WriteRole::Main {
+                    fence.stamp(&mut write.fields, created, id);
                 }
-                writes.push(record);
             }
         }
-        Ok(MappedEvent { writes })
+        Ok(mapped)
     }
 }
 
@@ -172,6 +182,6 @@ mod tests {
     fn the_builtin_mapping_loads() {
         let mapping = Mapping::from_toml(DEFAULT_MAPPING_TOML).unwrap();
         assert!(mapping.handles("customer.created"));
-        assert_eq!(Mapping::builtin().event_types().count(), 11);
+        assert_eq!(Mapping::builtin().event_types().count(), 14);
     }
 }

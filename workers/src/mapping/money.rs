@@ -22,6 +22,13 @@
 //! are refused with [`MoneyError::OutOfRange`] rather than silently rounded.
 //! [`minor_units_to_decimal_string`] gives the exact text for any `i64` (Bulk CSV, logs).
 //!
+//! ## Decimal minor units (`*_decimal` fields)
+//!
+//! Prices may cost a fraction of the minor unit: `unit_amount_decimal` is a decimal *string*
+//! of minor units with up to 12 decimals (`"0.5"` USD cents), and `unit_amount` is then null.
+//! [`decimal_minor_units_to_decimal`] shifts the decimal point by the exponent in text, so it
+//! is exact, and builds the JSON number from that text under the same 15-digit rule.
+//!
 //! ## ISK and UGX
 //!
 //! Stripe documents two special cases. ISK is *not* in the zero-decimal list: the API sends it
@@ -44,6 +51,18 @@ pub enum MoneyError {
     OutOfRange {
         /// The amount in minor units.
         amount: i64,
+    },
+    /// A decimal string of minor units that is not a plain decimal number.
+    #[error("{text:?} is not a decimal amount (digits, at most one point, an optional minus)")]
+    NotADecimal {
+        /// The text.
+        text: String,
+    },
+    /// A decimal string with more than 15 significant digits.
+    #[error("decimal amount {text:?} has more than 15 significant digits")]
+    TooPrecise {
+        /// The text.
+        text: String,
     },
 }
 
@@ -72,6 +91,57 @@ pub(crate) fn decimal_with_exponent(amount: i64, exponent: u32) -> Result<Number
     // Both operands are exact doubles (see the module docs); the quotient is correctly rounded.
     let value = amount as f64 / scale as f64;
     Number::from_f64(value).ok_or(MoneyError::OutOfRange { amount })
+}
+
+/// Converts a decimal string of minor units (`"1234.5"`, Stripe's `*_decimal` fields) into the
+/// JSON number of major units for a currency with `exponent` decimals: `"1234.5"` with 2 →
+/// `12.345`, `"0.5"` with 2 → `0.005`, `"1200"` with 0 → `1200`. Exact up to 15 significant
+/// digits; longer numbers are refused rather than rounded (see the module docs).
+pub fn decimal_minor_units_to_decimal(text: &str, exponent: u32) -> Result<Number, MoneyError> {
+    let not_decimal = || MoneyError::NotADecimal {
+        text: text.to_owned(),
+    };
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return Err(not_decimal());
+    }
+    // All digits, and where the point goes once the exponent moved it left.
+    let digits = format!("{whole}{fraction}");
+    let point = whole.len() as i64 - i64::from(exponent);
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    if significant.len() > 15 {
+        return Err(MoneyError::TooPrecise {
+            text: text.to_owned(),
+        });
+    }
+    if significant.is_empty() {
+        return Ok(Number::from(0));
+    }
+    let shifted = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else {
+        let (int_part, frac_part) = digits.split_at(point as usize);
+        format!("{int_part}.{frac_part}")
+    };
+    let trimmed = shifted.trim_end_matches('0').trim_end_matches('.');
+    let signed = if negative {
+        format!("-{trimmed}")
+    } else {
+        trimmed.to_owned()
+    };
+    if let Ok(integer) = signed.parse::<i64>() {
+        return Ok(Number::from(integer));
+    }
+    signed
+        .parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .ok_or_else(not_decimal)
 }
 
 /// [`minor_units_to_decimal_string`] with an explicit exponent.
@@ -134,6 +204,35 @@ mod tests {
             minor_units_to_decimal(i64::MIN, "jpy"),
             Err(MoneyError::OutOfRange { amount: i64::MIN })
         );
+    }
+
+    #[test]
+    fn decimal_minor_units_shift_exactly() {
+        let body = |text: &str, exponent: u32| {
+            serde_json::to_string(&decimal_minor_units_to_decimal(text, exponent).unwrap()).unwrap()
+        };
+        assert_eq!(body("1234.5", 2), "12.345");
+        assert_eq!(body("0.5", 2), "0.005");
+        assert_eq!(body("1200", 2), "12");
+        assert_eq!(body("1200", 0), "1200");
+        assert_eq!(body("1230", 3), "1.23");
+        assert_eq!(body("-5", 2), "-0.05");
+        assert_eq!(body("0.000000000001", 2), "1e-14");
+        assert_eq!(body("000", 2), "0");
+        assert_eq!(body("2000.000000000000", 2), "20");
+        for bad in ["", "1.2.3", "a", "-", ".5", "1e3", "+1"] {
+            assert!(
+                matches!(
+                    decimal_minor_units_to_decimal(bad, 2),
+                    Err(MoneyError::NotADecimal { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            decimal_minor_units_to_decimal("1234567890.1234567", 2),
+            Err(MoneyError::TooPrecise { .. })
+        ));
     }
 
     #[test]

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::each::EachRule;
 use super::error::MappingError;
-use super::field::FieldRule;
-use super::path::describe;
-use super::record::{RecordWrite, WriteRole};
+use super::field::{Evaluated, FieldRule};
+use super::path::{Element, Scope};
+use super::record::{MappedEvent, RecordWrite, WriteRole};
 use super::target::{add_external_ids, TargetRule};
 use common::currency::currency_exponent;
 
@@ -19,9 +20,32 @@ pub(crate) struct Context<'a> {
     pub event_type: &'a str,
     /// Exponent overrides from the mapping file.
     pub exponents: &'a BTreeMap<String, u32>,
+    /// The list element a `for_each` write is writing.
+    pub element: Option<&'a Element<'a>>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// Where this context's paths are resolved.
+    pub(crate) fn scope(&self) -> Scope<'a> {
+        Scope {
+            event: self.event,
+            element: self.element,
+        }
+    }
+
+    /// The same event, writing `element`.
+    pub(crate) fn with_element<'b>(&self, element: &'b Element<'b>) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        Context {
+            event: self.event,
+            event_type: self.event_type,
+            exponents: self.exponents,
+            element: Some(element),
+        }
+    }
+
     /// Decimals of `currency`: the file's override, else Stripe's lists.
     pub(crate) fn exponent(&self, currency: &str) -> u32 {
         self.exponents
@@ -65,26 +89,54 @@ pub(crate) struct WriteRule {
     pub optional: bool,
     pub target: TargetRule,
     pub fields: Vec<FieldRule>,
+    /// `for_each`: one record per element of a list (and `delete_missing`).
+    pub each: Option<EachRule>,
 }
 
 impl WriteRule {
-    /// The record write for `context`'s event, or `None` for a skipped optional write.
-    pub(crate) fn apply(&self, context: &Context<'_>) -> Result<Option<RecordWrite>, MappingError> {
+    /// Adds this write's records (and deletions) for `context`'s event to `out`.
+    pub(crate) fn apply(
+        &self,
+        context: &Context<'_>,
+        out: &mut MappedEvent,
+    ) -> Result<(), MappingError> {
+        match &self.each {
+            None => {
+                if let Some(record) = self.record(context)? {
+                    out.writes.push(record);
+                }
+                Ok(())
+            }
+            Some(each) => each.apply(self, context, out),
+        }
+    }
+
+    /// The record write for `context` (an event, or one element of its list), or `None` for
+    /// a skipped optional write.
+    pub(crate) fn record(
+        &self,
+        context: &Context<'_>,
+    ) -> Result<Option<RecordWrite>, MappingError> {
         let target = self
             .target
-            .resolve(context.event)
+            .resolve(context.scope())
             .map_err(|bad| context.bad(&self.sobject, &bad.field, &bad.path, bad.reason))?;
         let Some(target) = target else {
             if self.optional {
                 return Ok(None);
             }
-            let paths = describe(&self.target.all_paths());
-            return Err(context.missing(&self.sobject, self.target.field_name(), &paths));
+            let sources = self.target.sources().join(" | ");
+            return Err(context.missing(&self.sobject, self.target.field_name(), &sources));
         };
         let mut fields = Map::new();
+        let mut pending_lookups = Vec::new();
         for field in &self.fields {
-            if let Some((key, value)) = field.evaluate(context, &self.sobject)? {
-                fields.insert(key, value);
+            match field.evaluate(context, &self.sobject)? {
+                Evaluated::Omit => {}
+                Evaluated::Set(key, value) => {
+                    fields.insert(key, value);
+                }
+                Evaluated::Pending(lookup) => pending_lookups.push(lookup),
             }
         }
         add_external_ids(&target, &mut fields);
@@ -93,6 +145,7 @@ impl WriteRule {
             target,
             fields,
             role: self.role,
+            pending_lookups,
         }))
     }
 }

@@ -1,13 +1,15 @@
 //! Which record a write goes to: the `[rule.write.target]` of the mapping file.
 //!
-//! A target reads a key value from the event and becomes a [`RecordTarget`]. When the value is
-//! missing (or, for `salesforce_id`, is not a Salesforce id) the `otherwise` target is used;
-//! for `query` targets, `otherwise` also becomes the fallback for "the query found nothing".
+//! A target reads a key value from the event (from its paths, or fills its template) and
+//! becomes a [`RecordTarget`]. When the value is missing (or, for `salesforce_id`, is not a
+//! Salesforce id) the `otherwise` target is used; for `query` targets, `otherwise` also
+//! becomes the fallback for "the query found nothing".
 
 use serde_json::{Map, Value};
 
-use super::path::{first_present, JsonPath, Lookup};
+use super::path::{first_present, JsonPath, Lookup, Scope};
 use super::record::RecordTarget;
+use super::template::Template;
 
 /// How the key value is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,15 +18,19 @@ pub(crate) enum TargetKind {
     ExternalId(String),
     /// Find by SOQL on this field.
     Query(String),
+    /// Update every record whose field has the value.
+    QueryAll(String),
     /// The value is a Salesforce record id.
     SalesforceId,
 }
 
-/// A compiled target.
+/// A compiled target. The key comes from `paths` or, when it is set, from `template`
+/// (then `paths` is empty).
 #[derive(Debug, Clone)]
 pub(crate) struct TargetRule {
     pub kind: TargetKind,
     pub paths: Vec<JsonPath>,
+    pub template: Option<Template>,
     pub otherwise: Option<Box<TargetRule>>,
 }
 
@@ -37,11 +43,11 @@ pub(crate) struct BadKey {
 }
 
 impl TargetRule {
-    /// Resolves the target for `event`: `Ok(None)` when no target in the chain has a value.
-    pub(crate) fn resolve(&self, event: &Value) -> Result<Option<RecordTarget>, BadKey> {
-        let key = self.key(event)?;
-        let otherwise = |event| match &self.otherwise {
-            Some(next) => next.resolve(event),
+    /// Resolves the target in `scope`: `Ok(None)` when no target in the chain has a value.
+    pub(crate) fn resolve(&self, scope: Scope<'_>) -> Result<Option<RecordTarget>, BadKey> {
+        let key = self.key(scope)?;
+        let otherwise = |scope| match &self.otherwise {
+            Some(next) => next.resolve(scope),
             None => Ok(None),
         };
         match (&self.kind, key) {
@@ -55,31 +61,45 @@ impl TargetRule {
             (TargetKind::Query(field), Some(value)) => Ok(Some(RecordTarget::Query {
                 field: field.clone(),
                 value,
-                fallback: otherwise(event)?.map(Box::new),
+                fallback: otherwise(scope)?.map(Box::new),
             })),
-            _ => otherwise(event),
+            (TargetKind::QueryAll(field), Some(value)) => Ok(Some(RecordTarget::QueryAll {
+                field: field.clone(),
+                value,
+            })),
+            _ => otherwise(scope),
         }
     }
 
     /// The field the target keys on, for messages (`Id` for Salesforce ids).
     pub(crate) fn field_name(&self) -> &str {
         match &self.kind {
-            TargetKind::ExternalId(field) | TargetKind::Query(field) => field,
+            TargetKind::ExternalId(field)
+            | TargetKind::Query(field)
+            | TargetKind::QueryAll(field) => field,
             TargetKind::SalesforceId => "Id",
         }
     }
 
-    /// Every path of the chain, for messages.
-    pub(crate) fn all_paths(&self) -> Vec<JsonPath> {
-        let mut paths = self.paths.clone();
+    /// Every path and template of the chain as written, for messages.
+    pub(crate) fn sources(&self) -> Vec<String> {
+        let mut sources: Vec<String> = self.paths.iter().map(JsonPath::to_string).collect();
+        sources.extend(self.template.iter().map(Template::to_string));
         if let Some(next) = &self.otherwise {
-            paths.extend(next.all_paths());
+            sources.extend(next.sources());
         }
-        paths
+        sources
     }
 
-    fn key(&self, event: &Value) -> Result<Option<String>, BadKey> {
-        let (lookup, winner) = first_present(&self.paths, event);
+    fn key(&self, scope: Scope<'_>) -> Result<Option<String>, BadKey> {
+        if let Some(template) = &self.template {
+            return template.render(scope).map_err(|bad| BadKey {
+                path: bad.path,
+                field: self.field_name().to_owned(),
+                reason: bad.reason,
+            });
+        }
+        let (lookup, winner) = first_present(&self.paths, scope);
         let value = match lookup {
             Lookup::Found(value) => value,
             Lookup::Null | Lookup::Absent => return Ok(None),
@@ -114,7 +134,9 @@ pub(crate) fn add_external_ids(target: &RecordTarget, fields: &mut Map<String, V
             fallback: Some(fallback),
             ..
         } => add_external_ids(fallback, fields),
-        RecordTarget::Query { fallback: None, .. } | RecordTarget::SalesforceId(_) => {}
+        RecordTarget::Query { fallback: None, .. }
+        | RecordTarget::QueryAll { .. }
+        | RecordTarget::SalesforceId(_) => {}
     }
 }
 
@@ -153,6 +175,7 @@ mod tests {
         TargetRule {
             kind,
             paths: vec![JsonPath::parse(path).unwrap()],
+            template: None,
             otherwise: otherwise.map(Box::new),
         }
     }
@@ -190,7 +213,7 @@ mod tests {
     fn client_reference_id_wins_when_it_is_a_record_id() {
         let event = json!({"data": {"object": {"client_reference_id": "a02000000000001AAA", "id": "cs_1", "subscription": "sub_1"}}});
         assert_eq!(
-            checkout_target().resolve(&event).unwrap(),
+            checkout_target().resolve(Scope::event(&event)).unwrap(),
             Some(RecordTarget::SalesforceId("a02000000000001AAA".into()))
         );
     }
@@ -206,10 +229,16 @@ mod tests {
                 value: "sub_1".into(),
             })),
         };
-        assert_eq!(checkout_target().resolve(&event).unwrap(), Some(expected));
+        assert_eq!(
+            checkout_target().resolve(Scope::event(&event)).unwrap(),
+            Some(expected)
+        );
         let mut fields = Map::new();
         add_external_ids(
-            &checkout_target().resolve(&event).unwrap().unwrap(),
+            &checkout_target()
+                .resolve(Scope::event(&event))
+                .unwrap()
+                .unwrap(),
             &mut fields,
         );
         assert_eq!(Value::Object(fields), json!({"Sub_ID__c": "sub_1"}));
@@ -218,7 +247,7 @@ mod tests {
     #[test]
     fn query_without_fallback_value_has_no_fallback() {
         let event = json!({"data": {"object": {"client_reference_id": null, "id": "cs_1", "subscription": null}}});
-        let resolved = checkout_target().resolve(&event).unwrap();
+        let resolved = checkout_target().resolve(Scope::event(&event)).unwrap();
         assert!(matches!(
             resolved,
             Some(RecordTarget::Query { fallback: None, .. })
@@ -228,15 +257,50 @@ mod tests {
     #[test]
     fn objects_are_not_ids() {
         let target = rule(TargetKind::ExternalId("X__c".into()), "a", None);
-        let error = target.resolve(&json!({"a": {"id": "cus_1"}})).unwrap_err();
+        let resolve = |event: Value| target.resolve(Scope::event(&event));
+        let error = resolve(json!({"a": {"id": "cus_1"}})).unwrap_err();
         assert_eq!((error.path.as_str(), error.field.as_str()), ("a", "X__c"));
-        assert_eq!(target.resolve(&json!({"a": ""})).unwrap(), None);
+        assert_eq!(resolve(json!({"a": ""})).unwrap(), None);
         assert_eq!(
-            target.resolve(&json!({"a": 42})).unwrap(),
+            resolve(json!({"a": 42})).unwrap(),
             Some(RecordTarget::ExternalId {
                 field: "X__c".into(),
                 value: "42".into()
             })
         );
+    }
+
+    #[test]
+    fn templates_build_keys_and_query_all_matches_every_record() {
+        let keyed = TargetRule {
+            kind: TargetKind::ExternalId("Key__c".into()),
+            paths: Vec::new(),
+            template: Some(Template::parse("{a}#{b}").unwrap()),
+            otherwise: None,
+        };
+        let event = json!({"a": "price_1", "b": 2});
+        assert_eq!(
+            keyed.resolve(Scope::event(&event)).unwrap(),
+            Some(RecordTarget::ExternalId {
+                field: "Key__c".into(),
+                value: "price_1#2".into()
+            })
+        );
+        assert_eq!(
+            keyed.resolve(Scope::event(&json!({"a": "x"}))).unwrap(),
+            None
+        );
+        let every = rule(TargetKind::QueryAll("Product__c".into()), "a", None);
+        let target = every.resolve(Scope::event(&event)).unwrap().unwrap();
+        assert_eq!(
+            target,
+            RecordTarget::QueryAll {
+                field: "Product__c".into(),
+                value: "price_1".into()
+            }
+        );
+        let mut fields = Map::new();
+        add_external_ids(&target, &mut fields);
+        assert!(fields.is_empty(), "a query target writes no key field");
     }
 }

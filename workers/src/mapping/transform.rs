@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use super::datetime::{in_salesforce_range, unix_to_salesforce_date, unix_to_salesforce_datetime};
-use super::money::decimal_with_exponent;
+use super::money::{decimal_minor_units_to_decimal, decimal_with_exponent};
 
 /// How a value is converted before it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub(crate) enum Transform {
     Lower,
     /// Integer minor units to the currency's decimal (needs `currency_path`).
     Money,
+    /// Like `money`, also accepting a decimal string of minor units (Stripe's `*_decimal`
+    /// fields, for prices below one minor unit).
+    MoneyDecimal,
     /// Unix seconds to a Salesforce DateTime, `2026-11-25T11:31:43.000Z`.
     DateTime,
     /// Unix seconds to a Salesforce Date (UTC day), `2026-11-25`.
@@ -35,7 +38,16 @@ pub(crate) enum Transform {
 
 /// The names accepted in the file, in the order the docs list them.
 pub(crate) const TRANSFORM_NAMES: &[&str] = &[
-    "raw", "string", "upper", "lower", "money", "datetime", "date", "bool", "number",
+    "raw",
+    "string",
+    "upper",
+    "lower",
+    "money",
+    "money_decimal",
+    "datetime",
+    "date",
+    "bool",
+    "number",
 ];
 
 /// Extra inputs of the `money` and `number` transforms, read from other paths of the event.
@@ -56,6 +68,7 @@ impl Transform {
             "upper" => Transform::Upper,
             "lower" => Transform::Lower,
             "money" => Transform::Money,
+            "money_decimal" => Transform::MoneyDecimal,
             "datetime" => Transform::DateTime,
             "date" => Transform::Date,
             "bool" => Transform::Bool,
@@ -78,6 +91,15 @@ impl Transform {
                     .map(Value::Number)
                     .map_err(|error| error.to_string())
             }
+            Transform::MoneyDecimal => match value {
+                Value::String(text) if scaling.multiplier == 1 => {
+                    decimal_minor_units_to_decimal(text, scaling.exponent)
+                        .map(Value::Number)
+                        .map_err(|error| error.to_string())
+                }
+                Value::String(_) => Err("multiply_path goes with integer amounts only".into()),
+                other => Transform::Money.apply(other, scaling),
+            },
             Transform::DateTime => {
                 unix_seconds(value).map(|secs| Value::String(unix_to_salesforce_datetime(secs)))
             }
@@ -178,6 +200,14 @@ mod tests {
         assert_eq!(apply(Transform::Text, json!(42)), Ok(json!("42")));
         assert_eq!(apply(Transform::Money, json!(1234)), Ok(json!(12.34)));
         assert_eq!(
+            apply(Transform::MoneyDecimal, json!(1234)),
+            Ok(json!(12.34))
+        );
+        assert_eq!(
+            apply(Transform::MoneyDecimal, json!("1234.5")),
+            Ok(json!(12.345))
+        );
+        assert_eq!(
             apply(Transform::DateTime, json!(0)),
             Ok(json!("1970-01-01T00:00:00.000Z"))
         );
@@ -205,6 +235,7 @@ mod tests {
         let apply = |t: Transform, v: Value| t.apply(&v, PLAIN).unwrap_err();
         assert!(apply(Transform::Money, json!("12.5")).contains("integer amount"));
         assert!(apply(Transform::Money, json!(12.5)).contains("integer amount"));
+        assert!(apply(Transform::MoneyDecimal, json!("12,5")).contains("not a decimal"));
         assert!(apply(Transform::DateTime, json!("soon")).contains("Unix seconds"));
         assert!(apply(Transform::DateTime, json!(99_999_999_999_i64)).contains("outside"));
         assert!(apply(Transform::Raw, json!({"id": 1})).contains("an object"));

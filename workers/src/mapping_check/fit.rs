@@ -83,8 +83,8 @@ pub(crate) fn value_fits(
     }
 }
 
-/// One fixed value (a `constant` or a `value_map` output) against the field.
-fn fixed_fits(field: &FieldMeta, value: &Value) -> Result<(), String> {
+/// One fixed value (a `constant`, a `value_map` output or a `default`) against the field.
+pub(crate) fn fixed_fits(field: &FieldMeta, value: &Value) -> Result<(), String> {
     let kind = &field.kind;
     match value {
         Value::Null if field.is_required() => {

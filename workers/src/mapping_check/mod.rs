@@ -8,10 +8,12 @@
 //!
 //! The metadata is the org's SFDX project ([`salesforce_metadata`]): the project embedded in
 //! the binary (`salesforce/`), or `SALESFORCE_METADATA_DIR`. The mapping side is the
-//! read-only view of [`crate::mapping::inspect`]; the decisions per field are in `fit`.
+//! read-only view of [`crate::mapping::inspect`]; the decisions per field are in `fit`, those
+//! about links found by a query (`only_if_exists`, `delete_missing`) in `relations`.
 
 mod fence;
 mod fit;
+mod relations;
 #[cfg(test)]
 mod tests;
 
@@ -134,6 +136,22 @@ impl fmt::Display for Report {
     }
 }
 
+impl Report {
+    /// Records a finding of `place`: an error, a warning, or nothing.
+    fn add(&mut self, place: &str, finding: relations::Finding) {
+        let problem = |(message, file): (String, String)| Problem {
+            place: place.to_owned(),
+            message,
+            file,
+        };
+        match finding {
+            Ok(None) => {}
+            Ok(Some(warning)) => self.warnings.push(problem(warning)),
+            Err(error) => self.errors.push(problem(error)),
+        }
+    }
+}
+
 /// Checks every write of `mapping` against `metadata`.
 pub fn check(mapping: &Mapping, metadata: &Metadata) -> Report {
     let max_exponent = mapping
@@ -162,6 +180,10 @@ pub fn check(mapping: &Mapping, metadata: &Metadata) -> Report {
             continue;
         };
         check_targets(&write, object, &place, &mut report);
+        if let Some(scope) = write.delete_missing {
+            let finding = relations::delete_missing_scope(scope, object, metadata);
+            report.add(&format!("{place}, delete_missing"), finding);
+        }
         for field in &write.fields {
             let place = format!("{place}, field {}", field.name);
             check_field(field, object, metadata, max_exponent, &place, &mut report);
@@ -176,7 +198,7 @@ fn check_targets(write: &WriteView<'_>, object: &ObjectMeta, place: &str, report
     for target in &write.targets {
         let (name, upsert) = match target {
             TargetView::ExternalId(name) => (*name, true),
-            TargetView::Query(name) => (*name, false),
+            TargetView::Query(name) | TargetView::QueryAll(name) => (*name, false),
             TargetView::SalesforceId => continue,
         };
         let problem = |message: String, file: &str| Problem {
@@ -281,6 +303,17 @@ fn field_findings(
         Err(message) => findings.error(message, &field.file),
         Ok(()) => findings,
     };
+    if let Some(Err(message)) = view.default.map(|value| fit::fixed_fits(field, value)) {
+        findings = findings.error(format!("default: {message}"), &field.file);
+    }
+    if let Some(parent) = view.existing_parent {
+        match relations::existing_parent(field, parent, metadata) {
+            Ok(None) => {}
+            Ok(Some(warning)) => findings.warnings.push(warning),
+            Err((message, file)) => findings = findings.error(message, &file),
+        }
+        return findings;
+    }
     let Some(lookup) = view.lookup else {
         match fit::value_fits(field, &view.value, max_exponent) {
             Ok(notes) => findings

@@ -54,6 +54,11 @@ fn customer_created_and_updated_upsert_the_contact_data() {
                 "Default_Payment_Method__c": null
             })
         );
+        assert_eq!(
+            writes[0].pending_lookups,
+            vec![contact_link()],
+            "linked to the customer's Contact if one exists"
+        );
     }
 }
 
@@ -98,4 +103,14 @@ fn customer_deleted_keeps_the_record_with_its_last_state_and_marks_it_canceled()
             "Subscription_Status__c": "Canceled"
         })
     );
+    assert_eq!(writes[0].pending_lookups, vec![contact_link()]);
+}
+
+#[test]
+fn only_the_customer_writes_look_for_a_contact() {
+    let subscription = map(&event(
+        "customer.subscription.updated",
+        subscription("active", 4_999, "usd"),
+    ));
+    assert!(subscription.iter().all(|w| w.pending_lookups.is_empty()));
 }

@@ -1,7 +1,7 @@
 //! Events in Stripe's real shapes and helpers to read the writes mapped from them.
 
 use serde_json::{json, Value};
-use workers::mapping::{Mapping, RecordTarget, RecordWrite, WriteRole};
+use workers::mapping::{Mapping, PendingLookup, RecordTarget, RecordWrite, WriteRole};
 
 pub const CREATED: i64 = 1_786_370_648;
 pub const CREATED_TEXT: &str = "2026-08-10T14:04:08.000Z";
@@ -79,6 +79,48 @@ pub fn checkout_session(client_reference_id: Value) -> Value {
     })
 }
 
+/// A recurring Price as Stripe sends it in webhooks: `tiers` is includable, so it is there
+/// only when the payload was fetched with it expanded (`tiers` given here).
+pub fn price(unit_amount: Option<i64>, tiers: Option<Value>) -> Value {
+    let mut price = json!({
+        "id": "price_1", "object": "price", "active": true,
+        "billing_scheme": if tiers.is_some() { "tiered" } else { "per_unit" },
+        "created": CREATED, "currency": "usd", "custom_unit_amount": null, "livemode": false,
+        "lookup_key": null, "metadata": {}, "nickname": null, "product": "prod_1",
+        "recurring": { "interval": "month", "interval_count": 1, "meter": null,
+                       "trial_period_days": null, "usage_type": "licensed" },
+        "tax_behavior": "unspecified",
+        "tiers_mode": if tiers.is_some() { json!("graduated") } else { Value::Null },
+        "transform_quantity": null, "type": "recurring",
+        "unit_amount": unit_amount,
+        "unit_amount_decimal": unit_amount.map(|a| a.to_string())
+    });
+    if let Some(tiers) = tiers {
+        price["tiers"] = tiers;
+    }
+    price
+}
+
+/// One tier of `price.tiers`: `up_to` null is the last tier (`inf` when created).
+pub fn tier(up_to: Option<i64>, unit_amount: i64, flat_amount: Option<i64>) -> Value {
+    json!({
+        "flat_amount": flat_amount, "flat_amount_decimal": flat_amount.map(|a| a.to_string()),
+        "unit_amount": unit_amount, "unit_amount_decimal": unit_amount.to_string(),
+        "up_to": up_to
+    })
+}
+
+/// A Product as `product.updated` carries it.
+pub fn product(name: &str) -> Value {
+    json!({
+        "id": "prod_1", "object": "product", "active": true, "created": CREATED,
+        "default_price": "price_1", "description": null, "images": [], "livemode": false,
+        "marketing_features": [], "metadata": {}, "name": name, "package_dimensions": null,
+        "shippable": null, "statement_descriptor": null, "tax_code": null, "type": "service",
+        "unit_label": null, "updated": CREATED, "url": null
+    })
+}
+
 /// The events of `EventFactory::lifecycle()`, in the same order.
 pub fn lifecycle(amount: i64, currency: &str) -> Vec<Value> {
     let mut updated = customer();
@@ -120,6 +162,16 @@ pub fn map(event: &Value) -> Vec<RecordWrite> {
         .writes
 }
 
+/// The Contact link every customer write asks the writer to resolve.
+pub fn contact_link() -> PendingLookup {
+    PendingLookup {
+        field: "Contact__c".into(),
+        sobject: "Contact".into(),
+        external_id_field: "Stripe_Customer_ID__c".into(),
+        value: "cus_1".into(),
+    }
+}
+
 pub fn by_external_id(field: &str, value: &str) -> RecordTarget {
     RecordTarget::ExternalId {
         field: field.into(),
@@ -136,6 +188,7 @@ pub fn customer_stub() -> RecordWrite {
             .expect("an object literal")
             .clone(),
         role: WriteRole::ParentStub,
+        pending_lookups: Vec::new(),
     }
 }
 

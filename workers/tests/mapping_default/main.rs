@@ -6,4 +6,5 @@ mod customers;
 mod errors;
 mod fixtures;
 mod payments;
+mod pricing;
 mod subscriptions;

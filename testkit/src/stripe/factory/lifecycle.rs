@@ -1,13 +1,15 @@
-//! One event of every type the fleet handles, about one customer: the fixture for tests that
-//! must cover the whole mapping.
+//! One event of every customer-related type the fleet handles, about one customer: the
+//! fixture for tests that must cover the mapping of a customer's life. (The catalogue
+//! events, `price.*` and `product.updated`, are about no customer: see `catalog`.)
 
 use serde_json::json;
 
 use super::{sample_amount, EventFactory, StripeEvent};
 
 impl EventFactory {
-    /// One event of each type the fleet handles, about one customer, in `currency`, all
-    /// created at `created`. The order is the natural one; tests shuffle it when they want.
+    /// One event of each customer-related type the fleet handles, about one customer, in
+    /// `currency`, all created at `created`. The order is the natural one; tests shuffle it
+    /// when they want.
     pub fn lifecycle(&self, currency: &str, created: i64) -> Vec<StripeEvent> {
         let amount = sample_amount(currency, 1);
         let customer = self.customer(created);

@@ -8,10 +8,12 @@
 //!
 //! The factory is split by what it makes: this module has the envelope ([`EventFactory::event`])
 //! and ids; `customers` the Customer and Subscription objects, `payments` PaymentIntents,
-//! Invoices and Checkout Sessions, `lifecycle` one event of every handled type, and `amounts`
-//! currencies and plausible amounts.
+//! Invoices and Checkout Sessions, `catalog` Products and Prices (with tiers) and their
+//! events, `lifecycle` one event of every customer-related type, and `amounts` currencies
+//! and plausible amounts.
 
 mod amounts;
+mod catalog;
 mod customers;
 mod lifecycle;
 mod payments;
@@ -22,6 +24,7 @@ use rand::{distr::Alphanumeric, Rng};
 use serde_json::{json, Value};
 
 pub use amounts::{currency_exponent, sample_amount, CURRENCIES};
+pub use catalog::{Pricing, Tier};
 
 /// The API version stamped on generated events.
 pub const API_VERSION: &str = "2026-10-28.endive";

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{api_name, paths, Checked};
-use crate::mapping::field::{FieldRule, LookupRule, Source};
-use crate::mapping::file::RawField;
+use crate::mapping::field::{ExistingParentRule, FieldRule, LookupRule, Source};
+use crate::mapping::file::{RawField, RawLookup};
 use crate::mapping::path::JsonPath;
+use crate::mapping::template::Template;
 use crate::mapping::transform::{Transform, TRANSFORM_NAMES};
 
 /// Validates the field called `name`.
@@ -24,32 +25,59 @@ pub(super) fn compile_field(name: &str, raw: RawField) -> Checked<FieldRule> {
             )
         })?,
     };
-    let source = match (raw.constant, paths(raw.path, raw.fallback_paths)?) {
-        (Some(_), Some(_)) => return Err("give either `constant` or `path`, not both".into()),
-        (None, None) => return Err("give a `path` (or a `constant`)".into()),
-        (Some(value), None) => Source::Constant(json_value(value)?),
-        (None, Some(paths)) => Source::Paths(paths),
+    let source = match (
+        raw.constant,
+        paths(raw.path, raw.fallback_paths)?,
+        raw.template,
+    ) {
+        (None, None, None) => return Err("give a `path` (or a `template` or a `constant`)".into()),
+        (Some(value), None, None) => Source::Constant(json_value(value)?),
+        (None, Some(paths), None) => Source::Paths(paths),
+        (None, None, Some(text)) => Source::Template(Template::parse(&text)?),
+        _ => return Err("give only one of `path`, `template` and `constant`".into()),
     };
     let is_constant = matches!(source, Source::Constant(_));
     let shaping = raw.transform.is_some()
         || raw.currency_path.is_some()
         || raw.multiply_path.is_some()
+        || raw.add.is_some()
         || raw.value_map.is_some()
         || raw.lookup.is_some()
-        || raw.max_length.is_some();
+        || raw.max_length.is_some()
+        || raw.default.is_some();
     if is_constant && shaping {
-        return Err("a `constant` is written as given: remove transform, currency_path, multiply_path, value_map, max_length and lookup".into());
+        return Err("a `constant` is written as given: remove transform, currency_path, multiply_path, add, value_map, max_length, lookup and default".into());
     }
+    let is_money = matches!(transform, Transform::Money | Transform::MoneyDecimal);
     let currency_path = raw.currency_path.map(|p| JsonPath::parse(&p)).transpose()?;
-    match (transform, &currency_path) {
-        (Transform::Money, None) => return Err("transform \"money\" needs `currency_path`".into()),
-        (Transform::Money, Some(_)) | (_, None) => {}
-        (_, Some(_)) => return Err("`currency_path` only goes with transform \"money\"".into()),
+    match (is_money, &currency_path) {
+        (true, None) => {
+            return Err(format!(
+                "transform {:?} needs `currency_path`",
+                raw.transform.unwrap_or_default()
+            ))
+        }
+        (true, Some(_)) | (false, None) => {}
+        (false, Some(_)) => {
+            return Err(
+                "`currency_path` only goes with transform \"money\" or \"money_decimal\"".into(),
+            )
+        }
     }
     let multiply_path = raw.multiply_path.map(|p| JsonPath::parse(&p)).transpose()?;
-    if multiply_path.is_some() && !matches!(transform, Transform::Money | Transform::Number) {
-        return Err("`multiply_path` only goes with transform \"money\" or \"number\"".into());
+    if multiply_path.is_some() && !(is_money || transform == Transform::Number) {
+        return Err(
+            "`multiply_path` only goes with transform \"money\", \"money_decimal\" or \"number\""
+                .into(),
+        );
     }
+    if raw.add.is_some() && transform != Transform::Number {
+        return Err("`add` only goes with transform \"number\"".into());
+    }
+    if raw.default.is_some() && raw.optional {
+        return Err("`default` already covers a missing value: remove `optional`".into());
+    }
+    let default = raw.default.map(json_value).transpose()?;
     let value_map = match raw.value_map {
         Some(map) if map.is_empty() => return Err("`value_map` is empty".into()),
         Some(map) => Some(
@@ -62,20 +90,56 @@ pub(super) fn compile_field(name: &str, raw: RawField) -> Checked<FieldRule> {
     if raw.max_length == Some(0) {
         return Err("`max_length` must be at least 1".into());
     }
-    let lookup = raw
-        .lookup
-        .map(|lookup| compile_lookup(name, lookup.relationship, lookup.external_id_field))
-        .transpose()?;
+    let (lookup, existing_parent) = match raw.lookup {
+        None => (None, None),
+        Some(lookup) if lookup.only_if_exists => (None, Some(compile_existing_parent(lookup)?)),
+        Some(RawLookup {
+            sobject: Some(_), ..
+        }) => {
+            return Err("`lookup.sobject` goes with `only_if_exists = true` (a lookup through the relationship needs no sObject)".into())
+        }
+        Some(lookup) => (
+            Some(compile_lookup(
+                name,
+                lookup.relationship,
+                lookup.external_id_field,
+            )?),
+            None,
+        ),
+    };
+    if existing_parent.is_some() && default.is_some() {
+        return Err("a lookup with `only_if_exists` takes no `default`".into());
+    }
     Ok(FieldRule {
         name: name.to_owned(),
         source,
         transform,
         currency_path,
         multiply_path,
+        add: raw.add,
         value_map,
         max_length: raw.max_length,
         lookup,
+        existing_parent,
+        default,
         optional: raw.optional,
+    })
+}
+
+/// `lookup = { sobject, external_id_field, only_if_exists = true }`: the field itself gets the
+/// parent's record id, so no relationship name is involved.
+fn compile_existing_parent(lookup: RawLookup) -> Checked<ExistingParentRule> {
+    if lookup.relationship.is_some() {
+        return Err("a lookup with `only_if_exists` writes the parent's record id into the field: remove `relationship`".into());
+    }
+    let sobject = lookup.sobject.ok_or(
+        "a lookup with `only_if_exists` needs `sobject` (the parent to query, e.g. \"Contact\")",
+    )?;
+    api_name(&sobject)?;
+    api_name(&lookup.external_id_field)?;
+    Ok(ExistingParentRule {
+        sobject,
+        external_id_field: lookup.external_id_field,
     })
 }
 

@@ -2,22 +2,23 @@
 //!
 //! Everything that can be checked without an event is checked here, once, at load time:
 //! known transforms, paths that parse, API-name syntax, one rule per event type, stubs before
-//! main writes, and combinations that make no sense (`money` without `currency_path`). Each
-//! error names its place: `rule for customer.created, write 1 (Stripe_Customer__c), field X`.
+//! main writes, and combinations that make no sense (`money` without `currency_path`, `$item`
+//! outside a `for_each` write). Each error names its place:
+//! `rule for customer.created, write 1 (Stripe_Customer__c), field X`.
 
 use std::collections::{BTreeMap, HashMap};
 
 mod field;
+mod write;
 
 use super::error::MappingFileError;
 use super::fence::Fence;
-use super::file::{RawMapping, RawRule, RawTarget, RawWrite};
+use super::file::{RawMapping, RawRule};
 use super::path::JsonPath;
 use super::record::WriteRole;
 use super::rule::{EventRule, WriteRule};
-use super::target::{TargetKind, TargetRule};
 
-use field::compile_field;
+use write::compile_write;
 
 /// The validated content of a mapping file.
 pub(crate) struct Compiled {
@@ -159,64 +160,6 @@ fn compile_rule(raw: RawRule) -> Result<EventRule, (String, String)> {
     Ok(EventRule {
         events: raw.events,
         writes,
-    })
-}
-
-fn compile_write(raw: RawWrite) -> Result<WriteRule, (String, String)> {
-    let whole = |reason: String| (String::new(), reason);
-    api_name(&raw.sobject).map_err(whole)?;
-    let role = match raw.role.as_deref() {
-        None | Some("main") => WriteRole::Main,
-        Some("parent_stub") => WriteRole::ParentStub,
-        Some(other) => {
-            return Err(whole(format!(
-                "role {other:?} is unknown (main, parent_stub)"
-            )))
-        }
-    };
-    let target = raw
-        .target
-        .ok_or_else(|| whole("no [rule.write.target]".into()))?;
-    let target = compile_target(target).map_err(|reason| ("target".to_owned(), reason))?;
-    let mut fields = Vec::new();
-    for (name, raw_field) in raw.fields {
-        let field =
-            compile_field(&name, raw_field).map_err(|reason| (format!("field {name}"), reason))?;
-        fields.push(field);
-    }
-    Ok(WriteRule {
-        sobject: raw.sobject,
-        role,
-        optional: raw.optional,
-        target,
-        fields,
-    })
-}
-
-fn compile_target(raw: RawTarget) -> Checked<TargetRule> {
-    let kind = match (raw.external_id, raw.query, raw.salesforce_id) {
-        (Some(field), None, None) => TargetKind::ExternalId(api_name(&field).map(|_| field)?),
-        (None, Some(field), None) => TargetKind::Query(api_name(&field).map(|_| field)?),
-        (None, None, Some(true)) => TargetKind::SalesforceId,
-        (None, None, Some(false)) => return Err("salesforce_id must be true when given".into()),
-        _ => return Err("give exactly one of external_id, query, salesforce_id = true".into()),
-    };
-    let paths = paths(raw.path, raw.fallback_paths)?.ok_or("the target needs a `path`")?;
-    let otherwise = match raw.otherwise {
-        Some(next) => Some(Box::new(
-            compile_target(*next).map_err(|e| format!("otherwise: {e}"))?,
-        )),
-        None if kind == TargetKind::SalesforceId => {
-            return Err(
-                "a salesforce_id target needs an `otherwise` for events without an id".into(),
-            )
-        }
-        None => None,
-    };
-    Ok(TargetRule {
-        kind,
-        paths,
-        otherwise,
     })
 }
 
