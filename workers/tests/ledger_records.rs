@@ -1,5 +1,9 @@
 //! The event ledger's Lua scripts against a real Redis: idempotency, and newest wins per
 //! Salesforce record (claims, stale records, superseded writes, claim release).
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] functions unwrap too: a failed step should fail the test"
+)]
 
 use std::time::Duration;
 
@@ -27,6 +31,7 @@ fn entry(event_id: &str, created: i64) -> StreamEntry {
 
 fn record(sobject: &str, field: &str, value: &str) -> RecordKey {
     RecordKey::of(&RecordWrite {
+        pending_lookups: Default::default(),
         sobject: sobject.into(),
         target: RecordTarget::ExternalId {
             field: field.into(),
@@ -205,7 +210,7 @@ async fn outcomes_move_versions_release_claims_and_name_the_superseded_writes() 
         Claim::Claimed(vec![Write])
     );
     assert!(matches!(
-        claim(&b, &entry("evt_4", 300), &[customer.clone()], "3").await,
+        claim(&b, &entry("evt_4", 300), std::slice::from_ref(&customer), "3").await,
         Claim::Busy(_)
     ));
     // Only the written record holds the event: a rejected write is not a version.

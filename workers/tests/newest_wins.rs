@@ -248,5 +248,8 @@ async fn a_replica_frozen_past_its_claim_does_not_regress_the_record() {
     assert_eq!(record["Status__c"], "active", "{record}");
     assert_eq!(record["Last_Stripe_Event_ID__c"], newer.id.as_str());
     let dead = stack.entries("dead").await;
-    assert!(dead.is_empty(), "a superseded write is not a failure: {dead:?}");
+    assert!(
+        dead.is_empty(),
+        "a superseded write is not a failure: {dead:?}"
+    );
 }

@@ -224,17 +224,21 @@ impl Pipeline {
             fates,
             superseded,
         } = prepared;
-        let mut applied_ids = std::collections::HashSet::new();
+        let mut finished_winners = std::collections::HashSet::new();
         let mut settled = Vec::new();
         for (((held, _), records), result) in work.into_iter().zip(fates).zip(results) {
             match result {
-                WriteResult::Applied(salesforce_id) => {
-                    tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, salesforce_id = salesforce_id.as_deref().unwrap_or(""), "Event applied.");
-                    applied_ids.insert(held.entry.event_id.clone());
-                    let records = records
+                WriteResult::Applied {
+                    id: salesforce_id,
+                    rejected,
+                } => {
+                    let records: Vec<(RecordKey, RecordOutcome)> = records
                         .into_iter()
                         .map(|(record, fate)| {
                             let outcome = match fate {
+                                RecordFate::Write if rejected.contains(&record) => {
+                                    RecordOutcome::Rejected
+                                }
                                 RecordFate::Write => RecordOutcome::Written,
                                 RecordFate::Stale | RecordFate::SupersededBy(_) => {
                                     RecordOutcome::Superseded
@@ -243,9 +247,23 @@ impl Pipeline {
                             (record, outcome)
                         })
                         .collect();
+                    // A winner that is done lets the events it superseded be settled, whether it
+                    // wrote its records or found newer events there.
+                    finished_winners.insert(held.entry.event_id.clone());
+                    // Nothing written: every record it claimed holds a newer event.
+                    let finish = if !records.is_empty()
+                        && records
+                            .iter()
+                            .all(|(_, outcome)| *outcome != RecordOutcome::Written)
+                    {
+                        Finish::Superseded
+                    } else {
+                        Finish::Applied
+                    };
+                    tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, salesforce_id = salesforce_id.as_deref().unwrap_or(""), superseded_writes = records.iter().filter(|(_, o)| *o != RecordOutcome::Written).count(), outcome = finish.label(), "Event settled.");
                     settled.push(Settlement::Finish {
                         held,
-                        finish: Finish::Applied,
+                        finish,
                         salesforce_id,
                         records,
                     });
@@ -265,7 +283,7 @@ impl Pipeline {
             if loser
                 .winners
                 .iter()
-                .all(|winner| applied_ids.contains(winner))
+                .all(|winner| finished_winners.contains(winner))
             {
                 let records = loser
                     .records

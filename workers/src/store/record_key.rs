@@ -18,14 +18,19 @@ use crate::mapping::{RecordTarget, RecordWrite};
 pub struct RecordKey(String);
 
 impl RecordKey {
+    /// The record of `sobject` whose external id `field` is `value` (a Bulk job's row).
+    pub fn external(sobject: &str, field: &str, value: &str) -> Self {
+        Self(format!("{sobject}/{field}={value}").to_lowercase())
+    }
+
     /// The record `write` writes.
     pub fn of(write: &RecordWrite) -> Self {
         let sobject = write.sobject.to_lowercase();
         match &write.target {
+            // A query names the records it finds; for `query_all` that may be several.
             RecordTarget::ExternalId { field, value }
-            | RecordTarget::Query { field, value, .. } => {
-                Self(format!("{sobject}/{field}={value}").to_lowercase())
-            }
+            | RecordTarget::Query { field, value, .. }
+            | RecordTarget::QueryAll { field, value } => Self::external(&sobject, field, value),
             // A 15-character id is case-sensitive; an 18-character one is the same id with a
             // case-safe suffix, so its first 15 characters name the record.
             RecordTarget::SalesforceId(id) => {
@@ -55,6 +60,7 @@ mod tests {
 
     fn write(sobject: &str, target: RecordTarget) -> RecordWrite {
         RecordWrite {
+            pending_lookups: Default::default(),
             sobject: sobject.into(),
             target,
             fields: Map::new(),

@@ -5,6 +5,7 @@ use crate::mapping::{RecordTarget, RecordWrite};
 
 fn write(sobject: &str, field: &str, value: &str, role: WriteRole) -> RecordWrite {
     RecordWrite {
+        pending_lookups: Default::default(),
         sobject: sobject.into(),
         target: RecordTarget::ExternalId {
             field: field.into(),
@@ -62,7 +63,10 @@ fn candidate(event_id: &str, created: i64, writes: Vec<RecordWrite>) -> Candidat
                 payload: "{}".into(),
             },
         },
-        mapped: MappedEvent { writes },
+        mapped: MappedEvent {
+            writes,
+            deletions: Vec::new(),
+        },
         records,
     }
 }
@@ -186,6 +190,7 @@ fn a_lost_write_keeps_only_its_key_as_a_stub_and_a_query_write_is_dropped() {
         .insert("Stripe_Subscription_ID__c".into(), "sub_1".into());
     full.fields.insert("Status__c".into(), "past_due".into());
     let by_query = RecordWrite {
+        pending_lookups: Default::default(),
         sobject: "Stripe_Subscription__c".into(),
         target: RecordTarget::Query {
             field: "Stripe_Checkout_Session_ID__c".into(),
