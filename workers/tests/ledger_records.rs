@@ -210,7 +210,13 @@ async fn outcomes_move_versions_release_claims_and_name_the_superseded_writes() 
         Claim::Claimed(vec![Write])
     );
     assert!(matches!(
-        claim(&b, &entry("evt_4", 300), std::slice::from_ref(&customer), "3").await,
+        claim(
+            &b,
+            &entry("evt_4", 300),
+            std::slice::from_ref(&customer),
+            "3"
+        )
+        .await,
         Claim::Busy(_)
     ));
     // Only the written record holds the event: a rejected write is not a version.

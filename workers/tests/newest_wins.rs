@@ -253,3 +253,121 @@ async fn a_replica_frozen_past_its_claim_does_not_regress_the_record() {
         "a superseded write is not a failure: {dead:?}"
     );
 }
+
+/// Another writer that sets the event time too (a second fleet, a backfill, a person with
+/// the Data Loader): upserts `customers` with a newer event time than the fleet's events.
+async fn written_by_another_writer(sim: &Sim, customers: &[String], at: &str) {
+    let http = testkit::harness::http_client();
+    let token: Value = http
+        .post(sim.sim.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", sim.sim.client_id()),
+            ("client_secret", sim.sim.client_secret()),
+        ])
+        .send()
+        .await
+        .expect("token endpoint answers")
+        .json()
+        .await
+        .expect("a token");
+    let records: Vec<Value> = customers
+        .iter()
+        .map(|id| {
+            json!({
+                "attributes": {"type": "Stripe_Customer__c"},
+                "Stripe_Customer_ID__c": id,
+                "Customer_Name__c": "Newer Writer",
+                "Last_Stripe_Event_At__c": at,
+                "Last_Stripe_Event_ID__c": "evt_elsewhere",
+            })
+        })
+        .collect();
+    let reply: Value = http
+        .patch(format!(
+            "{}/services/data/v62.0/composite/sobjects/Stripe_Customer__c/Stripe_Customer_ID__c",
+            sim.sim.base_url()
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap_or_default())
+        .json(&json!({"allOrNone": true, "records": records}))
+        .send()
+        .await
+        .expect("Collections answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    assert!(
+        reply
+            .as_array()
+            .is_some_and(|results| results.iter().all(|r| r["success"] == true)),
+        "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_rows_of_a_bulk_job_are_superseded_not_failed() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let factory = EventFactory::new();
+    let created = unix_now() - 1000;
+    let events: Vec<StripeEvent> = (0..20)
+        .map(|_| {
+            let customer = factory.customer(created);
+            factory.event("customer.updated", customer, None, created)
+        })
+        .collect();
+    let (newer_elsewhere, fresh) = events.split_at(10);
+    let ids: Vec<String> = newer_elsewhere
+        .iter()
+        .map(|e| e.object_id.clone())
+        .collect();
+    written_by_another_writer(&sim, &ids, "2099-01-01T00:00:00.000Z").await;
+
+    stack.enqueue(Priority::Low, &events).await;
+    let _worker = stack
+        .start_consumer(
+            "bulk",
+            &sim,
+            &[
+                ("BULK_COLLECTIONS_THRESHOLD", "0"),
+                ("BULK_BATCH_AGE_MS", "300"),
+            ],
+        )
+        .await;
+    stack
+        .wait_for_states(&events, &["applied", "superseded"], WAIT)
+        .await;
+
+    assert!(
+        sim.calls().await["by_endpoint"]["bulk.create_job"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "the rows went through a Bulk job"
+    );
+    for event in newer_elsewhere {
+        let record = sim
+            .record_by(
+                "Stripe_Customer__c",
+                "Stripe_Customer_ID__c",
+                &event.object_id,
+            )
+            .await
+            .expect("the customer");
+        assert_eq!(record["Customer_Name__c"], "Newer Writer", "{record}");
+        assert_eq!(stack.lifecycle(&event.id).await["state"], "superseded");
+    }
+    for event in fresh {
+        let record = sim
+            .record_by(
+                "Stripe_Customer__c",
+                "Stripe_Customer_ID__c",
+                &event.object_id,
+            )
+            .await
+            .expect("the customer");
+        assert_eq!(record["Last_Stripe_Event_ID__c"], event.id.as_str());
+        assert_eq!(stack.lifecycle(&event.id).await["state"], "applied");
+    }
+    assert!(stack.entries("dead").await.is_empty());
+}
