@@ -1,10 +1,6 @@
 //! A request outlives its client, as on a real server: when the client times out or
 //! disconnects, Salesforce still executes the request, and the write lands after the added
 //! latency. The fleet's fence (docs/mapping.md, "Newest wins") exists because of this.
-#![expect(
-    clippy::unwrap_used,
-    reason = "helpers outside #[test] functions unwrap too: a failed step should fail the test"
-)]
 
 #[path = "support/mod.rs"]
 mod support;
