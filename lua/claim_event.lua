@@ -1,41 +1,56 @@
--- Decides atomically whether a worker may apply one event to Salesforce.
+-- Decides atomically whether a worker may apply one event, record by record.
 --
 -- Idempotency: an event already applied is skipped (and acknowledged by the caller).
--- Last write wins: an event older than the newest applied event for the same Stripe object
--- (by `created`, ties broken by event id) is skipped. Otherwise the caller gets the claim
--- on the *object*, so two replicas never apply two versions of one record at once (the
--- second sees "busy" and retries later, when it finds the first one's event applied). The
--- claim expires, so a crashed worker's claim does not block the replica that reclaims it.
+-- Newest wins per Salesforce record: for each record the event writes, the newest event
+-- applied to that record is kept (`created`, ties broken by event id). A record that already
+-- holds a newer event is "stale" for this event, and only that write is dropped; the event's
+-- other writes proceed. The caller gets the claim on every record it will write, all or
+-- nothing, so two replicas never write two versions of one record at once (the second sees
+-- "busy" and tries again later). Claims expire, so a crashed worker's claims do not block
+-- the replica that reclaims its entries.
 --
--- KEYS[1]  {prefix}:applied:<event id>    (string: set once applied)
--- KEYS[2]  {prefix}:object:<object id>    (hash: created, event_id of the newest applied event)
--- KEYS[3]  {prefix}:claim:<object id>     (string: the claiming consumer, with a TTL)
--- KEYS[4]  {prefix}:event:<event id>      (hash: lifecycle record)
+-- KEYS[1]      {prefix}:applied:<event id>   (string: set once applied)
+-- KEYS[2]      {prefix}:event:<event id>     (hash: lifecycle record)
+-- KEYS[2i+1]   {prefix}:record:<record>      (hash: created, event_id of the newest applied event)
+-- KEYS[2i+2]   {prefix}:record-claim:<record> (string: the claiming batch, with a TTL)
+--              for each record i = 1..n the event writes
 -- ARGV[1]  the event's `created` (Unix seconds)
 -- ARGV[2]  the event id
--- ARGV[3]  the claiming consumer's name
+-- ARGV[3]  the claiming batch ("<consumer>/<batch>")
 -- ARGV[4]  claim TTL, milliseconds
 -- ARGV[5]  now, Unix milliseconds
 -- ARGV[6]  lifecycle retention, seconds
--- Returns "applied", "stale", "claimed" or "busy:<owner>".
+-- Returns "applied", "busy:<owner>", or "claimed:<verdicts>": one character per record,
+-- "w" (write it, claimed) or "s" (stale: a newer event was applied to it).
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 'applied'
 end
 
-local newest = redis.call('HMGET', KEYS[2], 'created', 'event_id')
-if newest[1] then
-  local created = tonumber(ARGV[1])
-  local newest_created = tonumber(newest[1])
-  if created < newest_created or (created == newest_created and ARGV[2] < newest[2]) then
-    return 'stale'
+local created = tonumber(ARGV[1])
+local verdicts = {}
+for i = 3, #KEYS, 2 do
+  local newest = redis.call('HMGET', KEYS[i], 'created', 'event_id')
+  local stale = false
+  if newest[1] then
+    local newest_created = tonumber(newest[1])
+    stale = created < newest_created or (created == newest_created and ARGV[2] < newest[2])
+  end
+  if stale then
+    verdicts[#verdicts + 1] = 's'
+  else
+    local owner = redis.call('GET', KEYS[i + 1])
+    if owner and owner ~= ARGV[3] then
+      return 'busy:' .. owner
+    end
+    verdicts[#verdicts + 1] = 'w'
   end
 end
 
-local owner = redis.call('GET', KEYS[3])
-if owner and owner ~= ARGV[3] then
-  return 'busy:' .. owner
+for i, verdict in ipairs(verdicts) do
+  if verdict == 'w' then
+    redis.call('SET', KEYS[2 * i + 2], ARGV[3], 'PX', ARGV[4])
+  end
 end
-redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
-redis.call('HSET', KEYS[4], 'state', 'processing', 'consumer', ARGV[3], 'processing_at', ARGV[5])
-redis.call('EXPIRE', KEYS[4], ARGV[6])
-return 'claimed'
+redis.call('HSET', KEYS[2], 'state', 'processing', 'consumer', ARGV[3], 'processing_at', ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+return 'claimed:' .. table.concat(verdicts)

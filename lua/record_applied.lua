@@ -1,15 +1,16 @@
--- Records that Salesforce accepted an event, then acknowledges and removes its entry.
+-- Records how an event ended, then acknowledges and removes its stream entry.
 --
--- In one step: the applied marker (idempotency), the newest version of the Stripe object
--- (last write wins, only moved forward), the lifecycle record with the Salesforce id, and
--- XACK + XDEL of the stream entry. The claim is released. Because it is one script, an
--- entry is never acknowledged without the marker, and never marked without being acknowledged.
+-- In one step: the applied marker (idempotency), the newest event of every record it wrote
+-- (newest wins per record, only moved forward), the lifecycle record with the Salesforce id
+-- and the writes that were superseded, the release of the event's record claims, and
+-- XACK + XDEL. Because it is one script, an entry is never acknowledged without its marker,
+-- and never marked without being acknowledged.
 --
--- KEYS[1]  {prefix}:applied:<event id>
--- KEYS[2]  {prefix}:object:<object id>
--- KEYS[3]  {prefix}:claim:<object id>
--- KEYS[4]  {prefix}:event:<event id>
--- KEYS[5]  the stream
+-- KEYS[1]      {prefix}:applied:<event id>
+-- KEYS[2]      {prefix}:event:<event id>      (lifecycle)
+-- KEYS[3]      the stream
+-- KEYS[2i+2]   {prefix}:record:<record>
+-- KEYS[2i+3]   {prefix}:record-claim:<record>  for each record i = 1..n the event claimed
 -- ARGV[1]  the event's `created`
 -- ARGV[2]  the event id
 -- ARGV[3]  group name
@@ -17,34 +18,47 @@
 -- ARGV[5]  Salesforce record id ("" if unknown)
 -- ARGV[6]  outcome: "applied", "superseded", "unhandled", "stale" or "duplicate"
 -- ARGV[7]  now, Unix milliseconds
--- ARGV[8]  dedupe window, seconds (TTL of the applied marker and the object version)
+-- ARGV[8]  dedupe window, seconds (TTL of the applied marker and the record versions)
 -- ARGV[9]  lifecycle retention, seconds
+-- ARGV[10] the batch that claimed the records; only its claims are released
+-- ARGV[11] one character per record: "a" written (its version moves forward, its claim is
+--          released), "r" rejected by the fence in Salesforce (its claim is released), "s"
+--          superseded by a newer event that holds its claim (nothing changes), "-" not written
+--          (its claim is released)
+-- ARGV[12] the superseded writes, as operators read them ("" if none)
 -- Returns 1.
+local created = tonumber(ARGV[1])
 if ARGV[6] == 'applied' then
   redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[8])
-  local newest = redis.call('HMGET', KEYS[2], 'created', 'event_id')
-  local created = tonumber(ARGV[1])
-  if not newest[1] or created > tonumber(newest[1])
-      or (created == tonumber(newest[1]) and ARGV[2] > newest[2]) then
-    redis.call('HSET', KEYS[2], 'created', ARGV[1], 'event_id', ARGV[2])
-  end
-  redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
--- Only the event that holds its object's claim releases it: duplicate and stale events never
--- claimed it, and a superseded event shares its winner's claim, released with the winner.
-if ARGV[6] == 'applied' or ARGV[6] == 'unhandled' then
-  redis.call('DEL', KEYS[3])
+for i = 1, #ARGV[11] do
+  local version, claim = KEYS[2 * i + 2], KEYS[2 * i + 3]
+  local outcome = string.sub(ARGV[11], i, i)
+  if outcome == 'a' then
+    local newest = redis.call('HMGET', version, 'created', 'event_id')
+    if not newest[1] or created > tonumber(newest[1])
+        or (created == tonumber(newest[1]) and ARGV[2] > newest[2]) then
+      redis.call('HSET', version, 'created', ARGV[1], 'event_id', ARGV[2])
+    end
+    redis.call('EXPIRE', version, ARGV[8])
+  end
+  if outcome ~= 's' and redis.call('GET', claim) == ARGV[10] then
+    redis.call('DEL', claim)
+  end
 end
 -- A second delivery of an applied event changes nothing, not even its lifecycle record.
 if ARGV[6] ~= 'duplicate' then
-  redis.call('HSET', KEYS[4], 'state', ARGV[6], 'finished_at', ARGV[7])
+  redis.call('HSET', KEYS[2], 'state', ARGV[6], 'finished_at', ARGV[7])
   if ARGV[5] ~= '' then
-    redis.call('HSET', KEYS[4], 'salesforce_id', ARGV[5])
+    redis.call('HSET', KEYS[2], 'salesforce_id', ARGV[5])
   end
-  redis.call('EXPIRE', KEYS[4], ARGV[9])
+  if ARGV[12] ~= '' then
+    redis.call('HSET', KEYS[2], 'superseded_writes', ARGV[12])
+  end
+  redis.call('EXPIRE', KEYS[2], ARGV[9])
 end
 if ARGV[4] ~= '' then
-  redis.call('XACK', KEYS[5], ARGV[3], ARGV[4])
-  redis.call('XDEL', KEYS[5], ARGV[4])
+  redis.call('XACK', KEYS[3], ARGV[3], ARGV[4])
+  redis.call('XDEL', KEYS[3], ARGV[4])
 end
 return 1

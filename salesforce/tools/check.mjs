@@ -53,6 +53,8 @@ const EXPECTED = {
       Default_Payment_Method__c: 'Text',
       Subscription_Status__c: 'Picklist',
       Contact__c: 'Lookup',
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Stripe_Subscription__c: {
@@ -72,6 +74,8 @@ const EXPECTED = {
       Checkout_URL__c: 'Url',
       Sync_Status__c: 'Picklist',
       Error_Message__c: 'LongTextArea',
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Payment_Transaction__c: {
@@ -87,6 +91,8 @@ const EXPECTED = {
       Transaction_Date__c: 'DateTime',
       Stripe_Subscription__c: 'Lookup',
       Failure_Reason__c: 'Text', // not in seed 002: added for payment failures (docs/mapping.md)
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Pricing_Plan__c: {
@@ -100,6 +106,8 @@ const EXPECTED = {
       Recurrency_Type__c: 'Picklist',
       Stripe_Product_ID__c: 'Text', // added: product.updated renames a product's plans (docs/mapping.md)
       Interval_Count__c: 'Number', // added: recurring.interval_count (docs/mapping.md)
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   Pricing_Tier__c: {
@@ -114,6 +122,8 @@ const EXPECTED = {
       Discount__c: 'Percent', // seed: "Percent or Currency"; Percent here
       Stripe_Tier_Key__c: 'Text', // added: the tiers' upsert key, price_...#n
       Flat_Amount__c: 'Currency', // added: a tier's flat_amount
+      Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
+      Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
   },
   // A standard object: only its custom field is part of the project.
@@ -171,6 +181,7 @@ const DELETE_ALLOWED = new Set(['Pricing_Tier__c']);
 
 const ALLOWED_TYPES = new Set([
   'CustomObject', 'CustomField', 'GlobalValueSet', 'PermissionSet', 'PlatformEventChannelMember',
+  'ValidationRule',
 ]);
 
 // ─── Small helpers ───────────────────────────────────────────────────────────────────────────
@@ -426,7 +437,7 @@ for (const component of channelMembers) {
 
 // The fields the default mapping writes, by object: `sobject = "X"` opens a write, the keys of its
 // [rule.write.fields] table and its external_id targets are written fields, `query = "F"` and
-// `query_all = "F"` are read.
+// `query_all = "F"` are read. The two fields of `[fence]` are written on every object written.
 function mappingWrites(text) {
   const writes = new Map(); // object → Set(field)
   const reads = new Map();
@@ -434,6 +445,7 @@ function mappingWrites(text) {
     if (!map.has(object)) map.set(object, new Set());
     map.get(object).add(field);
   };
+  const fence = [];
   let sobject;
   let section;
   for (const raw of text.split('\n')) {
@@ -444,6 +456,8 @@ function mappingWrites(text) {
       if (line.trim() === '[[rule]]' || line.trim() === '[[rule.write]]') sobject = undefined;
       continue;
     }
+    const fenceField = section === 'fence' && line.match(/^\s*event_(?:time|id)_field\s*=\s*"(\w+)"/);
+    if (fenceField) fence.push(fenceField[1]);
     const object = line.match(/^\s*sobject\s*=\s*"(\w+)"/);
     if (object) sobject = object[1];
     if (!sobject) continue;
@@ -452,6 +466,7 @@ function mappingWrites(text) {
     const key = section === 'rule.write.fields' && line.match(/^\s*(\w+)\s*=/);
     if (key) add(writes, sobject, key[1]);
   }
+  for (const object of writes.keys()) for (const field of fence) add(writes, object, field);
   return { writes, reads };
 }
 

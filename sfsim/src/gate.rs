@@ -30,7 +30,29 @@ pub struct RequestContext {
 }
 
 /// The gate of `/services/data/vNN.N/...`.
+///
+/// The request runs in a task of its own, as on a real server: a client that disconnects or
+/// times out does not stop it, and its write still lands, after the added latency
+/// (docs/sfsim.md, "Requests outlive their clients"). The task is tracked, so a shutdown
+/// waits for it.
 pub async fn rest_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let task = state.tasks.spawn(gated(state.clone(), request, next));
+    match task.await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "A request's task failed.");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "UNKNOWN_EXCEPTION",
+                "An unexpected error occurred.",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// [`rest_gate`]'s work: checks, handler, headers and the call log.
+async fn gated(state: AppState, request: Request, next: Next) -> Response {
     let arrived_ms = clock::now_ms();
     let endpoint = endpoints::classify(request.method(), request.uri().path());
     let request_id = state.next_request_id();

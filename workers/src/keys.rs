@@ -85,15 +85,17 @@ impl KeySpace {
         format!("{}:applied:{event_id}", self.tag)
     }
 
-    /// The newest applied event of a Stripe object (last write wins): `{prefix}:object:<id>`.
-    pub fn object_version(&self, object_id: &str) -> String {
-        format!("{}:object:{object_id}", self.tag)
+    /// The newest event applied to one Salesforce record (newest wins per record):
+    /// `{prefix}:record:<record>`, a hash of `created` and `event_id`. `record` is a
+    /// [`RecordKey`](crate::store::RecordKey).
+    pub fn record_version(&self, record: &str) -> String {
+        format!("{}:record:{record}", self.tag)
     }
 
-    /// The consumer currently applying events of a Stripe object: `{prefix}:claim:<object id>`.
-    /// One object at a time, so two replicas never race two versions of one record.
-    pub fn claim(&self, object_id: &str) -> String {
-        format!("{}:claim:{object_id}", self.tag)
+    /// The batch currently writing one Salesforce record: `{prefix}:record-claim:<record>`.
+    /// One batch at a time, so two replicas never race two versions of one record.
+    pub fn record_claim(&self, record: &str) -> String {
+        format!("{}:record-claim:{record}", self.tag)
     }
 
     /// The retry schedule, event ids by due time: `{prefix}:retry`.
@@ -168,8 +170,8 @@ mod tests {
             keys.salesforce_token(),
             keys.salesforce_token_lock(),
             keys.applied("evt_1"),
-            keys.object_version("cus_1"),
-            keys.claim("cus_1"),
+            keys.record_version("stripe_customer__c/stripe_customer_id__c=cus_1"),
+            keys.record_claim("stripe_customer__c/stripe_customer_id__c=cus_1"),
             keys.retry_schedule(),
             keys.retry_entry("evt_1"),
             keys.limiter(),

@@ -1,15 +1,13 @@
 //! The Lua scripts of the workers, each against a real Redis: the sliding-window limiter,
-//! the claim with idempotency and last-write-wins, the outcome scripts, and the breaker.
+//! the retry schedule and dead letters, and the breaker. The ledger's claims and outcomes per
+//! record are in `ledger_records.rs`.
 
 use std::time::Duration;
 
 use testkit::harness::RedisServer;
 use workers::{
     guard::{BreakerState, CallRate, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
-    store::{
-        self, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, KeySpace, Priority,
-        StreamEntry,
-    },
+    store::{self, Deferral, EventLedger, Failure, HeldEntry, KeySpace, Priority, StreamEntry},
 };
 
 fn entry(event_id: &str, object_id: &str, created: i64) -> StreamEntry {
@@ -136,44 +134,6 @@ async fn low_priority_waits_when_the_daily_allowance_is_nearly_spent() {
         high.try_acquire().await.unwrap(),
         None,
         "realtime keeps its budget"
-    );
-}
-
-#[tokio::test]
-async fn claims_skip_applied_and_older_events_and_hold_the_object() {
-    let redis = RedisServer::start().await.unwrap();
-    let a = ledger(&redis, "a");
-    let b = ledger(&redis, "b");
-    let newer = entry("evt_2", "sub_1", 200);
-    assert_eq!(a.claim(&newer, "1").await.unwrap(), Claim::Claimed);
-    // The object is held: another consumer (or another batch) must wait.
-    assert_eq!(
-        b.claim(&entry("evt_3", "sub_1", 300), "1").await.unwrap(),
-        Claim::Busy("a/1".into())
-    );
-    assert!(matches!(
-        a.claim(&entry("evt_4", "sub_1", 300), "2").await.unwrap(),
-        Claim::Busy(_)
-    ));
-    let held = HeldEntry {
-        entry_id: String::new(),
-        entry: newer.clone(),
-    };
-    a.finish(&held, Finish::Applied, Some("a01")).await.unwrap();
-    // Applied: a redelivery is a duplicate. Older, or same second with a smaller id: stale.
-    assert_eq!(b.claim(&newer, "2").await.unwrap(), Claim::AlreadyApplied);
-    assert_eq!(
-        b.claim(&entry("evt_1", "sub_1", 100), "2").await.unwrap(),
-        Claim::Stale
-    );
-    assert_eq!(
-        b.claim(&entry("evt_0", "sub_1", 200), "2").await.unwrap(),
-        Claim::Stale
-    );
-    // Newer, or same second with a larger id: claimed (the claim was released on apply).
-    assert_eq!(
-        b.claim(&entry("evt_9", "sub_1", 200), "2").await.unwrap(),
-        Claim::Claimed
     );
 }
 

@@ -112,6 +112,25 @@ impl ServiceProcess {
         }
     }
 
+    /// Freezes the process (SIGSTOP), as a long GC pause, a VM migration or a debugger would:
+    /// it keeps its sockets and its work in flight but does nothing until [`Self::resume`].
+    pub fn pause(&self) -> std::io::Result<()> {
+        self.signal(Signal::SIGSTOP)
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub fn resume(&self) -> std::io::Result<()> {
+        self.signal(Signal::SIGCONT)
+    }
+
+    fn signal(&self, signal: Signal) -> std::io::Result<()> {
+        let pid = self
+            .pid()
+            .and_then(|pid| i32::try_from(pid).ok())
+            .ok_or_else(|| std::io::Error::other(format!("{} is not running", self.name)))?;
+        nix::sys::signal::kill(Pid::from_raw(pid), signal).map_err(std::io::Error::from)
+    }
+
     /// Sends SIGTERM and waits up to `timeout` for the exit status; kills it if it does not
     /// exit by then and returns `None`.
     pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {

@@ -14,7 +14,7 @@ use salesforce_client::{
     bulk::{split_bulk_error, JobInfo, JobState, PollSchedule, ResultFile},
     csv,
     error::classify,
-    FailureClass, SalesforceClient, SalesforceError,
+    ApiError, FailureClass, SalesforceClient, SalesforceError,
 };
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -24,8 +24,8 @@ use crate::{
         lookups::{self, FoundParents},
         BatchResults, WriteResult,
     },
-    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
-    store::{BulkJobStore, Failure, JobRecord},
+    mapping::{Fence, MappedEvent, RecordTarget, RecordWrite, WriteRole},
+    store::{BulkJobStore, Failure, JobRecord, RecordKey},
     telemetry,
 };
 
@@ -35,12 +35,23 @@ pub struct BulkWriter {
     client: SalesforceClient,
     jobs: BulkJobStore,
     poll: PollSchedule,
+    fence: Option<Fence>,
 }
 
 impl BulkWriter {
-    /// A writer that polls jobs on `poll`.
-    pub fn new(client: SalesforceClient, jobs: BulkJobStore, poll: PollSchedule) -> Self {
-        Self { client, jobs, poll }
+    /// A writer that polls jobs on `poll`; rows refused by `fence` are superseded writes.
+    pub fn new(
+        client: SalesforceClient,
+        jobs: BulkJobStore,
+        poll: PollSchedule,
+        fence: Option<Fence>,
+    ) -> Self {
+        Self {
+            client,
+            jobs,
+            poll,
+            fence,
+        }
     }
 
     /// Writes `events` (event id, mapped event) with one job per group, parents first.
@@ -55,7 +66,7 @@ impl BulkWriter {
         events: &[(&str, &MappedEvent)],
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
-        let mut results = BatchResults::new(events.len());
+        let mut results = BatchResults::new(events.len(), self.fence.as_ref());
         let mapped: Vec<&MappedEvent> = events.iter().map(|(_, event)| *event).collect();
         let found = lookups::resolve(&mapped, &mut results, |soql| async move {
             if shutdown.is_cancelled() {
@@ -79,7 +90,14 @@ impl BulkWriter {
                     continue;
                 }
                 let outcome = self.run_job(&group.0, &group.1, &live, shutdown).await;
-                settle_rows(&mut results, &index, &live, outcome, role);
+                settle_rows(
+                    &mut results,
+                    &index,
+                    (&group.0, &group.1),
+                    &live,
+                    outcome,
+                    role,
+                );
             }
         }
         results.into_results()
@@ -108,8 +126,16 @@ impl BulkWriter {
         let row_refs: Vec<&Row<'_>> = rows.iter().collect();
         let ids: Vec<&str> = record.rows.values().flatten().map(String::as_str).collect();
         let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let mut results = BatchResults::new(ids.len());
-        settle_rows(&mut results, &index, &row_refs, outcome, WriteRole::Main);
+        let mut results = BatchResults::new(ids.len(), self.fence.as_ref());
+        let group = (record.sobject.as_str(), record.field.as_str());
+        settle_rows(
+            &mut results,
+            &index,
+            group,
+            &row_refs,
+            outcome,
+            WriteRole::Main,
+        );
         for (id, result) in ids.iter().zip(results.into_results()) {
             by_event.insert((*id).to_owned(), result);
         }
@@ -304,9 +330,32 @@ fn row_external_id(row: &HashMap<String, String>, field: &str) -> Option<String>
         .map(|(_, value)| value.clone())
 }
 
+/// A failed row's error. Salesforce's `sf__Error` is `CODE:message:fields --`; after the code
+/// is split off, the fields are what follows the message's last `:`, comma-separated
+/// (docs/salesforce-api.md, Bulk failed results).
+fn row_error(code: &str, message: &str) -> ApiError {
+    let fields = message
+        .rsplit_once(':')
+        .map(|(_, fields)| {
+            fields
+                .split(',')
+                .map(str::trim)
+                .filter(|field| !field.is_empty() && !field.contains(' '))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    ApiError {
+        code: code.to_owned(),
+        message: message.to_owned(),
+        fields,
+    }
+}
+
 fn settle_rows(
     results: &mut BatchResults,
     index: &HashMap<&str, usize>,
+    (sobject, field): (&str, &str),
     rows: &[&Row<'_>],
     outcome: Result<RowOutcomes, SalesforceError>,
     role: WriteRole,
@@ -331,7 +380,8 @@ fn settle_rows(
                         results.succeeded(event, role, id.clone());
                     } else if let Some((code, message)) = outcomes.failed.get(&row.external_id) {
                         let class = classify(0, code, message);
-                        results.failed(event, Failure::new(class, code, message.clone()));
+                        let record = RecordKey::external(sobject, field, &row.external_id);
+                        results.refused_record(event, record, class, &row_error(code, message));
                     } else {
                         let reason = outcomes
                             .job_failed

@@ -1,60 +1,192 @@
-//! Newest wins within a batch: of the claimed events of one Stripe object, only the newest
-//! is written; the others are superseded by it. Pure, so the rule is tested on its own.
+//! Newest wins within a batch, record by record. Of the claimed events that write one
+//! Salesforce record, only the newest writes it; the others' writes to that record are
+//! dropped (superseded), and their writes to other records still go. Pure, so the rule is
+//! tested on its own.
+//!
+//! Example: `customer.subscription.deleted` (newer) and `invoice.payment_failed` (older) of
+//! one subscription in one batch both write the `Stripe_Subscription__c`: only the deletion's
+//! write goes; the invoice event's payment transaction is still written, after a stub of the
+//! subscription it looks up.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::store::{HeldEntry, StreamEntry};
+use crate::{
+    mapping::{MappedEvent, RecordTarget, RecordWrite, WriteRole},
+    store::{HeldEntry, RecordClaim, RecordKey, StreamEntry},
+};
 
-/// The events to write and the events they supersede.
-#[derive(Debug, Default)]
-pub struct Coalesced {
-    /// The newest event per object, oldest first (an earlier event's writes go first).
-    pub winners: Vec<HeldEntry>,
-    /// (older event, id of the event that supersedes it).
-    pub superseded: Vec<(HeldEntry, String)>,
+/// A claimed event: its entry, its writes, and the ledger's verdict on each record it writes.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The stream entry.
+    pub held: HeldEntry,
+    /// Its writes, as mapped.
+    pub mapped: MappedEvent,
+    /// The records its main writes go to, each once, with the claim's verdict.
+    pub records: Vec<(RecordKey, RecordClaim)>,
 }
 
-/// Keeps the newest event per Stripe object (by `created`, ties broken by event id).
-pub fn coalesce(claimed: impl IntoIterator<Item = HeldEntry>) -> Coalesced {
-    let mut newest: HashMap<String, HeldEntry> = HashMap::new();
-    let mut losers = Vec::new();
-    for held in claimed {
-        let key = held.entry.object_id.clone();
-        match newest.remove(&key) {
-            None => {
-                newest.insert(key, held);
+/// What becomes of one record of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordFate {
+    /// The event writes it.
+    Write,
+    /// A newer event was already applied to it (the ledger said so).
+    Stale,
+    /// A newer event of the same batch writes it: this event id.
+    SupersededBy(String),
+}
+
+/// An event with writes to make.
+#[derive(Debug, Clone)]
+pub struct Work {
+    /// The stream entry.
+    pub held: HeldEntry,
+    /// Its writes, without the main writes to records it lost.
+    pub mapped: MappedEvent,
+    /// Each record it claimed and its fate.
+    pub records: Vec<(RecordKey, RecordFate)>,
+}
+
+/// An event all of whose records a newer event of the batch writes.
+#[derive(Debug, Clone)]
+pub struct Superseded {
+    /// The stream entry.
+    pub held: HeldEntry,
+    /// Its records.
+    pub records: Vec<RecordKey>,
+    /// The events that write them: once all are applied, this one is settled as superseded.
+    pub winners: BTreeSet<String>,
+}
+
+/// A batch's claimed events, sorted by what happens to them.
+#[derive(Debug, Default)]
+pub struct Coalesced {
+    /// Events with writes to make, oldest first (an earlier event's writes go first).
+    pub work: Vec<Work>,
+    /// Events whose every record goes to a newer event of the batch.
+    pub superseded: Vec<Superseded>,
+    /// Events whose every record already holds a newer event.
+    pub stale: Vec<HeldEntry>,
+}
+
+/// Decides, per record, which claimed event writes it: the newest (by `created`, ties
+/// broken by event id).
+pub fn coalesce(candidates: Vec<Candidate>) -> Coalesced {
+    let mut newest: HashMap<&RecordKey, &StreamEntry> = HashMap::new();
+    for candidate in &candidates {
+        for (record, claim) in &candidate.records {
+            if *claim == RecordClaim::Stale {
+                continue;
             }
-            Some(current) => {
-                let (winner, loser) = if is_newer(&held.entry, &current.entry) {
-                    (held, current)
-                } else {
-                    (current, held)
-                };
-                losers.push(loser);
-                newest.insert(key, winner);
+            let entry = &candidate.held.entry;
+            let current = newest.entry(record).or_insert(entry);
+            if is_newer(entry, current) {
+                *current = entry;
             }
         }
     }
-    // Every older event of an object is superseded by the object's final winner (not by an
-    // intermediate one that lost too, which would never be applied).
-    let superseded = losers
-        .into_iter()
-        .map(|loser| {
-            let winner = newest
-                .get(&loser.entry.object_id)
-                .map(|w| w.entry.event_id.clone())
-                .unwrap_or_default();
-            (loser, winner)
+    let fates: Vec<Vec<(RecordKey, RecordFate)>> = candidates
+        .iter()
+        .map(|candidate| {
+            let own = &candidate.held.entry.event_id;
+            candidate
+                .records
+                .iter()
+                .map(|(record, claim)| {
+                    let fate = match (claim, newest.get(record)) {
+                        (RecordClaim::Stale, _) => RecordFate::Stale,
+                        (RecordClaim::Write, Some(winner)) if winner.event_id != *own => {
+                            RecordFate::SupersededBy(winner.event_id.clone())
+                        }
+                        (RecordClaim::Write, _) => RecordFate::Write,
+                    };
+                    (record.clone(), fate)
+                })
+                .collect()
         })
         .collect();
-    let mut winners: Vec<HeldEntry> = newest.into_values().collect();
-    winners.sort_by(|a, b| {
-        (a.entry.created, &a.entry.event_id).cmp(&(b.entry.created, &b.entry.event_id))
-    });
-    Coalesced {
-        winners,
-        superseded,
+
+    let mut coalesced = Coalesced::default();
+    for (candidate, records) in candidates.into_iter().zip(fates) {
+        let writes_any = records.iter().any(|(_, fate)| *fate == RecordFate::Write);
+        if writes_any || records.is_empty() {
+            coalesced.work.push(Work {
+                mapped: without_lost_writes(candidate.mapped, &records),
+                held: candidate.held,
+                records,
+            });
+            continue;
+        }
+        let winners: BTreeSet<String> = records
+            .iter()
+            .filter_map(|(_, fate)| match fate {
+                RecordFate::SupersededBy(winner) => Some(winner.clone()),
+                _ => None,
+            })
+            .collect();
+        if winners.is_empty() {
+            coalesced.stale.push(candidate.held);
+        } else {
+            coalesced.superseded.push(Superseded {
+                held: candidate.held,
+                records: records.into_iter().map(|(record, _)| record).collect(),
+                winners,
+            });
+        }
     }
+    coalesced.work.sort_by(|a, b| {
+        (a.held.entry.created, &a.held.entry.event_id)
+            .cmp(&(b.held.entry.created, &b.held.entry.event_id))
+    });
+    coalesced
+}
+
+/// The event's writes without its main writes to records it does not write. Such a write
+/// becomes a parent stub when the record is found by external id: the event's other writes
+/// may look the record up (an invoice's transaction, its subscription), and the stub makes
+/// sure it exists whatever order the batch's writes go in. A stub carries only the key, so it
+/// changes nothing in a record that exists.
+fn without_lost_writes(
+    mut mapped: MappedEvent,
+    records: &[(RecordKey, RecordFate)],
+) -> MappedEvent {
+    let writes_it = |write: &RecordWrite| {
+        records
+            .iter()
+            .any(|(record, fate)| *fate == RecordFate::Write && *record == RecordKey::of(write))
+    };
+    let (kept, lost): (Vec<RecordWrite>, Vec<RecordWrite>) = mapped
+        .writes
+        .into_iter()
+        .partition(|write| write.role == WriteRole::ParentStub || writes_it(write));
+    let mut stubs: Vec<RecordWrite> = lost.into_iter().filter_map(as_stub).collect();
+    stubs.retain(|stub| {
+        !kept
+            .iter()
+            .any(|write| write.role == WriteRole::ParentStub && write.target == stub.target)
+    });
+    stubs.extend(kept);
+    mapped.writes = stubs;
+    mapped
+}
+
+/// A parent stub of the record `write` goes to, when it is found by external id.
+fn as_stub(write: RecordWrite) -> Option<RecordWrite> {
+    let RecordTarget::ExternalId { field, .. } = &write.target else {
+        return None;
+    };
+    let fields = write
+        .fields
+        .iter()
+        .filter(|(name, _)| *name == field)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Some(RecordWrite {
+        fields,
+        role: WriteRole::ParentStub,
+        ..write
+    })
 }
 
 /// Newest wins: by `created`, ties broken by event id.
@@ -63,54 +195,4 @@ fn is_newer(a: &StreamEntry, b: &StreamEntry) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn held(event_id: &str, object_id: &str, created: i64) -> HeldEntry {
-        HeldEntry {
-            entry_id: format!("1-{event_id}"),
-            entry: StreamEntry {
-                event_id: event_id.into(),
-                event_type: "customer.updated".into(),
-                object_id: object_id.into(),
-                created,
-                attempts: 0,
-                received_at: 0,
-                payload: "{}".into(),
-            },
-        }
-    }
-
-    fn ids(entries: &[HeldEntry]) -> Vec<&str> {
-        entries.iter().map(|h| h.entry.event_id.as_str()).collect()
-    }
-
-    #[test]
-    fn the_newest_event_per_object_wins_whatever_the_arrival_order() {
-        let result = coalesce([
-            held("evt_b", "cus_1", 20),
-            held("evt_a", "cus_1", 10),
-            held("evt_c", "cus_1", 30),
-            held("evt_x", "cus_2", 5),
-        ]);
-        assert_eq!(ids(&result.winners), vec!["evt_x", "evt_c"], "oldest first");
-        let mut superseded: Vec<(&str, &str)> = result
-            .superseded
-            .iter()
-            .map(|(h, by)| (h.entry.event_id.as_str(), by.as_str()))
-            .collect();
-        superseded.sort();
-        assert_eq!(
-            superseded,
-            vec![("evt_a", "evt_c"), ("evt_b", "evt_c")],
-            "all by the final winner"
-        );
-    }
-
-    #[test]
-    fn equal_timestamps_are_decided_by_event_id() {
-        let result = coalesce([held("evt_2", "cus_1", 10), held("evt_1", "cus_1", 10)]);
-        assert_eq!(ids(&result.winners), vec!["evt_2"]);
-        assert_eq!(result.superseded[0].0.entry.event_id, "evt_1");
-    }
-}
+mod tests;

@@ -316,7 +316,7 @@ mod tests {
         plain.writes[0].pending_lookups.clear();
         let events = [customer("cus_1"), plain];
         let refs: Vec<&MappedEvent> = events.iter().collect();
-        let mut results = BatchResults::new(2);
+        let mut results = BatchResults::new(2, None);
         let found = resolve(&refs, &mut results, |_| async {
             Err(SalesforceError::Transport("connection reset".into()))
         })

@@ -9,14 +9,14 @@ use common::time::unix_millis;
 use salesforce_client::FailureClass;
 
 use super::{
-    coalesce::{coalesce, Coalesced},
+    coalesce::{coalesce, Candidate, Coalesced, RecordFate, Superseded},
     outcome::WriteResult,
 };
 use crate::{
-    mapping::{MappedEvent, Mapping, MappingError},
+    mapping::{MappedEvent, Mapping, MappingError, WriteRole},
     store::{
-        Batch, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, Settlement,
-        StreamEntry,
+        Batch, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, RecordKey,
+        RecordOutcome, Settlement, StreamEntry,
     },
     telemetry,
 };
@@ -51,13 +51,19 @@ impl RetrySchedule {
     }
 }
 
-/// Events ready to be written, and what the batch settled without writing.
+/// Events ready to be written, and what the batch settles once they are.
 #[derive(Default)]
 pub struct Prepared {
-    /// The winners: claimed, newest for their object, mapped.
+    /// The name the batch's claims carry.
+    batch: String,
+    /// The events with writes to make, oldest first, each without its writes to records a
+    /// newer event holds.
     pub work: Vec<(HeldEntry, MappedEvent)>,
-    /// Older events of the same objects, settled once their winner is applied.
-    pub superseded: Vec<(HeldEntry, String)>,
+    /// For each event of `work`, the records it claimed and their fate.
+    fates: Vec<Vec<(RecordKey, RecordFate)>>,
+    /// Events whose every record a newer event of the batch writes: settled as superseded
+    /// once those events are applied.
+    superseded: Vec<Superseded>,
 }
 
 /// Claim → coalesce → map, and settle.
@@ -125,54 +131,18 @@ impl Pipeline {
             ));
         }
 
-        let entries: Vec<StreamEntry> = batch.entries.iter().map(|h| h.entry.clone()).collect();
-        let claims = self.ledger.claim_all(&entries, &batch_name).await?;
-        let mut claimed = Vec::with_capacity(claims.len());
-        for (held, claim) in batch.entries.into_iter().zip(claims) {
-            let finish = match claim {
-                Claim::Claimed => {
-                    claimed.push(held);
-                    continue;
+        // Map first: the claims cover the records each event writes.
+        let mut mapped_events = Vec::with_capacity(batch.entries.len());
+        for held in batch.entries {
+            match self.map(&held) {
+                Ok(Some(mapped)) => {
+                    let records = records_of(&mapped);
+                    mapped_events.push((held, mapped, records));
                 }
-                Claim::AlreadyApplied => Finish::Duplicate,
-                Claim::Stale => {
-                    tracing::info!(event_id = %held.entry.event_id, object_id = %held.entry.object_id, "Older than what Salesforce has; skipped.");
-                    Finish::Stale
-                }
-                Claim::Busy(owner) => {
-                    tracing::debug!(event_id = %held.entry.event_id, %owner, "Another consumer is applying this event.");
-                    continue;
-                }
-            };
-            settled.push(Settlement::Finish {
-                held,
-                finish,
-                salesforce_id: None,
-            });
-        }
-
-        let Coalesced {
-            winners,
-            superseded,
-        } = coalesce(claimed);
-        let mut work = Vec::with_capacity(winners.len());
-        for held in winners {
-            let mapped = serde_json::from_str(&held.entry.payload)
-                .map_err(|e| format!("the payload is not JSON: {e}"))
-                .and_then(|event| match self.mapping.map_event(&event) {
-                    Err(MappingError::UnhandledType { .. }) => Ok(None),
-                    other => other.map(Some).map_err(|e| e.to_string()),
-                });
-            match mapped {
-                Ok(Some(mapped)) => work.push((held, mapped)),
                 Ok(None) => {
                     // Not an error of the event: the mapping has no rule for its type.
                     tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "No mapping rule for this type; acknowledged.");
-                    settled.push(Settlement::Finish {
-                        held,
-                        finish: Finish::Unhandled,
-                        salesforce_id: None,
-                    });
+                    settled.push(finish(held, Finish::Unhandled, Vec::new()));
                 }
                 Err(reason) => {
                     tracing::warn!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "Event cannot be mapped; dead-lettered.");
@@ -185,8 +155,60 @@ impl Pipeline {
                 }
             }
         }
-        self.record(settled).await?;
-        Ok(Prepared { work, superseded })
+
+        let asks: Vec<(&StreamEntry, &[RecordKey])> = mapped_events
+            .iter()
+            .map(|(held, _, records)| (&held.entry, records.as_slice()))
+            .collect();
+        let claims = self.ledger.claim_all(&asks, &batch_name).await?;
+        let mut candidates = Vec::with_capacity(claims.len());
+        for ((held, mapped, records), claim) in mapped_events.into_iter().zip(claims) {
+            match claim {
+                Claim::Claimed(verdicts) => candidates.push(Candidate {
+                    held,
+                    mapped,
+                    records: records.into_iter().zip(verdicts).collect(),
+                }),
+                Claim::AlreadyApplied => {
+                    settled.push(finish(held, Finish::Duplicate, Vec::new()));
+                }
+                Claim::Busy(owner) => {
+                    tracing::debug!(event_id = %held.entry.event_id, %owner, "Another consumer is writing a record of this event.");
+                }
+            }
+        }
+
+        let Coalesced {
+            work,
+            superseded,
+            stale,
+        } = coalesce(candidates);
+        for held in stale {
+            tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, "Every record it writes holds a newer event; skipped.");
+            settled.push(finish(held, Finish::Stale, Vec::new()));
+        }
+        self.record(&batch_name, settled).await?;
+        let (work, fates) = work
+            .into_iter()
+            .map(|work| ((work.held, work.mapped), work.records))
+            .unzip();
+        Ok(Prepared {
+            batch: batch_name,
+            work,
+            fates,
+            superseded,
+        })
+    }
+
+    /// The event's writes, `None` when the mapping has no rule for its type, or why it
+    /// cannot be mapped.
+    fn map(&self, held: &HeldEntry) -> Result<Option<MappedEvent>, String> {
+        let event = serde_json::from_str(&held.entry.payload)
+            .map_err(|e| format!("the payload is not JSON: {e}"))?;
+        match self.mapping.map_event(&event) {
+            Err(MappingError::UnhandledType { .. }) => Ok(None),
+            other => other.map(Some).map_err(|e| e.to_string()),
+        }
     }
 
     /// Records the outcome of each written event, and of the events they superseded, in
@@ -196,40 +218,92 @@ impl Pipeline {
         prepared: Prepared,
         results: Vec<WriteResult>,
     ) -> redis::RedisResult<()> {
-        let mut applied_ids = std::collections::HashSet::new();
+        let Prepared {
+            batch,
+            work,
+            fates,
+            superseded,
+        } = prepared;
+        let mut finished_winners = std::collections::HashSet::new();
         let mut settled = Vec::new();
-        for ((held, _), result) in prepared.work.into_iter().zip(results) {
+        for (((held, _), records), result) in work.into_iter().zip(fates).zip(results) {
             match result {
-                WriteResult::Applied(salesforce_id) => {
-                    tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, salesforce_id = salesforce_id.as_deref().unwrap_or(""), "Event applied.");
-                    applied_ids.insert(held.entry.event_id.clone());
+                WriteResult::Applied {
+                    id: salesforce_id,
+                    rejected,
+                } => {
+                    let records: Vec<(RecordKey, RecordOutcome)> = records
+                        .into_iter()
+                        .map(|(record, fate)| {
+                            let outcome = match fate {
+                                RecordFate::Write if rejected.contains(&record) => {
+                                    RecordOutcome::Rejected
+                                }
+                                RecordFate::Write => RecordOutcome::Written,
+                                RecordFate::Stale | RecordFate::SupersededBy(_) => {
+                                    RecordOutcome::Superseded
+                                }
+                            };
+                            (record, outcome)
+                        })
+                        .collect();
+                    // A winner that is done lets the events it superseded be settled, whether it
+                    // wrote its records or found newer events there.
+                    finished_winners.insert(held.entry.event_id.clone());
+                    // Nothing written: every record it claimed holds a newer event.
+                    let finish = if !records.is_empty()
+                        && records
+                            .iter()
+                            .all(|(_, outcome)| *outcome != RecordOutcome::Written)
+                    {
+                        Finish::Superseded
+                    } else {
+                        Finish::Applied
+                    };
+                    tracing::info!(event_id = %held.entry.event_id, event_type = %held.entry.event_type, salesforce_id = salesforce_id.as_deref().unwrap_or(""), superseded_writes = records.iter().filter(|(_, o)| *o != RecordOutcome::Written).count(), outcome = finish.label(), "Event settled.");
                     settled.push(Settlement::Finish {
                         held,
-                        finish: Finish::Applied,
+                        finish,
                         salesforce_id,
+                        records,
                     });
                 }
-                WriteResult::Failed(failure) => settled.push(self.fail(held, failure)),
+                WriteResult::Failed(failure) => {
+                    let claimed = records
+                        .into_iter()
+                        .filter(|(_, fate)| *fate == RecordFate::Write)
+                        .map(|(record, _)| record)
+                        .collect();
+                    settled.push(self.fail(held, failure, claimed));
+                }
                 WriteResult::NotAttempted => {}
             }
         }
-        for (held, winner) in prepared.superseded {
-            if applied_ids.contains(&winner) {
-                settled.push(Settlement::Finish {
-                    held,
-                    finish: Finish::Superseded,
-                    salesforce_id: None,
-                });
+        for loser in superseded {
+            if loser
+                .winners
+                .iter()
+                .all(|winner| finished_winners.contains(winner))
+            {
+                let records = loser
+                    .records
+                    .into_iter()
+                    .map(|record| (record, RecordOutcome::Superseded))
+                    .collect();
+                settled.push(finish(loser.held, Finish::Superseded, records));
             }
             // Otherwise the entry stays pending; it is reclaimed and decided again later.
         }
-        self.record(settled).await
+        self.record(&batch, settled).await
     }
 
     /// Writes `settled` to the ledger in one round trip and counts each outcome.
-    async fn record(&self, settled: Vec<Settlement>) -> redis::RedisResult<()> {
+    async fn record(&self, batch: &str, settled: Vec<Settlement>) -> redis::RedisResult<()> {
+        if settled.is_empty() {
+            return Ok(());
+        }
         let outcomes: Vec<&'static str> = settled.iter().map(outcome_label).collect();
-        self.ledger.settle_all(settled).await?;
+        self.ledger.settle_all(batch, settled).await?;
         for outcome in outcomes {
             metrics::counter!(telemetry::EVENTS, "stream" => self.priority.name(), "outcome" => outcome).increment(1);
         }
@@ -237,7 +311,7 @@ impl Pipeline {
     }
 
     /// Retry later or dead-letter, by class and attempts.
-    fn fail(&self, mut held: HeldEntry, failure: Failure) -> Settlement {
+    fn fail(&self, mut held: HeldEntry, failure: Failure, records: Vec<RecordKey>) -> Settlement {
         held.entry.attempts += 1;
         let deferral = match failure.class {
             FailureClass::Permanent => Deferral::Dead,
@@ -260,16 +334,40 @@ impl Pipeline {
             held,
             deferral,
             failure,
+            records,
         }
     }
 }
 
-/// A settlement sending `held` to the dead letters.
+/// The records an event's main writes go to, each once, in write order.
+fn records_of(mapped: &MappedEvent) -> Vec<RecordKey> {
+    let mut records: Vec<RecordKey> = Vec::new();
+    for write in mapped.writes.iter().filter(|w| w.role == WriteRole::Main) {
+        let record = RecordKey::of(write);
+        if !records.contains(&record) {
+            records.push(record);
+        }
+    }
+    records
+}
+
+/// A settlement finishing `held`.
+fn finish(held: HeldEntry, finish: Finish, records: Vec<(RecordKey, RecordOutcome)>) -> Settlement {
+    Settlement::Finish {
+        held,
+        finish,
+        salesforce_id: None,
+        records,
+    }
+}
+
+/// A settlement sending `held`, which claimed nothing, to the dead letters.
 fn dead(held: HeldEntry, failure: Failure) -> Settlement {
     Settlement::Defer {
         held,
         deferral: Deferral::Dead,
         failure,
+        records: Vec::new(),
     }
 }
 
@@ -318,14 +416,11 @@ mod tests {
             held: held.clone(),
             deferral: Deferral::RetryAt(5),
             failure: failure.clone(),
+            records: Vec::new(),
         };
         assert_eq!(outcome_label(&retry), "retrying");
         assert_eq!(outcome_label(&dead(held.clone(), failure)), "dead");
-        let stale = Settlement::Finish {
-            held,
-            finish: Finish::Stale,
-            salesforce_id: None,
-        };
+        let stale = finish(held, Finish::Stale, Vec::new());
         assert_eq!(outcome_label(&stale), "stale");
     }
 }

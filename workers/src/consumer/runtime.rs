@@ -171,13 +171,14 @@ impl ConsumerRuntime {
                 priority.group(),
                 &fleet.worker_id,
             ),
-            pipeline: Pipeline::new(ledger.clone(), mapping, config.retry.clone(), priority),
             writer: RecordWriter::new(
                 client.clone(),
                 breaker,
                 KnownRecords::new(conn.clone(), keys.clone()),
                 priority.name(),
+                mapping.fence().cloned(),
             ),
+            pipeline: Pipeline::new(ledger.clone(), mapping, config.retry.clone(), priority),
             client,
             ledger,
             keys,
@@ -206,6 +207,7 @@ impl ConsumerRuntime {
             self.client.clone(),
             BulkJobStore::new(self.conn.clone(), self.keys.clone()),
             poll,
+            self.writer.fence().cloned(),
         )
     }
 

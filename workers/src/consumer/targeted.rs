@@ -7,7 +7,10 @@ use salesforce_client::{soql, FailureClass, COLLECTION_LIMIT};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::writer::{failure_of, RecordWriter};
+use super::{
+    outcome::WriteError,
+    writer::{failure_of, RecordWriter},
+};
 use crate::{
     mapping::{RecordTarget, RecordWrite},
     store::Failure,
@@ -22,7 +25,7 @@ impl RecordWriter {
         target: &RecordTarget,
         fields: &Map<String, Value>,
         shutdown: &CancellationToken,
-    ) -> Result<Option<String>, Option<Failure>> {
+    ) -> Result<Option<String>, Option<WriteError>> {
         match target {
             RecordTarget::ExternalId { field, value } => {
                 let outcome = self
@@ -31,10 +34,10 @@ impl RecordWriter {
                     .map_err(failure_of)?;
                 match outcome.errors.first() {
                     None => Ok(outcome.id),
-                    Some(error) => Err(Some(Failure::from_api_error(
-                        outcome.failure_class().unwrap_or(FailureClass::Permanent),
-                        error,
-                    ))),
+                    Some(error) => Err(Some(WriteError::Refused {
+                        class: outcome.failure_class().unwrap_or(FailureClass::Permanent),
+                        error: error.clone(),
+                    })),
                 }
             }
             RecordTarget::SalesforceId(id) => {
@@ -70,16 +73,16 @@ impl RecordWriter {
                     ([], Some(fallback)) => {
                         Box::pin(self.write_one(write, fallback, fields, shutdown)).await
                     }
-                    ([], None) => Err(Some(Failure::new(
+                    ([], None) => Err(Some(WriteError::Failed(Failure::new(
                         FailureClass::Permanent,
                         "NO_MATCHING_RECORD",
                         format!("no {} with {field} = {value}", write.sobject),
-                    ))),
-                    (_, _) => Err(Some(Failure::new(
+                    )))),
+                    (_, _) => Err(Some(WriteError::Failed(Failure::new(
                         FailureClass::Permanent,
                         "MULTIPLE_MATCHES",
                         format!("several {} records with {field} = {value}", write.sobject),
-                    ))),
+                    )))),
                 }
             }
             RecordTarget::QueryAll { field, value } => {
@@ -97,7 +100,7 @@ impl RecordWriter {
         value: &str,
         fields: &Map<String, Value>,
         shutdown: &CancellationToken,
-    ) -> Result<Option<String>, Option<Failure>> {
+    ) -> Result<Option<String>, Option<WriteError>> {
         let query = format!(
             "SELECT Id FROM {} WHERE {field} = {}",
             write.sobject,
@@ -124,12 +127,14 @@ impl RecordWriter {
                 .timed(self.client.update_collection(&write.sobject, &records))
                 .await
                 .map_err(failure_of)?;
-            if let Some(failed) = outcomes.iter().find(|outcome| !outcome.is_success()) {
-                let error = &failed.errors[0];
-                return Err(Some(Failure::from_api_error(
-                    failed.failure_class().unwrap_or(FailureClass::Permanent),
-                    error,
-                )));
+            let refused = outcomes
+                .iter()
+                .find_map(|outcome| Some((outcome, outcome.errors.first()?)));
+            if let Some((outcome, error)) = refused {
+                return Err(Some(WriteError::Refused {
+                    class: outcome.failure_class().unwrap_or(FailureClass::Permanent),
+                    error: error.clone(),
+                }));
             }
         }
         Ok(None)

@@ -19,12 +19,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     lookups::{self, FoundParents},
-    outcome::{BatchResults, WriteResult},
+    outcome::{BatchResults, WriteError, WriteResult},
     plan::{plan, record_key, stubs_to_write, writes_of, Pending},
 };
 use crate::{
     guard::CircuitBreaker,
-    mapping::{MappedEvent, WriteRole},
+    mapping::{Fence, MappedEvent, WriteRole},
     store::{Failure, KnownRecords},
     telemetry,
 };
@@ -36,22 +36,31 @@ pub struct RecordWriter {
     pub(super) breaker: CircuitBreaker,
     known: KnownRecords,
     stream: &'static str,
+    fence: Option<Fence>,
 }
 
 impl RecordWriter {
-    /// A writer for events of `stream` (a metrics label).
+    /// A writer for events of `stream` (a metrics label), whose writes carry `fence` (the
+    /// mapping's, if any: its refusals are superseded writes, not failures).
     pub fn new(
         client: SalesforceClient,
         breaker: CircuitBreaker,
         known: KnownRecords,
         stream: &'static str,
+        fence: Option<Fence>,
     ) -> Self {
         Self {
             client,
             breaker,
             known,
             stream,
+            fence,
         }
+    }
+
+    /// The fence the writes carry, if any.
+    pub fn fence(&self) -> Option<&Fence> {
+        self.fence.as_ref()
     }
 
     /// Applies `events` (in order: an earlier write to the same record happens first) and
@@ -67,7 +76,7 @@ impl RecordWriter {
         events: &[&MappedEvent],
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
-        let mut results = BatchResults::new(events.len());
+        let mut results = BatchResults::new(events.len(), self.fence.as_ref());
         let found = lookups::resolve(events, &mut results, |soql| async move {
             if !self.breaker.wait_until_closed(shutdown).await {
                 return Err(SalesforceError::Interrupted);
@@ -111,7 +120,7 @@ impl RecordWriter {
                             .filter_map(record_key),
                     );
                 }
-                Some(WriteResult::Applied(_)) | None => {
+                Some(WriteResult::Applied { .. }) | None => {
                     written.extend(event.writes.iter().filter_map(record_key))
                 }
                 _ => {}
@@ -174,14 +183,11 @@ impl RecordWriter {
                                                 error.message.clone(),
                                             ),
                                         ),
-                                    Some(error) => results.failed(
+                                    Some(error) => results.refused(
                                         member.event,
-                                        Failure::from_api_error(
-                                            record
-                                                .failure_class()
-                                                .unwrap_or(FailureClass::Permanent),
-                                            error,
-                                        ),
+                                        member.write,
+                                        record.failure_class().unwrap_or(FailureClass::Permanent),
+                                        error,
                                     ),
                                 }
                             }
@@ -203,7 +209,7 @@ impl RecordWriter {
             match self.write_one(write.write, target, &fields, shutdown).await {
                 Ok(id) => results.succeeded(write.event, write.write.role, id),
                 Err(None) => results.not_attempted(write.event),
-                Err(Some(failure)) => results.failed(write.event, failure),
+                Err(Some(error)) => results.write_error(write.event, write.write, error),
             }
         }
     }
@@ -235,10 +241,10 @@ impl RecordWriter {
 }
 
 /// The failure a failed call records, or `None` when shutdown interrupted it.
-pub(super) fn failure_of(error: SalesforceError) -> Option<Failure> {
+pub(super) fn failure_of(error: SalesforceError) -> Option<WriteError> {
     match error {
         SalesforceError::Interrupted => None,
-        other => Some(Failure::from(&other)),
+        other => Some(WriteError::Failed(Failure::from(&other))),
     }
 }
 

@@ -16,9 +16,21 @@ pub(crate) struct RawMapping {
     /// Overrides of Stripe's currency exponents, lower-case ISO code → decimals.
     #[serde(default)]
     pub currency_exponents: BTreeMap<String, u32>,
+    /// `[fence]`: the fields every main write stamps with its event's time and id.
+    pub fence: Option<RawFence>,
     /// `[[rule]]` tables.
     #[serde(default, rename = "rule")]
     pub rules: Vec<RawRule>,
+}
+
+/// `[fence]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFence {
+    /// DateTime field: the event's `created`.
+    pub event_time_field: String,
+    /// Text field: the event's id.
+    pub event_id_field: String,
 }
 
 /// `[[rule]]`: what a set of event types writes.

@@ -19,6 +19,7 @@
 
 pub mod datetime;
 pub mod error;
+pub mod fence;
 pub mod inspect;
 pub mod money;
 pub mod record;
@@ -40,6 +41,7 @@ use serde_json::Value;
 
 pub use datetime::unix_to_salesforce_datetime;
 pub use error::{MappingError, MappingFileError};
+pub use fence::Fence;
 pub use money::{
     currency_exponent, minor_units_to_decimal, minor_units_to_decimal_string, MoneyError,
 };
@@ -61,6 +63,7 @@ pub struct Mapping {
     rules: Vec<EventRule>,
     by_type: HashMap<String, usize>,
     exponents: BTreeMap<String, u32>,
+    fence: Option<Fence>,
 }
 
 impl Mapping {
@@ -79,6 +82,7 @@ impl Mapping {
             rules: compiled.rules,
             by_type: compiled.by_type,
             exponents: compiled.exponents,
+            fence: compiled.fence,
         })
     }
 
@@ -101,6 +105,11 @@ impl Mapping {
         self.rules
             .iter()
             .flat_map(|rule| rule.events.iter().map(String::as_str))
+    }
+
+    /// The fence fields, when the file declares them (see [`fence`]).
+    pub fn fence(&self) -> Option<&Fence> {
+        self.fence.as_ref()
     }
 
     /// Translates one Stripe event (the whole JSON envelope) into the records to write.
@@ -129,8 +138,37 @@ impl Mapping {
             writes: Vec::with_capacity(rule.writes.len()),
             deletions: Vec::new(),
         };
+        // With a fence, every main write carries the event's time and id; an event without
+        // them cannot be ordered, so it is an error rather than an unfenced write.
+        let stamp = match &self.fence {
+            Some(fence) => {
+                let missing = |path: &str| MappingError::MissingValue {
+                    event_type: event_type.to_owned(),
+                    sobject: "(every object)".to_owned(),
+                    field: fence.event_time_field.clone(),
+                    path: path.to_owned(),
+                };
+                let created = event
+                    .get("created")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| missing("created"))?;
+                let id = event
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| missing("id"))?;
+                Some((fence, created, id))
+            }
+            None => None,
+        };
         for write in &rule.writes {
             write.apply(&context, &mut mapped)?;
+        }
+        if let Some((fence, created, id)) = stamp {
+            for write in &mut mapped.writes {
+                if write.role == WriteRole::Main {
+                    fence.stamp(&mut write.fields, created, id);
+                }
+            }
         }
         Ok(mapped)
     }

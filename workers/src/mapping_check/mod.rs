@@ -1,7 +1,8 @@
 //! The mapping checked against the org's metadata, before a record is written: every field a
 //! write sets exists on its sObject, can be written, and takes the kind of value the mapping
 //! gives it; every upsert key and lookup key is an External ID; every constant of a
-//! restricted picklist is one of its values. `workers check-mapping` runs it and prints the
+//! restricted picklist is one of its values; the fence fields are on every object written,
+//! with the validation rule that uses them. `workers check-mapping` runs it and prints the
 //! report; the roles that map (realtime, bulk) run it at start and refuse to start on a
 //! problem, so a misspelled field is found before the first event is dead-lettered for it.
 //!
@@ -10,6 +11,7 @@
 //! read-only view of [`crate::mapping::inspect`]; the decisions per field are in `fit`, those
 //! about links found by a query (`only_if_exists`, `delete_missing`) in `relations`.
 
+mod fence;
 mod fit;
 mod relations;
 #[cfg(test)]
@@ -187,6 +189,7 @@ pub fn check(mapping: &Mapping, metadata: &Metadata) -> Report {
             check_field(field, object, metadata, max_exponent, &place, &mut report);
         }
     }
+    fence::check_fence(mapping, metadata, &mut report);
     report
 }
 

@@ -261,3 +261,52 @@ fn the_builtin_mapping_fits_the_embedded_project() {
     assert!(report.errors.is_empty(), "{report}");
     assert!(report.writes > 10 && report.fields > 30, "{report:?}");
 }
+
+fn fenced_report(time_field: &str, id_field: &str) -> Report {
+    let text = format!(
+        "version = 1\n[fence]\nevent_time_field = \"{time_field}\"\nevent_id_field = \"{id_field}\"\n\
+         [[rule]]\nevents = [\"invoice.paid\"]\n  [[rule.write]]\n  sobject = \"Invoice__c\"\n  \
+         target = {BY_KEY}\n"
+    );
+    check(&Mapping::from_toml(&text).unwrap(), &metadata())
+}
+
+#[test]
+fn the_fence_fields_must_exist_with_their_types_and_a_rule_should_use_them() {
+    let fine = fenced_report("Paid_At__c", "Code__c");
+    assert!(fine.errors.is_empty(), "{fine}");
+    assert_eq!(fine.warnings.len(), 1, "{fine}");
+    assert!(
+        fine.warnings[0]
+            .message
+            .contains("no active validation rule"),
+        "{fine}"
+    );
+    assert_eq!(fine.warnings[0].place, "fence, Invoice__c");
+    let wrong = fenced_report("Due__c", "Amount__c");
+    let messages: Vec<&str> = wrong.errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "Due__c must be a DateTime field the integration can write",
+            "Amount__c must be a text field the integration can write",
+        ],
+        "{wrong}"
+    );
+    let missing = fenced_report("Last_Event_At__c", "Code__c");
+    assert_eq!(
+        missing.errors[0].message,
+        "Invoice__c has no field Last_Event_At__c"
+    );
+}
+
+#[test]
+fn every_object_of_the_builtin_mapping_is_fenced() {
+    let report = check(&Mapping::builtin(), &Metadata::embedded().unwrap());
+    let fence_warnings: Vec<_> = report
+        .warnings
+        .iter()
+        .filter(|warning| warning.place.starts_with("fence"))
+        .collect();
+    assert!(fence_warnings.is_empty(), "{report}");
+}

@@ -1,7 +1,8 @@
 //! The event ledger: every state change of an event after it entered a stream, each one a
 //! single Lua script so that the stream, the markers and the lifecycle record always agree.
 //!
-//! - [`EventLedger::claim`]: may this worker apply the event? (`lua/claim_event.lua`)
+//! - [`EventLedger::claim_all`]: may this worker apply the events, and which of the records
+//!   each one writes are still its to write? (`lua/claim_event.lua`)
 //! - [`EventLedger::finish`]: applied / superseded / duplicate → acknowledge and remove the
 //!   entry (`lua/record_applied.lua`).
 //! - [`EventLedger::defer`]: failed → retry schedule or dead-letter stream, then acknowledge
@@ -9,8 +10,10 @@
 //! - [`EventLedger::release_due_retries`]: due retries back onto their stream
 //!   (`lua/release_due_retries.lua`).
 //!
-//! A batch claims all its events in one round trip ([`EventLedger::claim_all`]) and settles
-//! them in one more ([`EventLedger::settle_all`]): the scripts run as one pipeline.
+//! Newest wins per Salesforce record ([`RecordKey`]): an event's claim covers every record it
+//! writes, and a record that already holds a newer event is stale for it. A batch claims all
+//! its events in one round trip and settles them in one more ([`EventLedger::settle_all`]):
+//! the scripts run as one pipeline.
 
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ use common::time::unix_millis;
 use redis::{aio::ConnectionManager, ScriptInvocation};
 use salesforce_client::FailureClass;
 
-use super::{scripts::invoke_all, Priority, StreamEntry};
+use super::{scripts::invoke_all, Priority, RecordKey, StreamEntry};
 use crate::keys::KeySpace;
 
 const CLAIM: &str = include_str!("../../../lua/claim_event.lua");
@@ -26,17 +29,58 @@ const RECORD_APPLIED: &str = include_str!("../../../lua/record_applied.lua");
 const DEFER: &str = include_str!("../../../lua/defer_event.lua");
 const RELEASE_DUE: &str = include_str!("../../../lua/release_due_retries.lua");
 
-/// What [`EventLedger::claim`] decided.
+/// What [`EventLedger::claim_all`] decided for one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// Apply it.
-    Claimed,
+    /// Apply it: for each record it writes (in the order asked), whether it is the event's to
+    /// write, or stale (a newer event was applied to it).
+    Claimed(Vec<RecordClaim>),
     /// Already applied: acknowledge, change nothing.
     AlreadyApplied,
-    /// Older than what Salesforce already has for this object: acknowledge, change nothing.
-    Stale,
-    /// Another consumer is applying it right now; leave the entry pending.
+    /// Another consumer is writing one of its records right now; leave the entry pending.
     Busy(String),
+}
+
+/// One record of a claimed event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordClaim {
+    /// Claimed: write it.
+    Write,
+    /// A newer event was applied to this record: drop this write.
+    Stale,
+}
+
+/// What became of one record of an event, when the event settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Salesforce accepted the write: the record now holds this event, and its claim is
+    /// released.
+    Written,
+    /// The fence in Salesforce refused the write (the record holds a newer event): its claim
+    /// is released.
+    Rejected,
+    /// A newer event holds the record (in the ledger, or in the batch, whose winner releases
+    /// the claim): nothing changes.
+    Superseded,
+    /// Not written (the event failed or was not attempted): its claim is released.
+    Released,
+}
+
+impl RecordOutcome {
+    /// The character `lua/record_applied.lua` takes.
+    fn code(self) -> char {
+        match self {
+            RecordOutcome::Written => 'a',
+            RecordOutcome::Rejected => 'r',
+            RecordOutcome::Superseded => 's',
+            RecordOutcome::Released => '-',
+        }
+    }
+
+    /// Whether operators see the write as superseded in the lifecycle record.
+    fn superseded(self) -> bool {
+        matches!(self, RecordOutcome::Rejected | RecordOutcome::Superseded)
+    }
 }
 
 /// How an event left the stream successfully.
@@ -44,11 +88,11 @@ pub enum Claim {
 pub enum Finish {
     /// Salesforce accepted it.
     Applied,
-    /// A newer event for the same object was applied in its place.
+    /// Every record it writes took a newer event instead.
     Superseded,
     /// It had been applied before (a redelivery).
     Duplicate,
-    /// It was older than what Salesforce has.
+    /// Every record it writes already holds a newer event.
     Stale,
     /// The mapping has no rule for its type.
     Unhandled,
@@ -108,6 +152,8 @@ pub enum Settlement {
         finish: Finish,
         /// The record id to remember in the lifecycle, if any.
         salesforce_id: Option<String>,
+        /// The records it claimed and what became of each.
+        records: Vec<(RecordKey, RecordOutcome)>,
     },
     /// Failed: to the retry schedule or the dead letters. `held.entry.attempts` must
     /// already count this attempt.
@@ -118,6 +164,8 @@ pub enum Settlement {
         deferral: Deferral,
         /// Why.
         failure: Failure,
+        /// The records it claimed: their claims are released.
+        records: Vec<RecordKey>,
     },
 }
 
@@ -163,31 +211,35 @@ impl EventLedger {
         }
     }
 
-    /// Claims `entry`'s object for `batch` (a name unique to one batch of this consumer, so
-    /// that two batches in flight in one replica never apply one record at once) unless the
-    /// event is applied, stale or the object is held by someone else.
-    pub async fn claim(&self, entry: &StreamEntry, batch: &str) -> redis::RedisResult<Claim> {
-        let mut claims = self.claim_all(std::slice::from_ref(entry), batch).await?;
-        Ok(claims.pop().unwrap_or(Claim::Busy(String::new())))
+    /// The name a batch's claims carry: unique to one batch of this consumer, so that two
+    /// batches in flight in one replica never write one record at once.
+    fn owner(&self, batch: &str) -> String {
+        format!("{}/{batch}", self.consumer)
     }
 
-    /// [`Self::claim`] for every entry of a batch, in one round trip; answers in order.
+    /// Claims, for `batch`, the records each event writes, in one round trip; answers in
+    /// order. An event is claimed whole or not at all: if another batch holds one of its
+    /// records, it is [`Claim::Busy`].
     pub async fn claim_all(
         &self,
-        entries: &[StreamEntry],
+        events: &[(&StreamEntry, &[RecordKey])],
         batch: &str,
     ) -> redis::RedisResult<Vec<Claim>> {
-        let owner = format!("{}/{batch}", self.consumer);
+        let owner = self.owner(batch);
         let now = unix_millis();
-        let invocations: Vec<ScriptInvocation<'_>> = entries
+        let invocations: Vec<ScriptInvocation<'_>> = events
             .iter()
-            .map(|entry| {
+            .map(|(entry, records)| {
                 let mut invocation = self.claim.prepare_invoke();
                 invocation
                     .key(self.keys.applied(&entry.event_id))
-                    .key(self.keys.object_version(&entry.object_id))
-                    .key(self.keys.claim(&entry.object_id))
-                    .key(self.keys.lifecycle(&entry.event_id))
+                    .key(self.keys.lifecycle(&entry.event_id));
+                for record in *records {
+                    invocation
+                        .key(self.keys.record_version(record.as_str()))
+                        .key(self.keys.record_claim(record.as_str()));
+                }
+                invocation
                     .arg(entry.created)
                     .arg(&entry.event_id)
                     .arg(&owner)
@@ -198,42 +250,19 @@ impl EventLedger {
             })
             .collect();
         let answers: Vec<String> = invoke_all(&self.conn, &[&self.claim], &invocations).await?;
-        Ok(answers
-            .iter()
-            .map(|answer| match answer.as_str() {
-                "claimed" => Claim::Claimed,
-                "applied" => Claim::AlreadyApplied,
-                "stale" => Claim::Stale,
-                other => Claim::Busy(other.trim_start_matches("busy:").to_owned()),
-            })
-            .collect())
+        Ok(answers.iter().map(|answer| parse_claim(answer)).collect())
     }
 
-    /// Records how the event ended and acknowledges its entry.
-    pub async fn finish(
-        &self,
-        held: &HeldEntry,
-        finish: Finish,
-        salesforce_id: Option<&str>,
-    ) -> redis::RedisResult<()> {
-        self.settle_all(vec![Settlement::Finish {
-            held: held.clone(),
-            finish,
-            salesforce_id: salesforce_id.map(str::to_owned),
-        }])
-        .await
-    }
-
-    /// Moves a failed event to the retry schedule or the dead-letter stream and
-    /// acknowledges its entry. `held.entry.attempts` must already count this attempt.
-    /// Answers `scheduled`, or the dead letter's entry id.
+    /// Moves a failed event that holds no record claims to the retry schedule or the
+    /// dead-letter stream and acknowledges its entry. `held.entry.attempts` must already
+    /// count this attempt. Answers `scheduled`, or the dead letter's entry id.
     pub async fn defer(
         &self,
         held: &HeldEntry,
         deferral: &Deferral,
         failure: &Failure,
     ) -> redis::RedisResult<String> {
-        let invocation = self.defer_invocation(held, deferral, failure, unix_millis());
+        let invocation = self.defer_invocation(held, deferral, failure, &[], "", unix_millis());
         let mut answers: Vec<String> = invoke_all(
             &self.conn,
             &[&self.defer],
@@ -243,8 +272,13 @@ impl EventLedger {
         Ok(answers.pop().unwrap_or_default())
     }
 
-    /// Settles every event of a batch in one round trip.
-    pub async fn settle_all(&self, settlements: Vec<Settlement>) -> redis::RedisResult<()> {
+    /// Settles every event of `batch` in one round trip.
+    pub async fn settle_all(
+        &self,
+        batch: &str,
+        settlements: Vec<Settlement>,
+    ) -> redis::RedisResult<()> {
+        let owner = self.owner(batch);
         let now = unix_millis();
         let invocations: Vec<ScriptInvocation<'_>> = settlements
             .iter()
@@ -253,12 +287,21 @@ impl EventLedger {
                     held,
                     finish,
                     salesforce_id,
-                } => self.finish_invocation(held, *finish, salesforce_id.as_deref(), now),
+                    records,
+                } => self.finish_invocation(
+                    held,
+                    *finish,
+                    salesforce_id.as_deref(),
+                    records,
+                    &owner,
+                    now,
+                ),
                 Settlement::Defer {
                     held,
                     deferral,
                     failure,
-                } => self.defer_invocation(held, deferral, failure, now),
+                    records,
+                } => self.defer_invocation(held, deferral, failure, records, &owner, now),
             })
             .collect();
         invoke_all::<redis::Value>(
@@ -275,16 +318,29 @@ impl EventLedger {
         held: &HeldEntry,
         finish: Finish,
         salesforce_id: Option<&str>,
+        records: &[(RecordKey, RecordOutcome)],
+        owner: &str,
         now: i64,
     ) -> ScriptInvocation<'_> {
         let entry = &held.entry;
         let mut invocation = self.record_applied.prepare_invoke();
         invocation
             .key(self.keys.applied(&entry.event_id))
-            .key(self.keys.object_version(&entry.object_id))
-            .key(self.keys.claim(&entry.object_id))
             .key(self.keys.lifecycle(&entry.event_id))
-            .key(self.keys.stream(self.priority))
+            .key(self.keys.stream(self.priority));
+        for (record, _) in records {
+            invocation
+                .key(self.keys.record_version(record.as_str()))
+                .key(self.keys.record_claim(record.as_str()));
+        }
+        let outcomes: String = records.iter().map(|(_, outcome)| outcome.code()).collect();
+        let superseded = records
+            .iter()
+            .filter(|(_, outcome)| outcome.superseded())
+            .map(|(record, _)| record.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        invocation
             .arg(entry.created)
             .arg(&entry.event_id)
             .arg(self.priority.group())
@@ -293,7 +349,10 @@ impl EventLedger {
             .arg(finish.label())
             .arg(now)
             .arg(self.dedupe_window.as_secs().max(1))
-            .arg(self.lifecycle_retention.as_secs().max(1));
+            .arg(self.lifecycle_retention.as_secs().max(1))
+            .arg(owner)
+            .arg(outcomes)
+            .arg(superseded);
         invocation
     }
 
@@ -302,6 +361,8 @@ impl EventLedger {
         held: &HeldEntry,
         deferral: &Deferral,
         failure: &Failure,
+        records: &[RecordKey],
+        owner: &str,
         now: i64,
     ) -> ScriptInvocation<'_> {
         let entry = &held.entry;
@@ -314,9 +375,12 @@ impl EventLedger {
             .key(self.keys.retry_schedule())
             .key(self.keys.retry_entry(&entry.event_id))
             .key(self.keys.dead_letters())
-            .key(self.keys.claim(&entry.object_id))
             .key(self.keys.lifecycle(&entry.event_id))
-            .key(self.keys.stream(self.priority))
+            .key(self.keys.stream(self.priority));
+        for record in records {
+            invocation.key(self.keys.record_claim(record.as_str()));
+        }
+        invocation
             .arg(mode)
             .arg(due)
             .arg(self.priority.group())
@@ -326,7 +390,8 @@ impl EventLedger {
             .arg(&failure.message)
             .arg(now)
             .arg(self.lifecycle_retention.as_secs().max(1))
-            .arg(self.priority.name());
+            .arg(self.priority.name())
+            .arg(owner);
         for (field, value) in entry.fields() {
             invocation.arg(field).arg(value);
         }
@@ -345,5 +410,40 @@ impl EventLedger {
             .arg(self.keys.retry_entry_prefix())
             .invoke_async(&mut conn)
             .await
+    }
+}
+
+/// Reads `lua/claim_event.lua`'s answer.
+fn parse_claim(answer: &str) -> Claim {
+    if answer == "applied" {
+        return Claim::AlreadyApplied;
+    }
+    match answer.strip_prefix("claimed:") {
+        Some(verdicts) => Claim::Claimed(
+            verdicts
+                .chars()
+                .map(|verdict| match verdict {
+                    's' => RecordClaim::Stale,
+                    _ => RecordClaim::Write,
+                })
+                .collect(),
+        ),
+        None => Claim::Busy(answer.trim_start_matches("busy:").to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_answers_are_read_record_by_record() {
+        assert_eq!(parse_claim("applied"), Claim::AlreadyApplied);
+        assert_eq!(parse_claim("claimed:"), Claim::Claimed(vec![]));
+        assert_eq!(
+            parse_claim("claimed:ws"),
+            Claim::Claimed(vec![RecordClaim::Write, RecordClaim::Stale])
+        );
+        assert_eq!(parse_claim("busy:w1/3"), Claim::Busy("w1/3".into()));
     }
 }

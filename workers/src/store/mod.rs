@@ -8,14 +8,19 @@ mod bulk_jobs;
 mod known;
 mod ledger;
 mod reader;
+mod record_key;
 mod salesforce;
 mod scripts;
 mod streams;
 
 pub use bulk_jobs::{BulkJobStore, JobRecord};
 pub use known::KnownRecords;
-pub use ledger::{Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Settlement};
+pub use ledger::{
+    Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, RecordClaim, RecordOutcome,
+    Settlement,
+};
 pub use reader::{Batch, MalformedEntry, StreamReader};
+pub use record_key::RecordKey;
 
 pub use salesforce::{coordination, RedisTokenStore, RedisUsageStore};
 

@@ -155,11 +155,32 @@ pub fn lifecycle(amount: i64, currency: &str) -> Vec<Value> {
     ]
 }
 
+/// The writes the built-in mapping makes of `event`. Every main write must carry the fence
+/// (the event's time and id, docs/mapping.md "Newest wins") and no stub may: checked here,
+/// then the two fields are taken out, so that each test compares only its own fields.
 pub fn map(event: &Value) -> Vec<RecordWrite> {
-    Mapping::builtin()
+    let mut writes = Mapping::builtin()
         .map_event(event)
         .expect("the built-in mapping maps the event")
-        .writes
+        .writes;
+    let created = event["created"].as_i64().expect("an event time");
+    for write in &mut writes {
+        let at = write.fields.remove("Last_Stripe_Event_At__c");
+        let id = write.fields.remove("Last_Stripe_Event_ID__c");
+        match write.role {
+            WriteRole::Main => {
+                let expected = if created == CREATED {
+                    CREATED_TEXT.to_owned()
+                } else {
+                    workers::mapping::unix_to_salesforce_datetime(created)
+                };
+                assert_eq!(at, Some(json!(expected)), "{}", write.sobject);
+                assert_eq!(id, Some(event["id"].clone()), "{}", write.sobject);
+            }
+            WriteRole::ParentStub => assert_eq!((at, id), (None, None), "{}", write.sobject),
+        }
+    }
+    writes
 }
 
 /// The Contact link every customer write asks the writer to resolve.

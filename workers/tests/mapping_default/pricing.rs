@@ -126,6 +126,9 @@ fn tiers_become_numbered_records_of_the_plan_and_the_rest_is_deleted() {
         assert_eq!(write.sobject, "Pricing_Tier__c");
         let mut want = expected;
         want["Pricing_Plan__r"] = json!({"Stripe_Price_ID__c": "price_1"});
+        // Each tier is a record of its own: the fence stamps it too.
+        want["Last_Stripe_Event_At__c"] = json!(CREATED_TEXT);
+        want["Last_Stripe_Event_ID__c"] = json!("evt_1");
         assert_eq!(fields(write), want);
         assert_eq!(
             write.target,

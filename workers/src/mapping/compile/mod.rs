@@ -12,6 +12,7 @@ mod field;
 mod write;
 
 use super::error::MappingFileError;
+use super::fence::Fence;
 use super::file::{RawMapping, RawRule};
 use super::path::JsonPath;
 use super::record::WriteRole;
@@ -24,6 +25,7 @@ pub(crate) struct Compiled {
     pub rules: Vec<EventRule>,
     pub by_type: HashMap<String, usize>,
     pub exponents: BTreeMap<String, u32>,
+    pub fence: Option<Fence>,
 }
 
 pub(super) type Checked<T> = Result<T, String>;
@@ -57,6 +59,24 @@ pub(crate) fn compile(raw: RawMapping) -> Result<Compiled, MappingFileError> {
         }
         exponents.insert(code.to_ascii_lowercase(), exponent);
     }
+    let fence = match raw.fence {
+        Some(fence) => {
+            for field in [&fence.event_time_field, &fence.event_id_field] {
+                api_name(field).map_err(|reason| invalid("fence", reason))?;
+            }
+            if fence
+                .event_time_field
+                .eq_ignore_ascii_case(&fence.event_id_field)
+            {
+                return Err(invalid("fence", "the two fields must differ".into()));
+            }
+            Some(Fence {
+                event_time_field: fence.event_time_field,
+                event_id_field: fence.event_id_field,
+            })
+        }
+        None => None,
+    };
     if raw.rules.is_empty() {
         return Err(invalid(
             "file",
@@ -83,6 +103,7 @@ pub(crate) fn compile(raw: RawMapping) -> Result<Compiled, MappingFileError> {
         rules,
         by_type,
         exponents,
+        fence,
     })
 }
 
