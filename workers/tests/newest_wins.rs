@@ -258,19 +258,7 @@ async fn a_replica_frozen_past_its_claim_does_not_regress_the_record() {
 /// the Data Loader): upserts `customers` with a newer event time than the fleet's events.
 async fn written_by_another_writer(sim: &Sim, customers: &[String], at: &str) {
     let http = testkit::harness::http_client();
-    let token: Value = http
-        .post(sim.sim.token_url())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sim.sim.client_id()),
-            ("client_secret", sim.sim.client_secret()),
-        ])
-        .send()
-        .await
-        .expect("token endpoint answers")
-        .json()
-        .await
-        .expect("a token");
+    let token = sim.access_token().await;
     let records: Vec<Value> = customers
         .iter()
         .map(|id| {
@@ -288,7 +276,7 @@ async fn written_by_another_writer(sim: &Sim, customers: &[String], at: &str) {
             "{}/services/data/v62.0/composite/sobjects/Stripe_Customer__c/Stripe_Customer_ID__c",
             sim.sim.base_url()
         ))
-        .bearer_auth(token["access_token"].as_str().unwrap_or_default())
+        .bearer_auth(&token)
         .json(&json!({"allOrNone": true, "records": records}))
         .send()
         .await

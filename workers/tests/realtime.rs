@@ -240,26 +240,14 @@ async fn known_parents_are_not_written_again_and_a_deleted_one_is_recreated() {
         .await
         .unwrap();
     let http = testkit::harness::http_client();
-    let token: serde_json::Value = http
-        .post(sim.sim.token_url())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sim.sim.client_id()),
-            ("client_secret", sim.sim.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = sim.access_token().await;
     let deleted = http
         .delete(format!(
             "{}/services/data/v62.0/sobjects/Stripe_Customer__c/{}",
             sim.sim.base_url(),
             customer["Id"].as_str().unwrap()
         ))
-        .bearer_auth(token["access_token"].as_str().unwrap())
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();

@@ -84,6 +84,28 @@ impl Sim {
             .expect("sessions expired");
     }
 
+    /// A session token for calls the test makes itself, as another client of the org would
+    /// (client credentials, like the fleet).
+    pub async fn access_token(&self) -> String {
+        let token: Value = testkit::harness::http_client()
+            .post(self.sim.token_url())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.sim.client_id()),
+                ("client_secret", self.sim.client_secret()),
+            ])
+            .send()
+            .await
+            .expect("the token endpoint answers")
+            .json()
+            .await
+            .expect("a JSON token response");
+        token["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
     /// The environment a consumer needs to reach this simulator.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
