@@ -5,7 +5,7 @@
 //    resolves every file of force-app/ to a component and converts the whole set to Metadata
 //    API format, as a deploy would. A file SDR cannot resolve, a component of a type this
 //    project does not use, an SDR warning or malformed XML fails the check.
-// 2. The data model: every object and field of seed 002 (EXPECTED below) exists with its type,
+// 2. The data model: every object and field of the data model (EXPECTED below) exists with its type,
 //    nothing else does, and each field is well-formed for its type (lengths, precision,
 //    picklist values, lookups, descriptions...).
 // 3. The model covers every field the default mapping writes (workers/mapping.default.toml).
@@ -37,9 +37,9 @@ const rel = (p) => path.relative(repo, p);
 const problems = [];
 const fail = (message) => problems.push(message);
 
-// ─── What seed 002 asks for ──────────────────────────────────────────────────────────────────
+// ─── The data model ──────────────────────────────────────────────────────────────────
 // Types are Metadata API field types. salesforce/README.md says where this model departs
-// from the seed, and why.
+// from the original requirements, and why.
 
 const EXPECTED = {
   Stripe_Customer__c: {
@@ -90,7 +90,7 @@ const EXPECTED = {
       Payment_Method_Type__c: 'Text',
       Transaction_Date__c: 'DateTime',
       Stripe_Subscription__c: 'Lookup',
-      Failure_Reason__c: 'Text', // not in seed 002: added for payment failures (docs/mapping.md)
+      Failure_Reason__c: 'Text', // added by this project: payment failures (docs/mapping.md)
       Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
       Last_Stripe_Event_ID__c: 'Text', // added: the fence's event id
     },
@@ -119,7 +119,7 @@ const EXPECTED = {
       From_Quantity__c: 'Number',
       To_Quantity__c: 'Number',
       Unit_Price__c: 'Currency',
-      Discount__c: 'Percent', // seed: "Percent or Currency"; Percent here
+      Discount__c: 'Percent', // the requirements allow Percent or Currency; Percent here
       Stripe_Tier_Key__c: 'Text', // added: the tiers' upsert key, price_...#n
       Flat_Amount__c: 'Currency', // added: a tier's flat_amount
       Last_Stripe_Event_At__c: 'DateTime', // added: the fence (newest wins, docs/mapping.md)
@@ -166,7 +166,7 @@ const LOOKUPS = {
   'Pricing_Tier__c.Pricing_Plan__c': 'Pricing_Plan__c',
 };
 
-// Field history on the seed's "critical status fields".
+// Field history on the critical status fields.
 const TRACKED = [
   'Stripe_Customer__c.Subscription_Status__c',
   'Stripe_Subscription__c.Status__c',

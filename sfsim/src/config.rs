@@ -124,7 +124,7 @@ impl Default for SimConfig {
             long_running_limit: 25,
             query_batch_size: 2000,
             bulk: BulkConfig::default(),
-            schema: Schema::seed_default()
+            schema: Schema::embedded_project()
                 .expect("the embedded default schema is valid (checked by a unit test)"),
             faults: FaultConfig::default(),
             history_limit: 1000,

@@ -28,7 +28,7 @@ fn describe(schema: &Schema) -> Vec<String> {
 
 #[test]
 fn embedded_default_is_the_whole_project() {
-    let embedded = Schema::seed_default().unwrap();
+    let embedded = Schema::embedded_project().unwrap();
     assert_eq!(
         describe(&embedded),
         describe(&Schema::from_sfdx(&project()).unwrap())

@@ -2,7 +2,7 @@
 //!
 //! Built from the model of an SFDX project in source format ([`salesforce_metadata`]), the
 //! metadata users deploy: by default the repository's project `salesforce/`, embedded in
-//! that crate ([`Schema::seed_default`]); [`Schema::from_sfdx`] reads another. What the
+//! that crate ([`Schema::embedded_project`]); [`Schema::from_sfdx`] reads another. What the
 //! project does not say but the simulator needs (key prefixes, the system fields every
 //! record has) is added here. Names are matched case-insensitively, as the real org does
 //! for object names in paths and field names in bodies (docs/salesforce-api.md §2.2).
@@ -35,7 +35,7 @@ pub struct Schema {
 impl Schema {
     /// The data model of the repository's SFDX project (`salesforce/`), embedded at compile
     /// time.
-    pub fn seed_default() -> Result<Self, SimError> {
+    pub fn embedded_project() -> Result<Self, SimError> {
         Self::from_metadata(&Metadata::embedded().map_err(schema_error)?)
     }
 
@@ -117,8 +117,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_schema_loads_with_seed_objects() {
-        let schema = Schema::seed_default().unwrap();
+    fn default_schema_loads_the_projects_objects() {
+        let schema = Schema::embedded_project().unwrap();
         let customer = schema.object("stripe_customer__c").unwrap();
         assert!(customer.field("Stripe_Customer_ID__C").unwrap().matchable);
         assert_eq!(

@@ -76,7 +76,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_rules_follow_seed_002() {
+    fn default_rules_follow_the_documented_priorities() {
         let rules = RoutingRules::builtin();
         let high = [
             "payment_intent.payment_failed",

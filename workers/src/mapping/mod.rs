@@ -50,7 +50,7 @@ pub use target::is_salesforce_id;
 
 use rule::{Context, EventRule};
 
-/// The text of the built-in mapping (seed 002's data model), also a worked example of the
+/// The text of the built-in mapping (the data model in `salesforce/`), also a worked example of the
 /// format.
 pub const DEFAULT_MAPPING_TOML: &str = include_str!("../../mapping.default.toml");
 
@@ -67,7 +67,7 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// The built-in mapping for seed 002's data model (`workers/mapping.default.toml`).
+    /// The built-in mapping for the data model in `salesforce/` (`workers/mapping.default.toml`).
     pub fn builtin() -> Mapping {
         // The file is compiled in and a unit test proves it loads, so this cannot fail at run time.
         Mapping::from_toml(DEFAULT_MAPPING_TOML).expect("the built-in mapping is valid")
