@@ -1,0 +1,41 @@
+//! `/__sim/`: control and inspection for tests, outside Stripe's API (no key needed):
+//! `GET|PUT /__sim/webhooks` (`{"paused": bool}`) pauses and resumes webhook delivery,
+//! `GET /__sim/deliveries` lists every delivery attempt.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+/// Routes under `/__sim/`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/__sim/webhooks", get(webhooks).put(set_webhooks))
+        .route("/__sim/deliveries", get(deliveries))
+}
+
+/// The body of `PUT /__sim/webhooks`.
+#[derive(Debug, Deserialize)]
+pub struct WebhookControl {
+    /// Hold every delivery attempt until resumed.
+    pub paused: bool,
+}
+
+async fn webhooks(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "paused": state.deliveries.paused() }))
+}
+
+async fn set_webhooks(
+    State(state): State<AppState>,
+    Json(control): Json<WebhookControl>,
+) -> Json<Value> {
+    state.deliveries.set_paused(control.paused);
+    Json(json!({ "paused": state.deliveries.paused() }))
+}
+
+async fn deliveries(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "data": state.deliveries.attempts() }))
+}
