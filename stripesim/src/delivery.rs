@@ -2,7 +2,7 @@
 //! `Stripe-Signature` (`t=…,v1=…`, made by `common::stripe::signature::compute_signature`),
 //! retried after every non-2xx answer or transport failure on [`RETRY_SCHEDULE`] times the
 //! configured scale. Stripe retries for up to three days with exponential backoff in live
-//! mode and publishes no intervals (https://docs.stripe.com/webhooks#automatic-retries), so
+//! mode and publishes no intervals (https://docs.stripe.com/webhooks, "Automatic retries"), so
 //! the schedule is ours. Delivery can be paused, and every attempt is recorded for
 //! `/__sim/deliveries`.
 
