@@ -14,10 +14,11 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::changes::{self, initial_metadata, text_or_null};
 use crate::edge::RequestId;
 use crate::error::StripeError;
 use crate::events::{emit, Cause};
-use crate::form::{self, blank_to_none};
+use crate::form;
 use crate::list::{envelope, paginate, PageParams};
 use crate::state::{new_id, unix_now, AppState};
 
@@ -50,13 +51,6 @@ pub struct CustomerParams {
 
 /// A new customer in Stripe's shape.
 pub fn new_customer(params: CustomerParams) -> Value {
-    let metadata: Map<String, Value> = params
-        .metadata
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| (key, Value::String(value)))
-        .collect();
     let prefix = Alphanumeric
         .sample_string(&mut rand::rng(), 8)
         .to_uppercase();
@@ -69,16 +63,16 @@ pub fn new_customer(params: CustomerParams) -> Value {
         "currency": null,
         "default_source": null,
         "delinquent": false,
-        "description": params.description.and_then(blank_to_none),
+        "description": text_or_null(params.description),
         "discount": null,
-        "email": params.email.and_then(blank_to_none),
+        "email": text_or_null(params.email),
         "invoice_prefix": prefix,
         "invoice_settings": {"custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null},
         "livemode": false,
-        "metadata": metadata,
-        "name": params.name.and_then(blank_to_none),
+        "metadata": initial_metadata(params.metadata),
+        "name": text_or_null(params.name),
         "next_invoice_sequence": 1,
-        "phone": params.phone.and_then(blank_to_none),
+        "phone": text_or_null(params.phone),
         "preferred_locales": [],
         "shipping": null,
         "tax_exempt": "none",
@@ -86,55 +80,19 @@ pub fn new_customer(params: CustomerParams) -> Value {
     })
 }
 
-/// Applies an update to `customer` and returns `previous_attributes`: the old value of every
-/// field that changed, and under `metadata` the old value (or `null`) of every changed key.
+/// Applies an update to `customer` and returns `previous_attributes` (see [`changes::apply`]).
 pub fn apply_update(customer: &mut Value, params: CustomerParams) -> Map<String, Value> {
-    let mut previous = Map::new();
     let fields = [
         ("email", params.email),
         ("name", params.name),
         ("phone", params.phone),
         ("description", params.description),
     ];
-    for (field, value) in fields {
-        let Some(value) = value else { continue };
-        let new = value_or_null(value);
-        if customer[field] != new {
-            previous.insert(
-                field.to_string(),
-                std::mem::replace(&mut customer[field], new),
-            );
-        }
-    }
-    if let Some(changes) = params.metadata {
-        let mut old_metadata = Map::new();
-        for (key, value) in changes {
-            let old = customer["metadata"]
-                .get(&key)
-                .cloned()
-                .unwrap_or(Value::Null);
-            let new = value_or_null(value);
-            if old == new {
-                continue;
-            }
-            if let Some(metadata) = customer["metadata"].as_object_mut() {
-                if new.is_null() {
-                    metadata.remove(&key);
-                } else {
-                    metadata.insert(key.clone(), new);
-                }
-            }
-            old_metadata.insert(key, old);
-        }
-        if !old_metadata.is_empty() {
-            previous.insert("metadata".into(), Value::Object(old_metadata));
-        }
-    }
-    previous
-}
-
-fn value_or_null(value: String) -> Value {
-    blank_to_none(value).map_or(Value::Null, Value::String)
+    let fields = fields
+        .into_iter()
+        .filter_map(|(field, value)| value.map(|value| (field, text_or_null(Some(value)))))
+        .collect();
+    changes::apply(customer, fields, params.metadata)
 }
 
 async fn create(

@@ -17,6 +17,7 @@
 //! [`delivery`] (the resources and webhook sending), [`admin`] (`/__sim/`).
 
 pub mod admin;
+pub mod changes;
 pub mod config;
 pub mod customers;
 pub mod delivery;
