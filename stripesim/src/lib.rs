@@ -13,7 +13,8 @@
 //!
 //! Module map: [`config`] (what can be configured), [`server`] (start and stop), [`edge`]
 //! (what every request passes: request id, version, API key), [`idempotency`], [`form`] and
-//! [`list`] (request parsing and pagination), [`customers`], [`events`], [`webhooks`] and
+//! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
+//! [`products`], [`prices`], [`events`], [`webhooks`] and
 //! [`delivery`] (the resources and webhook sending), [`admin`] (`/__sim/`).
 
 pub mod admin;
@@ -27,6 +28,8 @@ pub mod events;
 pub mod form;
 pub mod idempotency;
 pub mod list;
+pub mod prices;
+pub mod products;
 pub mod server;
 pub mod state;
 pub mod webhooks;

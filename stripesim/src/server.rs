@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::SimConfig;
 use crate::error::{SimError, StripeError};
 use crate::state::{AppState, SimState};
-use crate::{admin, customers, edge, events, idempotency, webhooks};
+use crate::{admin, customers, edge, events, idempotency, prices, products, webhooks};
 
 /// Entry point: `Simulator::start(config).await`.
 #[derive(Debug)]
@@ -88,6 +88,8 @@ fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(customers::router())
         .merge(events::router())
+        .merge(products::router())
+        .merge(prices::router())
         .merge(webhooks::router())
         .layer(from_fn_with_state(state.clone(), mutation_delay))
         .layer(from_fn_with_state(state.clone(), idempotency::idempotency));

@@ -82,6 +82,10 @@ pub struct Store {
     pub customers: Collection,
     /// Ids of deleted customers (retrieving one answers the deleted stub).
     pub deleted_customers: HashSet<String>,
+    /// Products.
+    pub products: Collection,
+    /// Prices, with their tiers (shown only when expanded).
+    pub prices: Collection,
     /// Events, as `GET /v1/events` lists them.
     pub events: Collection,
     /// Webhook endpoints, with their signing secrets (`secret` is stripped when shown).
