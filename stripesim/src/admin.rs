@@ -1,6 +1,7 @@
 //! `/__sim/`: control and inspection for tests, outside Stripe's API (no key needed):
 //! `GET|PUT /__sim/webhooks` (`{"paused": bool}`) pauses and resumes webhook delivery,
-//! `GET /__sim/deliveries` lists every delivery attempt.
+//! `GET /__sim/deliveries` lists every delivery attempt and counts the deliveries not
+//! finished yet (`in_progress`: waiting for an attempt or a retry).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -37,5 +38,8 @@ async fn set_webhooks(
 }
 
 async fn deliveries(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "data": state.deliveries.attempts() }))
+    Json(json!({
+        "data": state.deliveries.attempts(),
+        "in_progress": state.deliveries.in_progress(),
+    }))
 }

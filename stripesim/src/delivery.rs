@@ -6,6 +6,7 @@
 //! the schedule is ours. Delivery can be paused, and every attempt is recorded for
 //! `/__sim/deliveries`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::stripe::signature::compute_signature;
@@ -68,6 +69,7 @@ pub struct Deliveries {
     paused: watch::Sender<bool>,
     client: reqwest::Client,
     attempts: Mutex<Vec<Attempt>>,
+    in_progress: AtomicUsize,
 }
 
 impl Deliveries {
@@ -85,6 +87,7 @@ impl Deliveries {
             paused: watch::Sender::new(false),
             client,
             attempts: Mutex::new(Vec::new()),
+            in_progress: AtomicUsize::new(0),
         }
     }
 
@@ -96,6 +99,11 @@ impl Deliveries {
     /// Whether delivery is paused.
     pub fn paused(&self) -> bool {
         *self.paused.borrow()
+    }
+
+    /// Deliveries not finished yet (waiting for an attempt or a retry).
+    pub fn in_progress(&self) -> usize {
+        self.in_progress.load(Ordering::SeqCst)
     }
 
     /// Every attempt so far, oldest first.
@@ -140,37 +148,42 @@ pub fn dispatch(state: &AppState, event: &Value, targets: Vec<Target>) {
     for target in targets {
         let state = state.clone();
         let (event_id, payload) = (event_id.clone(), payload.clone());
+        state.deliveries.in_progress.fetch_add(1, Ordering::SeqCst);
         state.tasks.clone().spawn(async move {
             tokio::select! {
                 () = deliver(&state, &event_id, &payload, &target) => {}
                 () = state.shutdown.cancelled() => {}
             }
+            state.deliveries.in_progress.fetch_sub(1, Ordering::SeqCst);
         });
     }
 }
 
-/// Attempts until the receiver takes the event, the schedule is spent or the endpoint is gone.
+/// Attempts until the receiver takes the event, the schedule is spent or the endpoint is
+/// gone or disabled.
 async fn deliver(state: &AppState, event_id: &str, payload: &[u8], target: &Target) {
     let mut paused = state.deliveries.paused.subscribe();
     for attempt in 1..=RETRY_SCHEDULE.len() + 1 {
         if paused.wait_for(|paused| !paused).await.is_err() {
             return;
         }
-        if state
-            .store
-            .lock()
-            .webhook_endpoints
-            .get(&target.endpoint_id)
-            .is_none()
-        {
-            return;
-        }
+        // Retries stop when the endpoint is deleted or disabled by the time they are due
+        // (docs/stripe-webhooks.md, "Retries"); a changed URL applies to the next attempt.
+        let url = {
+            let store = state.store.lock();
+            match store.webhook_endpoints.get(&target.endpoint_id) {
+                Some(endpoint) if endpoint["status"] == "enabled" => {
+                    endpoint["url"].as_str().unwrap_or(&target.url).to_string()
+                }
+                _ => return,
+            }
+        };
         let timestamp = unix_now();
         let signature = compute_signature(target.secret.as_bytes(), timestamp, payload);
         let sent = state
             .deliveries
             .client
-            .post(&target.url)
+            .post(&url)
             .header("content-type", "application/json; charset=utf-8")
             .header("stripe-signature", format!("t={timestamp},v1={signature}"))
             .body(payload.to_vec())

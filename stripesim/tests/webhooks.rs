@@ -214,3 +214,57 @@ async fn paused_delivery_waits_for_resume() {
         id
     );
 }
+
+#[tokio::test]
+async fn retries_stop_when_the_endpoint_is_disabled_and_updates_apply() {
+    let config = SimConfig {
+        retry_scale: 0.0001,
+        ..SimConfig::on_free_port()
+    };
+    let sim = Sim::start_with(config).await;
+    let failing = Receiver::start(usize::MAX).await;
+    let (id, _) = endpoint(&sim, &failing.url, &["customer.created"]).await;
+    sim.customer(&[("name", "first")]).await;
+    received(&failing, 2).await;
+
+    let disabled = sim
+        .post(
+            &format!("/v1/webhook_endpoints/{id}"),
+            &[("disabled", "true")],
+        )
+        .await;
+    assert_eq!(disabled.body["status"], "disabled");
+    assert!(disabled.body.get("secret").is_none());
+    wait_for("the delivery to end", Duration::from_secs(10), || async {
+        let deliveries = sim.admin(Method::GET, "/__sim/deliveries", None).await.body;
+        (deliveries["in_progress"] == 0).then_some(())
+    })
+    .await
+    .expect("disabling the endpoint ends its retries (the whole schedule takes ~26 s here)");
+    let attempts = failing.received().len();
+    assert!((2..11).contains(&attempts), "{attempts} attempts");
+
+    let working = Receiver::start(0).await;
+    let moved = sim
+        .post(
+            &format!("/v1/webhook_endpoints/{id}"),
+            &[
+                ("disabled", "false"),
+                ("url", &working.url),
+                ("enabled_events[]", "customer.*"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.body["status"], "enabled");
+    assert_eq!(moved.body["enabled_events"], json!(["customer.*"]));
+    let bad = sim
+        .post(
+            &format!("/v1/webhook_endpoints/{id}"),
+            &[("url", "ftp://x")],
+        )
+        .await;
+    assert_eq!(bad.error().1, "url_invalid");
+    sim.customer(&[("name", "second")]).await;
+    let deliveries = received(&working, 1).await;
+    assert_eq!(deliveries.len(), 1);
+}
