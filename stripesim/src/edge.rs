@@ -21,7 +21,8 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct ApiKey(pub String);
 
-/// The middleware: request id, version, and the key check for `/v1/` paths.
+/// The middleware: request id, version, the key check for `/v1/` paths, and the 429s
+/// `/__sim/faults` asks for.
 pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let request_id = new_id("req");
     let version = request
@@ -31,13 +32,16 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
         .or_else(|| HeaderValue::from_str(&state.config.api_version).ok());
     let mut response = if request.uri().path().starts_with("/v1/") {
         match authenticate(request.headers(), state.config.api_key.as_deref()) {
-            Ok(key) => {
-                request.extensions_mut().insert(ApiKey(key));
-                request
-                    .extensions_mut()
-                    .insert(RequestId(request_id.clone()));
-                next.run(request).await
-            }
+            Ok(key) => match state.faults.take_rate_limit() {
+                Some(too_many) => too_many.into_response(),
+                None => {
+                    request.extensions_mut().insert(ApiKey(key));
+                    request
+                        .extensions_mut()
+                        .insert(RequestId(request_id.clone()));
+                    next.run(request).await
+                }
+            },
             Err(error) => error.into_response(),
         }
     } else {

@@ -15,7 +15,7 @@
 //! (what every request passes: request id, version, API key), [`idempotency`], [`form`] and
 //! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
 //! [`products`], [`prices`], [`events`], [`webhooks`] and
-//! [`delivery`] (the resources and webhook sending), [`admin`] (`/__sim/`).
+//! [`delivery`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
 
 pub mod admin;
 pub mod changes;
@@ -25,6 +25,7 @@ pub mod delivery;
 pub mod edge;
 pub mod error;
 pub mod events;
+pub mod faults;
 pub mod form;
 pub mod idempotency;
 pub mod list;

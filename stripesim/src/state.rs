@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::SimConfig;
 use crate::delivery::Deliveries;
+use crate::faults::Faults;
 use crate::idempotency::IdempotencyTable;
 
 /// Handle to the shared state; cheap to clone.
@@ -101,6 +102,8 @@ pub struct SimState {
     pub store: Mutex<Store>,
     /// Idempotency keys and their saved responses.
     pub idempotency: IdempotencyTable,
+    /// Faults in force.
+    pub faults: Faults,
     /// Webhook sending: pause switch and the attempts made.
     pub deliveries: Deliveries,
     /// Background work (webhook deliveries) to wait for on shutdown.
@@ -116,6 +119,7 @@ impl SimState {
             idempotency: IdempotencyTable::new(config.idempotency_retention),
             deliveries: Deliveries::new(config.delivery_timeout),
             store: Mutex::new(Store::default()),
+            faults: Faults::default(),
             tasks: TaskTracker::new(),
             shutdown,
             config,

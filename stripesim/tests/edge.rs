@@ -116,3 +116,32 @@ async fn unknown_urls_are_stripe_404s() {
         "Unrecognized request URL (GET: /v1/nothing_here)."
     );
 }
+
+#[tokio::test]
+async fn rate_limit_fault_answers_429_then_clears() {
+    let sim = Sim::start().await;
+    let set = sim
+        .admin(
+            reqwest::Method::PUT,
+            "/__sim/faults",
+            Some(&serde_json::json!({"rate_limit_next": 2})),
+        )
+        .await;
+    assert_eq!(set.body["rate_limit_next"], 2);
+    for _ in 0..2 {
+        let limited = sim.post("/v1/customers", &[("name", "x")]).await;
+        assert_eq!(limited.status, 429);
+        assert_eq!(limited.error().0, "invalid_request_error");
+        assert!(limited.header("request-id").is_some());
+    }
+    assert_eq!(
+        sim.post("/v1/customers", &[("name", "x")]).await.status,
+        200
+    );
+    let customers = sim.get("/v1/customers", &[]).await.body;
+    assert_eq!(
+        customers["data"].as_array().unwrap().len(),
+        1,
+        "refused requests did nothing"
+    );
+}
