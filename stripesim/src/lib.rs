@@ -1,0 +1,40 @@
+//! `stripesim`: a stateful Stripe API stand-in, faithful enough that Stripe's official
+//! libraries (and our own webhook receiver) work against it unchanged, so the fleet can be
+//! tested without a Stripe account. See `docs/stripesim.md` for what is simulated.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), stripesim::SimError> {
+//! use stripesim::{SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::on_free_port()).await?;
+//! println!("api base: {}", sim.base_url());
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Module map: [`config`] (what can be configured), [`server`] (start and stop), [`edge`]
+//! (what every request passes: request id, version, API key), [`idempotency`], [`form`] and
+//! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
+//! [`products`], [`prices`], [`events`], [`webhooks`] and
+//! [`delivery`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
+
+pub mod admin;
+pub mod changes;
+pub mod config;
+pub mod customers;
+pub mod delivery;
+pub mod edge;
+pub mod error;
+pub mod events;
+pub mod faults;
+pub mod form;
+pub mod idempotency;
+pub mod list;
+pub mod prices;
+pub mod products;
+pub mod server;
+pub mod state;
+pub mod webhooks;
+
+pub use config::SimConfig;
+pub use error::{SimError, StripeError};
+pub use server::{RunningSimulator, Simulator};
