@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use clap::{Command, CommandFactory};
 
 /// Variables that are not the fleet's own settings (see the module doc).
-const NOT_OURS: &[&str] = &["AWS_", "SFSIM_"];
+const NOT_OURS: &[&str] = &["AWS_", "SFSIM_", "STRIPESIM_"];
 
 /// A default as the code or a document states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,10 +154,15 @@ fn readme_rows(readme: &str) -> Vec<Row> {
                 "ingress" => binaries.extend(["ingress"]),
                 "bridge" | "realtime" | "bulk" | "workers" => binaries.extend(["workers"]),
                 "all" => binaries.extend(["ingress", "workers"]),
-                // The simulator's rows are left out by their prefix (see `NOT_OURS`).
-                "sfsim" => {}
+                // The simulators' rows are left out by their prefix (see `NOT_OURS`); a
+                // variable they share with the fleet is checked where the fleet reads it.
+                "sfsim" | "stripesim" => {}
                 other => panic!("README line {}: unknown user {other:?}", index + 1),
             }
+        }
+        if binaries.is_empty() {
+            // A simulator's own row (`STRIPE_API_KEY` of stripesim is the key it accepts).
+            continue;
         }
         rows.push(Row {
             line: index + 1,
