@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{
     client::{Body, SalesforceClient},
     csv,
-    error::SalesforceError,
+    error::{ApiError, SalesforceError},
 };
 
 /// The states of an ingest job (§5.4).
@@ -227,9 +227,49 @@ pub fn split_bulk_error(sf_error: &str) -> (String, String) {
     }
 }
 
+/// A failed row's error as an [`ApiError`]: the code and message of [`split_bulk_error`], and
+/// the fields, which follow the message's last `:`, comma-separated (docs/salesforce-api.md
+/// §5.5), so that callers can tell which field a validation rule named.
+pub fn bulk_row_error(sf_error: &str) -> ApiError {
+    let (code, message) = split_bulk_error(sf_error);
+    let fields = message
+        .rsplit_once(':')
+        .map(|(_, fields)| {
+            fields
+                .split(',')
+                .map(str::trim)
+                .filter(|field| !field.is_empty() && !field.contains(' '))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    ApiError {
+        code,
+        message,
+        fields,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_row_errors_name_their_fields() {
+        let error = bulk_row_error(
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION:A newer Stripe event was already written to this record.:Last_Stripe_Event_At__c --",
+        );
+        assert_eq!(error.code, "FIELD_CUSTOM_VALIDATION_EXCEPTION");
+        assert_eq!(error.fields, vec!["Last_Stripe_Event_At__c".to_owned()]);
+        assert_eq!(
+            error.message,
+            "A newer Stripe event was already written to this record.:Last_Stripe_Event_At__c"
+        );
+        let no_fields = bulk_row_error(
+            "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--",
+        );
+        assert!(no_fields.fields.is_empty(), "{no_fields:?}");
+    }
 
     #[test]
     fn bulk_errors_split_into_code_and_message() {

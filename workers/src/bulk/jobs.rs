@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use salesforce_client::{
-    bulk::{split_bulk_error, JobInfo, JobState, PollSchedule, ResultFile},
+    bulk::{bulk_row_error, JobInfo, JobState, PollSchedule, ResultFile},
     csv,
     error::classify,
     ApiError, FailureClass, SalesforceClient, SalesforceError,
@@ -213,10 +213,10 @@ impl BulkWriter {
         if info.number_records_failed > 0 {
             for row in self.client.job_results(job_id, ResultFile::Failed).await? {
                 if let Some(value) = row_external_id(&row, field) {
-                    let (code, message) = split_bulk_error(
+                    let error = bulk_row_error(
                         row.get("sf__Error").map(String::as_str).unwrap_or_default(),
                     );
-                    outcomes.failed.insert(value, (code, message));
+                    outcomes.failed.insert(value, error);
                 }
             }
         }
@@ -262,7 +262,7 @@ impl BulkWriter {
 #[derive(Debug, Default)]
 struct RowOutcomes {
     ok: HashMap<String, Option<String>>,
-    failed: HashMap<String, (String, String)>,
+    failed: HashMap<String, ApiError>,
     job_failed: Option<String>,
 }
 
@@ -330,28 +330,6 @@ fn row_external_id(row: &HashMap<String, String>, field: &str) -> Option<String>
         .map(|(_, value)| value.clone())
 }
 
-/// A failed row's error. Salesforce's `sf__Error` is `CODE:message:fields --`; after the code
-/// is split off, the fields are what follows the message's last `:`, comma-separated
-/// (docs/salesforce-api.md, Bulk failed results).
-fn row_error(code: &str, message: &str) -> ApiError {
-    let fields = message
-        .rsplit_once(':')
-        .map(|(_, fields)| {
-            fields
-                .split(',')
-                .map(str::trim)
-                .filter(|field| !field.is_empty() && !field.contains(' '))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    ApiError {
-        code: code.to_owned(),
-        message: message.to_owned(),
-        fields,
-    }
-}
-
 fn settle_rows(
     results: &mut BatchResults,
     index: &HashMap<&str, usize>,
@@ -378,10 +356,10 @@ fn settle_rows(
                 Ok(outcomes) => {
                     if let Some(id) = outcomes.ok.get(&row.external_id) {
                         results.succeeded(event, role, id.clone());
-                    } else if let Some((code, message)) = outcomes.failed.get(&row.external_id) {
-                        let class = classify(0, code, message);
+                    } else if let Some(error) = outcomes.failed.get(&row.external_id) {
+                        let class = classify(0, &error.code, &error.message);
                         let record = RecordKey::external(sobject, field, &row.external_id);
-                        results.refused_record(event, record, class, &row_error(code, message));
+                        results.refused_record(event, record, class, error);
                     } else {
                         let reason = outcomes
                             .job_failed
