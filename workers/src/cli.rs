@@ -7,7 +7,7 @@ use common::{config::ConfigError, telemetry::LogConfig};
 
 use crate::{
     bulk::BulkConfig,
-    config::{BridgeConfig, FleetConfig},
+    config::{BridgeConfig, FleetConfig, StripeConfig},
     consumer::ConsumerConfig,
     mapping_check::MappingSource,
     ops::{
@@ -89,6 +89,16 @@ pub enum Command {
         #[command(flatten)]
         source: MappingSource,
     },
+    /// Check the Stripe key and endpoint: one request (the newest event) through the
+    /// shared Stripe budget; prints what it found, or the classified failure and exits 1.
+    CheckStripe {
+        /// Where the fleet's Redis is (the budget lives there).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+    },
     /// One event's lifecycle: state, times, attempts, last error, Salesforce id. Exits 1
     /// if the event is unknown.
     Status {
@@ -127,7 +137,8 @@ impl Cli {
             Command::Pending { .. }
             | Command::Dlq { .. }
             | Command::Status { .. }
-            | Command::CheckMapping { .. } => Ok(()),
+            | Command::CheckMapping { .. }
+            | Command::CheckStripe { .. } => Ok(()),
         }
     }
 }

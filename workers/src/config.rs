@@ -7,6 +7,7 @@
 //! anything starts.
 
 mod salesforce;
+mod stripe;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -16,6 +17,7 @@ use common::config::{positive, positive_count, positive_secs, ConfigError};
 use crate::bridge::routing::RoutingRules;
 
 pub use salesforce::{AuthFlow, SalesforceConfig, SigningKey};
+pub use stripe::{StripeConfig, LIVE_MODE_RATE, TEST_MODE_RATE};
 
 /// Settings every worker role and operator command shares: where Redis is, the key
 /// prefix, how long records are kept, where to serve metrics, and this replica's name.

@@ -118,6 +118,11 @@ impl KeySpace {
         format!("{}:limiter:calls", self.tag)
     }
 
+    /// Granted Stripe requests in the sliding window: `{prefix}:stripe:limiter`.
+    pub fn stripe_limiter(&self) -> String {
+        format!("{}:stripe:limiter", self.tag)
+    }
+
     /// The shared circuit breaker: `{prefix}:breaker`.
     pub fn breaker(&self) -> String {
         format!("{}:breaker", self.tag)

@@ -28,4 +28,5 @@ pub mod mapping_check;
 pub mod ops;
 pub mod realtime;
 pub mod store;
+pub mod stripe_check;
 pub mod telemetry;

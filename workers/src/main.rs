@@ -72,6 +72,19 @@ async fn main() -> anyhow::Result<ExitCode> {
             .await
         }
         Command::CheckMapping { source } => Ok(check_mapping(&source)),
+        Command::CheckStripe { fleet, stripe } => {
+            common::telemetry::install_crypto_provider();
+            match workers::stripe_check::check(&fleet, &stripe).await {
+                Ok(report) => {
+                    print!("{report}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("FAIL: {error:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Status { fleet, args } => {
             operate(
                 &fleet,

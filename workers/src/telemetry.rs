@@ -37,6 +37,8 @@ pub const SALESFORCE_LATENCY: &str = "salesforce_call_duration_seconds";
 pub const BATCH_SIZE: &str = "worker_batch_size";
 /// Seconds a call waited for the global limiter, by `stream`.
 pub const LIMITER_WAIT: &str = "limiter_wait_seconds";
+/// Seconds a Stripe request waited for the shared Stripe budget.
+pub const STRIPE_BUDGET_WAIT: &str = "stripe_budget_wait_seconds";
 /// 1 while the shared circuit breaker is open.
 pub const BREAKER_OPEN: &str = "breaker_open";
 /// Times this replica saw the breaker open.
@@ -73,6 +75,11 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
         LIMITER_WAIT,
         metrics::Unit::Seconds,
         "Time waited for the global limiter."
+    );
+    metrics::describe_histogram!(
+        STRIPE_BUDGET_WAIT,
+        metrics::Unit::Seconds,
+        "Time a Stripe request waited for the shared Stripe budget."
     );
     metrics::describe_gauge!(BREAKER_OPEN, "1 while the circuit breaker is open.");
     metrics::describe_counter!(BREAKER_OPENED, "Times the circuit breaker opened.");

@@ -6,27 +6,20 @@
 //! (bulk) calls wait until it drops; past `high_reserve`, high-priority calls get a quarter
 //! of the window's rate. Bulk work slows first so realtime keeps its budget.
 
-use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use common::time::unix_millis;
 use redis::aio::ConnectionManager;
 use salesforce_client::{CallGate, Interrupted, StoreFuture};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::window::{wait_for_slot, SlidingWindow};
 use crate::{
     keys::KeySpace,
     store::{Priority, RedisUsageStore},
     telemetry,
 };
 
-const LIMITER: &str = include_str!("../../../lua/sliding_window_limiter.lua");
 /// How long a read of the shared daily usage is reused.
 const USAGE_REFRESH: Duration = Duration::from_secs(2);
 
@@ -76,16 +69,11 @@ fn fraction(text: &str) -> Result<f64, String> {
 
 /// A [`CallGate`] backed by the shared sliding window.
 pub struct SlidingWindowLimiter {
-    conn: ConnectionManager,
-    keys: KeySpace,
-    script: redis::Script,
-    window: Duration,
+    window: SlidingWindow,
     limit: u64,
     priority: Priority,
     budget: DailyBudget,
-    member: String,
     shutdown: CancellationToken,
-    counter: AtomicU64,
     usage: Mutex<Option<(tokio::time::Instant, f64)>>,
     usage_store: RedisUsageStore,
 }
@@ -103,16 +91,11 @@ impl SlidingWindowLimiter {
     ) -> Arc<Self> {
         Arc::new(Self {
             usage_store: RedisUsageStore::new(conn.clone(), &keys),
-            conn,
-            keys,
-            script: redis::Script::new(LIMITER),
-            window: rate.window,
+            window: SlidingWindow::new(conn, keys.limiter(), rate.window, replica),
             limit: rate.calls,
             priority,
             budget,
-            member: replica.to_owned(),
             shutdown,
-            counter: AtomicU64::new(0),
             usage: Mutex::new(None),
         })
     }
@@ -128,31 +111,7 @@ impl SlidingWindowLimiter {
         if self.priority == Priority::Low && used >= self.budget.low_reserve {
             return Ok(Some(USAGE_REFRESH));
         }
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut conn = self.conn.clone();
-        let (granted, wait_ms): (i64, i64) = self
-            .script
-            .key(self.keys.limiter())
-            .arg(unix_millis())
-            .arg(self.held_for().as_millis() as u64)
-            .arg(limit)
-            .arg(format!("{}:{n}", self.member))
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(if granted == 1 {
-            None
-        } else {
-            Some(Duration::from_millis(
-                u64::try_from(wait_ms).unwrap_or(1).max(1),
-            ))
-        })
-    }
-
-    /// How long a granted call occupies its slot: the window plus a margin (a tenth, at
-    /// least 20 ms) for the time between the grant and Salesforce receiving the request, so
-    /// that Salesforce, counting by arrival, never sees more than `limit` in any window.
-    fn held_for(&self) -> Duration {
-        self.window + (self.window / 10).max(Duration::from_millis(20))
+        self.window.try_acquire(limit).await
     }
 
     /// The daily usage fraction, re-read from Redis at most every [`USAGE_REFRESH`].
@@ -178,26 +137,9 @@ impl SlidingWindowLimiter {
 impl CallGate for SlidingWindowLimiter {
     fn admit(&self) -> StoreFuture<'_, Result<(), Interrupted>> {
         Box::pin(async move {
-            let started = tokio::time::Instant::now();
-            loop {
-                let wait = tokio::select! {
-                    _ = self.shutdown.cancelled() => return Err(Interrupted),
-                    answer = self.try_acquire() => match answer {
-                        Ok(None) => break,
-                        Ok(Some(wait)) => wait,
-                        Err(error) => {
-                            // Fail closed: without Redis nobody can prove the budget allows a call.
-                            tracing::warn!(%error, "Limiter unavailable; waiting before the Salesforce call.");
-                            Duration::from_millis(200)
-                        }
-                    },
-                };
-                tokio::select! {
-                    _ = self.shutdown.cancelled() => return Err(Interrupted),
-                    _ = tokio::time::sleep(wait) => {}
-                }
-            }
-            let waited = started.elapsed();
+            let waited = wait_for_slot(|| self.try_acquire(), &self.shutdown, "salesforce")
+                .await
+                .ok_or(Interrupted)?;
             if !waited.is_zero() {
                 metrics::histogram!(telemetry::LIMITER_WAIT, "stream" => self.priority.name())
                     .record(waited.as_secs_f64());

@@ -1,0 +1,73 @@
+//! Shared helpers of the stripe-client tests: a real stripesim on a free port, and a gate
+//! that counts what it admits.
+#![expect(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
+use stripe_client::{gate::GateFuture, ApiKey, RequestGate, StripeClient, StripeSettings};
+use stripesim::{RunningSimulator, SimConfig, Simulator};
+
+/// The key the tests use.
+pub const KEY: &str = "sk_test_stripe_client_tests";
+
+/// A gate that admits everything and counts each request attempt.
+#[derive(Default)]
+pub struct CountingGate(AtomicUsize);
+
+impl CountingGate {
+    pub fn admitted(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl RequestGate for CountingGate {
+    fn admit(&self) -> GateFuture<'_> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A simulator accepting only [`KEY`], a client for it, and the client's gate.
+pub struct Setup {
+    pub sim: RunningSimulator,
+    pub client: StripeClient,
+    pub gate: Arc<CountingGate>,
+}
+
+impl Setup {
+    pub async fn start() -> Setup {
+        Self::start_with(|_| {}).await
+    }
+
+    /// `tune` adjusts the client's settings (retries, key, ...).
+    pub async fn start_with(tune: impl FnOnce(&mut StripeSettings)) -> Setup {
+        let mut config = SimConfig::on_free_port();
+        config.api_key = Some(KEY.to_owned());
+        let sim = Simulator::start(config).await.expect("stripesim starts");
+        let mut settings = StripeSettings::new(ApiKey::new(KEY).expect("a test key"))
+            .with_api_base(sim.base_url());
+        settings.max_retries = 0;
+        tune(&mut settings);
+        let gate = Arc::new(CountingGate::default());
+        let client = StripeClient::new(settings, gate.clone()).expect("a client");
+        Setup { sim, client, gate }
+    }
+
+    /// Makes the simulator answer the next `count` API requests with 429.
+    pub async fn rate_limit_next(&self, count: u64) {
+        let status = reqwest::Client::new()
+            .put(format!("{}/__sim/faults", self.sim.base_url()))
+            .json(&serde_json::json!({ "rate_limit_next": count }))
+            .send()
+            .await
+            .expect("faults call")
+            .status();
+        assert!(status.is_success(), "setting faults answered {status}");
+    }
+}

@@ -1,0 +1,61 @@
+//! The Stripe request budget shared by every replica: the same sliding window as the
+//! Salesforce limiter, on its own key and rate, so that the fleet as a whole stays under
+//! the account's rate limit however many replicas call Stripe.
+
+use std::{sync::Arc, time::Duration};
+
+use redis::aio::ConnectionManager;
+use stripe_client::{gate::GateFuture, Interrupted, RequestGate};
+use tokio_util::sync::CancellationToken;
+
+use super::window::{wait_for_slot, SlidingWindow};
+use crate::{keys::KeySpace, telemetry};
+
+/// A [`RequestGate`] for the Stripe client, backed by Redis.
+pub struct StripeBudget {
+    window: SlidingWindow,
+    per_second: u64,
+    shutdown: CancellationToken,
+}
+
+impl StripeBudget {
+    /// `per_second` requests for all replicas together; waits end when `shutdown` is
+    /// cancelled.
+    pub fn new(
+        conn: ConnectionManager,
+        keys: &KeySpace,
+        per_second: u64,
+        replica: &str,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            window: SlidingWindow::new(
+                conn,
+                keys.stripe_limiter(),
+                Duration::from_secs(1),
+                replica,
+            ),
+            per_second: per_second.max(1),
+            shutdown,
+        })
+    }
+
+    /// Asks for one request slot without waiting: `Ok(None)` when granted.
+    pub async fn try_acquire(&self) -> redis::RedisResult<Option<Duration>> {
+        self.window.try_acquire(self.per_second).await
+    }
+}
+
+impl RequestGate for StripeBudget {
+    fn admit(&self) -> GateFuture<'_> {
+        Box::pin(async move {
+            let waited = wait_for_slot(|| self.try_acquire(), &self.shutdown, "stripe")
+                .await
+                .ok_or(Interrupted)?;
+            if !waited.is_zero() {
+                metrics::histogram!(telemetry::STRIPE_BUDGET_WAIT).record(waited.as_secs_f64());
+            }
+            Ok(())
+        })
+    }
+}
