@@ -1,6 +1,6 @@
 //! A small typed Stripe API client for the fleet.
 //!
-//! Why not the ecosystem's generated client: see the README ("The Stripe client"). In
+//! Why not the ecosystem's generated client: see the README ("Choices worth knowing"). In
 //! short, the fleet needs a dozen calls; this crate is those calls on the reqwest and serde
 //! the fleet already builds, with what a payments integration must get right made
 //! explicit: every mutating call takes an [`IdempotencyKey`] derived from its cause, every
