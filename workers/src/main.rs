@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Command::CheckMapping { source } => Ok(check_mapping(&source)),
         Command::CheckStripe { fleet, stripe } => {
-            common::telemetry::install_crypto_provider();
+            // The Stripe client installs the TLS crypto provider itself.
             match workers::stripe_check::check(&fleet, &stripe).await {
                 Ok(report) => {
                     print!("{report}");

@@ -24,8 +24,7 @@ pub async fn check(fleet: &FleetConfig, stripe: &StripeConfig) -> anyhow::Result
         &fleet.worker_id,
         CancellationToken::new(),
     );
-    let settings = stripe.settings();
-    let client = StripeClient::new(settings.clone(), budget)?;
+    let client = StripeClient::new(stripe.settings(), budget)?;
     let newest = client
         .list_events(&ListEvents {
             page: Page::first(1),
@@ -33,6 +32,7 @@ pub async fn check(fleet: &FleetConfig, stripe: &StripeConfig) -> anyhow::Result
         })
         .await
         .map_err(describe)?;
+    let settings = client.settings();
     let mode = if settings.api_key.is_live() {
         "live"
     } else {
