@@ -85,6 +85,8 @@ impl<'a> Context<'a> {
 pub(crate) struct WriteRule {
     pub sobject: String,
     pub role: WriteRole,
+    /// `aspect`: newest wins for this part of the record apart from the rest.
+    pub aspect: Option<String>,
     /// Skip the write when its target has no value (e.g. a guest PaymentIntent's customer).
     pub optional: bool,
     pub target: TargetRule,
@@ -145,6 +147,7 @@ impl WriteRule {
             target,
             fields,
             role: self.role,
+            aspect: self.aspect.clone(),
             pending_lookups,
         }))
     }
