@@ -23,6 +23,7 @@ pub mod csv;
 pub mod error;
 pub mod jwt;
 pub mod record;
+pub mod redact;
 pub mod soql;
 pub mod usage;
 

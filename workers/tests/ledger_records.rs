@@ -264,6 +264,7 @@ async fn a_failed_event_releases_only_its_own_claims() {
                 class: salesforce_client::FailureClass::Retryable,
                 code: "UNABLE_TO_LOCK_ROW".into(),
                 message: "locked".into(),
+                detail: None,
             },
             records: vec![payment(), subscription()],
         }],

@@ -150,6 +150,7 @@ async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
         class: salesforce_client::FailureClass::Retryable,
         code: "UNABLE_TO_LOCK_ROW".into(),
         message: "locked".into(),
+        detail: None,
     };
     let mut retry = entry("evt_r", "cus_r", 1);
     retry.attempts = 1;
@@ -188,6 +189,7 @@ async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
         class: salesforce_client::FailureClass::Permanent,
         code: "STRING_TOO_LONG".into(),
         message: "too long".into(),
+        detail: None,
     };
     ledger
         .defer(&dead, &Deferral::Dead, &permanent)

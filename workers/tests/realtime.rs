@@ -269,3 +269,40 @@ async fn known_parents_are_not_written_again_and_a_deleted_one_is_recreated() {
         .await
         .is_some());
 }
+
+/// Salesforce quotes the value it refuses (`Customer Email: invalid email address: <it>`):
+/// the lifecycle and the dead letter's `error` keep the code and field without the value,
+/// which only the dead letter's `error_detail` (printed by `dlq show`) holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_value_is_redacted_everywhere_but_the_dead_letters_detail() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let _worker = stack.start_consumer("realtime", &sim, &[]).await;
+    let factory = EventFactory::new();
+    let mut customer = factory.customer(unix_now());
+    customer["email"] = json!("ann.secret@@example");
+    let event = factory.event("customer.updated", customer, None, unix_now());
+    stack
+        .enqueue(Priority::High, std::slice::from_ref(&event))
+        .await;
+    stack
+        .wait_for_states(std::slice::from_ref(&event), &["dead"], WAIT)
+        .await;
+
+    let lifecycle = stack.lifecycle(&event.id).await;
+    let last_error = &lifecycle["last_error"];
+    assert!(
+        last_error.starts_with("INVALID_EMAIL_ADDRESS:"),
+        "{last_error}"
+    );
+    assert!(last_error.contains("[redacted]"), "{last_error}");
+    assert!(!last_error.contains("ann.secret"), "{last_error}");
+    let dead = stack.entries("dead").await;
+    assert_eq!(dead.len(), 1);
+    assert!(!dead[0]["error"].contains("ann.secret"), "{:?}", dead[0]);
+    assert!(
+        dead[0]["error_detail"].contains("ann.secret@@example"),
+        "{:?}",
+        dead[0]
+    );
+}

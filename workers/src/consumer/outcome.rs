@@ -3,6 +3,7 @@
 //! "an event is applied only when all its writes are" and "a write the fence refused is
 //! superseded, not failed" are decided in one place.
 
+use salesforce_client::redact::redact_values;
 use salesforce_client::{ApiError, FailureClass, SalesforceError};
 
 use crate::{
@@ -165,12 +166,24 @@ impl Failure {
             class,
             code: code.to_owned(),
             message: message.into(),
+            detail: None,
+        }
+    }
+
+    /// A failure whose message comes from Salesforce: the values it quotes are redacted, and
+    /// the original is kept as the detail only the dead letter holds.
+    pub fn quoting(class: FailureClass, code: &str, message: &str) -> Self {
+        let redacted = redact_values(message);
+        let detail = (redacted != message).then(|| message.to_owned());
+        Self {
+            detail,
+            ..Self::new(class, code, redacted)
         }
     }
 
     /// A record-level error Salesforce reported, classified by the caller.
     pub fn from_api_error(class: FailureClass, error: &ApiError) -> Self {
-        Self::new(class, &error.code, error.message.clone())
+        Self::quoting(class, &error.code, &error.message)
     }
 }
 
@@ -178,13 +191,10 @@ impl From<&SalesforceError> for Failure {
     /// A call that failed as a whole: its code (or `CALL_FAILED`) and its first message.
     fn from(error: &SalesforceError) -> Self {
         match error {
-            SalesforceError::Api { code, errors, .. } => Self::new(
+            SalesforceError::Api { code, errors, .. } => Self::quoting(
                 error.class(),
                 code,
-                errors
-                    .first()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default(),
+                errors.first().map_or("", |e| e.message.as_str()),
             ),
             other => Self::new(
                 other.class(),

@@ -177,10 +177,10 @@ impl RecordWriter {
                                     Some(error) if is_missing_parent(&record.errors) => results
                                         .failed(
                                             member.event,
-                                            Failure::new(
+                                            Failure::quoting(
                                                 FailureClass::Retryable,
                                                 PARENT_MISSING,
-                                                error.message.clone(),
+                                                &error.message,
                                             ),
                                         ),
                                     Some(error) => results.refused(

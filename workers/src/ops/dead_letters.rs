@@ -15,10 +15,11 @@ use serde::Serialize;
 use super::{format::Timestamp, Ops, OpsError};
 
 /// Fields a dead letter may carry that [`DeadLetter`] names; the rest go to `other`.
-const KNOWN_FIELDS: [&str; 11] = [
+const KNOWN_FIELDS: [&str; 12] = [
     "source",
     "reason",
     "error",
+    "error_detail",
     "dead_at",
     "event_id",
     "type",
@@ -39,8 +40,10 @@ pub struct DeadLetter {
     /// Failure class (`permanent`, `retryable`, `auth`, `rate_limited`, `mapping`) or
     /// `not_a_stripe_event`.
     pub reason: String,
-    /// The last error, `CODE: message`.
+    /// The last error, `CODE: message`, with the record values Salesforce quoted redacted.
     pub error: String,
+    /// Salesforce's message as written, values included, when redaction changed it.
+    pub error_detail: Option<String>,
     /// When it was dead-lettered.
     pub dead_at: Option<Timestamp>,
     /// The Stripe event id (worker dead letters only).
@@ -100,6 +103,7 @@ impl DeadLetter {
         let source = take("source").unwrap_or_default();
         let reason = take("reason").unwrap_or_default();
         let error = take("error").unwrap_or_default();
+        let error_detail = take("error_detail");
         let dead_at = time(take("dead_at"));
         let event_id = take("event_id");
         let event_type = take("type");
@@ -117,6 +121,7 @@ impl DeadLetter {
             source,
             reason,
             error,
+            error_detail,
             dead_at,
             event_id,
             event_type,

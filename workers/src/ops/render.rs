@@ -84,6 +84,7 @@ pub fn dead_letter(letter: &DeadLetter, now_ms: i64) -> String {
         ("source", letter.source.clone()),
         ("reason", letter.reason.clone()),
         ("error", letter.error.clone()),
+        ("error_detail", or_dash(letter.error_detail.as_deref())),
         ("dead_at", when(letter.dead_at, now_ms)),
         ("event_id", or_dash(letter.event_id.as_deref())),
         ("type", or_dash(letter.event_type.as_deref())),

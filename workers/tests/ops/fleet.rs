@@ -107,6 +107,7 @@ impl Fleet {
             class: salesforce_client::FailureClass::Permanent,
             code: "INVALID_FIELD".to_owned(),
             message: "Email: invalid email address: jane@example".to_owned(),
+            detail: None,
         };
         ledger
             .defer(&HeldEntry { entry_id, entry }, &Deferral::Dead, &failure)

@@ -261,6 +261,11 @@ impl EventLedger {
         for (field, value) in entry.fields() {
             invocation.arg(field).arg(value);
         }
+        // The unredacted message goes only into the dead letter, never the retry schedule
+        // (whose fields become the stream entry again) nor the lifecycle.
+        if let (Deferral::Dead, Some(detail)) = (deferral, &failure.detail) {
+            invocation.arg("error_detail").arg(detail);
+        }
         invocation
     }
 

@@ -104,9 +104,12 @@ pub struct Failure {
     pub class: FailureClass,
     /// Salesforce code or our own (`MAPPING_ERROR`).
     pub code: String,
-    /// A description. Salesforce messages may quote field values, so this is stored in
-    /// Redis for operators but not logged at info level.
+    /// A description without record values (Salesforce's messages quote them; see
+    /// `salesforce_client::redact`): what the lifecycle, `dlq list` and the status API show.
     pub message: String,
+    /// The message as Salesforce wrote it, when redaction changed it: kept only in the dead
+    /// letter (`error_detail`), which `dlq show` prints with its payload.
+    pub detail: Option<String>,
 }
 
 /// A stream entry as a worker holds it: where it is and what it says.
