@@ -169,5 +169,5 @@ async fn process(
     let prepared = runtime.pipeline().prepare(batch).await?;
     let events: Vec<_> = prepared.work.iter().map(|(_, mapped)| mapped).collect();
     let results = runtime.writer().apply(&events, shutdown).await;
-    runtime.pipeline().settle(prepared, results).await
+    runtime.settle(prepared, results, shutdown).await
 }

@@ -40,6 +40,7 @@ fn record(sobject: &str, field: &str, value: &str) -> RecordKey {
         fields: Default::default(),
         role: WriteRole::Main,
         aspect: None,
+        on_dead_letter: Vec::new(),
     })
 }
 

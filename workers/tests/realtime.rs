@@ -306,3 +306,82 @@ async fn a_refused_value_is_redacted_everywhere_but_the_dead_letters_detail() {
         dead[0]
     );
 }
+
+/// A checkout Salesforce opened (`Pending`) whose `checkout.session.completed` dies shows
+/// the failure on the record (`on_dead_letter`: `Sync_Status__c = Failed`, the redacted error
+/// in `Error_Message__c`); the next successful write of the record clears the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lettered_checkout_marks_its_subscription_record_and_a_success_clears_it() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let _worker = stack.start_consumer("realtime", &sim, &[]).await;
+    let token = sim.access_token().await;
+    let created: serde_json::Value = testkit::harness::http_client()
+        .post(format!(
+            "{}/services/data/v62.0/sobjects/Stripe_Subscription__c",
+            sim.sim.base_url()
+        ))
+        .bearer_auth(token)
+        .json(&json!({ "Sync_Status__c": "Pending" }))
+        .send()
+        .await
+        .expect("sfsim answers")
+        .json()
+        .await
+        .expect("JSON");
+    let record_id = created["id"].as_str().expect("a record id").to_owned();
+
+    let factory = EventFactory::new();
+    let now = unix_now();
+    let session = |id: &str| {
+        let mut session =
+            factory.checkout_session("cus_mark", "sub_mark", 1_000, "usd", now, Some(&record_id));
+        session["id"] = json!(id);
+        session
+    };
+    // A session id longer than the field: Salesforce refuses it for good.
+    let too_long = format!("cs_test_{}", "x".repeat(300));
+    let failing = factory.event("checkout.session.completed", session(&too_long), None, now);
+    stack
+        .enqueue(Priority::High, std::slice::from_ref(&failing))
+        .await;
+    stack
+        .wait_for_states(std::slice::from_ref(&failing), &["dead"], WAIT)
+        .await;
+    let marked = testkit::harness::wait_for("the failure on the record", WAIT, || async {
+        sim.record_by("Stripe_Subscription__c", "Id", &record_id)
+            .await
+            .filter(|record| record["Sync_Status__c"] == "Failed")
+    })
+    .await
+    .expect("the record is marked");
+    let error = marked["Error_Message__c"].as_str().unwrap_or_default();
+    assert!(error.starts_with("STRING_TOO_LONG:"), "{marked}");
+    assert!(
+        !error.contains("xxxxxxxx"),
+        "the refused value is redacted: {error}"
+    );
+
+    let fixed = factory.event(
+        "checkout.session.completed",
+        session("cs_test_fixed"),
+        None,
+        now + 1,
+    );
+    stack
+        .enqueue(Priority::High, std::slice::from_ref(&fixed))
+        .await;
+    stack
+        .wait_for_states(std::slice::from_ref(&fixed), &["applied"], WAIT)
+        .await;
+    let record = sim
+        .record_by("Stripe_Subscription__c", "Id", &record_id)
+        .await
+        .expect("the record");
+    assert_eq!(record["Sync_Status__c"], "Completed", "{record}");
+    assert_eq!(
+        record["Error_Message__c"],
+        serde_json::Value::Null,
+        "{record}"
+    );
+}

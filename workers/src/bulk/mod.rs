@@ -161,7 +161,7 @@ async fn process(
     metrics::histogram!(telemetry::BATCH_SIZE, "stream" => "low").record(batch.len() as f64);
     let prepared = runtime.pipeline().prepare(batch).await?;
     if prepared.work.is_empty() {
-        return runtime.pipeline().settle(prepared, Vec::new()).await;
+        return runtime.settle(prepared, Vec::new(), shutdown).await;
     }
     // Events a stopped replica already put into a Bulk job: resume that job.
     let event_ids: Vec<&str> = prepared
@@ -217,7 +217,7 @@ async fn process(
                 .unwrap_or(WriteResult::NotAttempted)
         })
         .collect();
-    runtime.pipeline().settle(prepared, results).await
+    runtime.settle(prepared, results, shutdown).await
 }
 
 /// Whether `event` needs the Collections writer: a Bulk upsert job can only upsert by
@@ -244,6 +244,7 @@ mod tests {
             fields: Map::new(),
             role: WriteRole::Main,
             aspect: None,
+            on_dead_letter: Vec::new(),
             pending_lookups: Vec::new(),
         }
     }

@@ -251,6 +251,7 @@ mod tests {
                     .clone(),
                 role: WriteRole::Main,
                 aspect: None,
+                on_dead_letter: Vec::new(),
                 pending_lookups: vec![PendingLookup {
                     field: "Contact__c".into(),
                     sobject: "Contact".into(),

@@ -273,6 +273,7 @@ mod tests {
             fields: Default::default(),
             role: WriteRole::Main,
             aspect: None,
+            on_dead_letter: Vec::new(),
         };
         let refusal = |field: &str| ApiError {
             code: "FIELD_CUSTOM_VALIDATION_EXCEPTION".into(),

@@ -14,7 +14,7 @@ use super::{
     retry::RetrySchedule,
 };
 use crate::{
-    mapping::{MappedEvent, Mapping, MappingError, WriteRole},
+    mapping::{MappedEvent, Mapping, MappingError, RecordWrite, WriteRole},
     store::{
         Batch, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, RecordKey,
         RecordOutcome, Settlement, StreamEntry,
@@ -183,12 +183,14 @@ impl Pipeline {
     }
 
     /// Records the outcome of each written event, and of the events they superseded, in
-    /// one Redis round trip.
+    /// one Redis round trip. Returns the writes that mark the records of dead-lettered
+    /// events as failed (the mapping's `on_dead_letter`), for the caller to send once the
+    /// dead letters are safely recorded.
     pub async fn settle(
         &self,
         prepared: Prepared,
         results: Vec<WriteResult>,
-    ) -> redis::RedisResult<()> {
+    ) -> redis::RedisResult<Vec<MappedEvent>> {
         let Prepared {
             batch,
             work,
@@ -197,7 +199,8 @@ impl Pipeline {
         } = prepared;
         let mut finished_winners = std::collections::HashSet::new();
         let mut settled = Vec::new();
-        for (((held, _), records), result) in work.into_iter().zip(fates).zip(results) {
+        let mut marks = Vec::new();
+        for (((held, mapped), records), result) in work.into_iter().zip(fates).zip(results) {
             match result {
                 WriteResult::Applied {
                     id: salesforce_id,
@@ -245,7 +248,16 @@ impl Pipeline {
                         .filter(|(_, fate)| *fate == RecordFate::Write)
                         .map(|(record, _)| record)
                         .collect();
-                    settled.push(self.fail(held, failure, claimed));
+                    let error = format!("{}: {}", failure.code, failure.message);
+                    let settlement = self.fail(held, failure, claimed);
+                    if let Settlement::Defer {
+                        deferral: Deferral::Dead,
+                        ..
+                    } = &settlement
+                    {
+                        marks.extend(dead_letter_marks(&mapped, &error));
+                    }
+                    settled.push(settlement);
                 }
                 WriteResult::NotAttempted => {}
             }
@@ -265,7 +277,8 @@ impl Pipeline {
             }
             // Otherwise the entry stays pending; it is reclaimed and decided again later.
         }
-        self.record(&batch, settled).await
+        self.record(&batch, settled).await?;
+        Ok(marks)
     }
 
     /// Writes `settled` to the ledger in one round trip and counts each outcome.
@@ -308,6 +321,20 @@ impl Pipeline {
             records,
         }
     }
+}
+
+/// The writes marking a dead-lettered event's records failed, as one event (`None`
+/// when its mapping names no `on_dead_letter` fields).
+fn dead_letter_marks(mapped: &MappedEvent, error: &str) -> Option<MappedEvent> {
+    let writes: Vec<RecordWrite> = mapped
+        .writes
+        .iter()
+        .filter_map(|write| write.dead_letter_mark(error))
+        .collect();
+    (!writes.is_empty()).then_some(MappedEvent {
+        writes,
+        deletions: Vec::new(),
+    })
 }
 
 /// The records an event's main writes go to, each once, in write order.

@@ -168,6 +168,7 @@ mod tests {
             fields: Map::new(),
             role,
             aspect: None,
+            on_dead_letter: Vec::new(),
             pending_lookups: Vec::new(),
         }
     }

@@ -201,6 +201,33 @@ impl ConsumerRuntime {
         &self.writer
     }
 
+    /// Settles a written batch, then marks the records of events it dead-lettered as failed
+    /// where the mapping says so (`on_dead_letter`). The marks are best effort: the dead
+    /// letter is already recorded, so a mark that fails is logged and left.
+    pub async fn settle(
+        &self,
+        prepared: super::Prepared,
+        results: Vec<super::WriteResult>,
+        shutdown: &CancellationToken,
+    ) -> redis::RedisResult<()> {
+        let marks = self.pipeline.settle(prepared, results).await?;
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<&crate::mapping::MappedEvent> = marks.iter().collect();
+        let results = self.writer.apply(&events, shutdown).await;
+        for (mark, result) in marks.iter().zip(results) {
+            let sobject = mark.writes.first().map_or("", |w| w.sobject.as_str());
+            match result {
+                super::WriteResult::Failed(failure) => {
+                    tracing::warn!(%sobject, code = %failure.code, "Could not mark a dead-lettered event's record as failed.");
+                }
+                _ => tracing::info!(%sobject, "Marked a dead-lettered event's record as failed."),
+            }
+        }
+        Ok(())
+    }
+
     /// A Bulk API 2.0 writer sharing this runtime's client and limiter, polling on `poll`.
     pub fn bulk_writer(&self, poll: PollSchedule) -> BulkWriter {
         BulkWriter::new(

@@ -61,6 +61,10 @@ pub(crate) struct RawWrite {
     pub role: Option<String>,
     /// The part of the record this write owns (newest wins per record and aspect).
     pub aspect: Option<String>,
+    /// Salesforce field → text (or `$error`) set on the record when the event is
+    /// dead-lettered.
+    #[serde(default)]
+    pub on_dead_letter: BTreeMap<String, String>,
     /// Skip this write (instead of failing) when its target has no value in the event.
     #[serde(default)]
     pub optional: bool,

@@ -45,7 +45,10 @@ pub use fence::Fence;
 pub use money::{
     currency_exponent, minor_units_to_decimal, minor_units_to_decimal_string, MoneyError,
 };
-pub use record::{Deletion, MappedEvent, PendingLookup, RecordTarget, RecordWrite, WriteRole};
+pub use record::{
+    DeadLetterValue, Deletion, MappedEvent, PendingLookup, RecordTarget, RecordWrite, WriteRole,
+    DEAD_LETTER_ERROR_LENGTH,
+};
 pub use target::is_salesforce_id;
 
 use rule::{Context, EventRule};

@@ -16,6 +16,48 @@ pub struct MappedEvent {
     pub deletions: Vec<Deletion>,
 }
 
+/// A value written when an event is dead-lettered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadLetterValue {
+    /// Fixed text (`"Failed"`).
+    Text(String),
+    /// `$error`: the failure, `CODE: message`, with record values redacted, at most
+    /// [`DEAD_LETTER_ERROR_LENGTH`] characters.
+    Error,
+}
+
+/// The longest `$error` written (a Text(255) field holds it).
+pub const DEAD_LETTER_ERROR_LENGTH: usize = 255;
+
+impl RecordWrite {
+    /// The write that marks this write's record as failed with `error`, if the mapping
+    /// names fields for that: the same record, the named fields only.
+    pub fn dead_letter_mark(&self, error: &str) -> Option<RecordWrite> {
+        if self.on_dead_letter.is_empty() || self.role != WriteRole::Main {
+            return None;
+        }
+        let error: String = error.chars().take(DEAD_LETTER_ERROR_LENGTH).collect();
+        let mut fields = Map::new();
+        super::target::add_external_ids(&self.target, &mut fields);
+        for (field, value) in &self.on_dead_letter {
+            let text = match value {
+                DeadLetterValue::Text(text) => text.clone(),
+                DeadLetterValue::Error => error.clone(),
+            };
+            fields.insert(field.clone(), Value::String(text));
+        }
+        Some(RecordWrite {
+            sobject: self.sobject.clone(),
+            target: self.target.clone(),
+            fields,
+            role: WriteRole::Main,
+            aspect: None,
+            on_dead_letter: Vec::new(),
+            pending_lookups: Vec::new(),
+        })
+    }
+}
+
 /// One record to create or update.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordWrite {
@@ -39,6 +81,10 @@ pub struct RecordWrite {
     /// subscription status) never drop each other's writes. `None`: the record's main part,
     /// which carries the fence.
     pub aspect: Option<String>,
+    /// Fields to set on this write's record when the event ends in the dead letters
+    /// (`on_dead_letter` in the mapping file), so the failure shows in Salesforce; the
+    /// event's own successful write (after a replay) sets them back.
+    pub on_dead_letter: Vec<(String, DeadLetterValue)>,
     /// Lookups set only when the parent exists (`only_if_exists`): the writer finds the
     /// parents' ids with one query per batch and adds the fields found; a field whose parent
     /// does not exist is left out, because Salesforce would fail the whole record.

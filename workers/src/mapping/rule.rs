@@ -8,7 +8,7 @@ use super::each::EachRule;
 use super::error::MappingError;
 use super::field::{Evaluated, FieldRule};
 use super::path::{Element, Scope};
-use super::record::{MappedEvent, RecordWrite, WriteRole};
+use super::record::{DeadLetterValue, MappedEvent, RecordWrite, WriteRole};
 use super::target::{add_external_ids, TargetRule};
 use common::currency::{currency_exponent, is_chargeable_currency};
 
@@ -89,6 +89,8 @@ pub(crate) struct WriteRule {
     pub role: WriteRole,
     /// `aspect`: newest wins for this part of the record apart from the rest.
     pub aspect: Option<String>,
+    /// `on_dead_letter`: fields that mark the record when the event is dead-lettered.
+    pub on_dead_letter: Vec<(String, DeadLetterValue)>,
     /// Skip the write when its target has no value (e.g. a guest PaymentIntent's customer).
     pub optional: bool,
     pub target: TargetRule,
@@ -150,6 +152,7 @@ impl WriteRule {
             fields,
             role: self.role,
             aspect: self.aspect.clone(),
+            on_dead_letter: self.on_dead_letter.clone(),
             pending_lookups,
         }))
     }

@@ -75,6 +75,7 @@ mod tests {
             fields: Map::new(),
             role: WriteRole::Main,
             aspect: None,
+            on_dead_letter: Vec::new(),
         }
     }
 

@@ -31,10 +31,28 @@ fn checkout_without_record_id_queries_by_session_then_upserts_by_subscription() 
         fields(&writes[1]),
         json!({
             "Sync_Status__c": "Completed",
+            "Error_Message__c": "",
             "Stripe_Checkout_Session_ID__c": "cs_test_1",
             "Stripe_Subscription_ID__c": "sub_1",
             "Stripe_Customer__r": { "Stripe_Customer_ID__c": "cus_1" }
         })
+    );
+    // Dead-lettered, the event marks the same record (found the same way) as failed.
+    let mark = writes[1]
+        .dead_letter_mark("INVALID_FIELD: Status: bad value: [redacted]")
+        .expect("the checkout write names on_dead_letter fields");
+    assert_eq!(mark.target, writes[1].target);
+    assert_eq!(
+        fields(&mark),
+        json!({
+            "Stripe_Subscription_ID__c": "sub_1",
+            "Sync_Status__c": "Failed",
+            "Error_Message__c": "INVALID_FIELD: Status: bad value: [redacted]"
+        })
+    );
+    assert!(
+        writes[0].dead_letter_mark("x").is_none(),
+        "stubs are never marked"
     );
 }
 

@@ -214,6 +214,7 @@ pub fn customer_stub() -> RecordWrite {
             .clone(),
         role: WriteRole::ParentStub,
         aspect: None,
+        on_dead_letter: Vec::new(),
         pending_lookups: Vec::new(),
     }
 }

@@ -14,6 +14,7 @@ fn write(sobject: &str, field: &str, value: &str, role: WriteRole) -> RecordWrit
         fields: Map::new(),
         role,
         aspect: None,
+        on_dead_letter: Vec::new(),
     }
 }
 
@@ -223,6 +224,7 @@ fn a_lost_write_keeps_only_its_key_as_a_stub_and_a_query_write_is_dropped() {
         fields: Map::new(),
         role: WriteRole::Main,
         aspect: None,
+        on_dead_letter: Vec::new(),
     };
     let mut older = candidate("evt_old", 10, vec![full, by_query.clone(), payment("pi_1")]);
     older.records[1].1 = RecordClaim::Stale;

@@ -9,7 +9,7 @@ use crate::mapping::each::{DeleteMissingRule, EachRule};
 use crate::mapping::field::{FieldRule, Source};
 use crate::mapping::file::{RawDeleteMissing, RawTarget, RawWrite};
 use crate::mapping::path::JsonPath;
-use crate::mapping::record::WriteRole;
+use crate::mapping::record::{DeadLetterValue, WriteRole};
 use crate::mapping::rule::WriteRule;
 use crate::mapping::target::{TargetKind, TargetRule};
 use crate::mapping::template::Template;
@@ -28,6 +28,8 @@ pub(super) fn compile_write(raw: RawWrite) -> Result<WriteRule, (String, String)
         }
     };
     let aspect = compile_aspect(raw.aspect.as_deref(), role).map_err(whole)?;
+    let on_dead_letter = compile_dead_letter_marks(raw.on_dead_letter, role)
+        .map_err(|reason| ("on_dead_letter".to_owned(), reason))?;
     let target = raw
         .target
         .ok_or_else(|| whole("no [rule.write.target]".into()))?;
@@ -56,6 +58,7 @@ pub(super) fn compile_write(raw: RawWrite) -> Result<WriteRule, (String, String)
         sobject: raw.sobject,
         role,
         aspect,
+        on_dead_letter,
         optional: raw.optional,
         target,
         fields,
@@ -82,6 +85,32 @@ fn compile_aspect(aspect: Option<&str>, role: WriteRole) -> Result<Option<String
         ));
     }
     Ok(Some(aspect.to_owned()))
+}
+
+/// `on_dead_letter`: field API names to fixed text or `$error`, on main writes only.
+fn compile_dead_letter_marks(
+    marks: std::collections::BTreeMap<String, String>,
+    role: WriteRole,
+) -> Result<Vec<(String, DeadLetterValue)>, String> {
+    if !marks.is_empty() && role == WriteRole::ParentStub {
+        return Err("a parent stub cannot be marked (it is not the event's record)".into());
+    }
+    marks
+        .into_iter()
+        .map(|(field, value)| {
+            api_name(&field)?;
+            let value = match value.as_str() {
+                "$error" => DeadLetterValue::Error,
+                text if text.starts_with('$') => {
+                    return Err(format!(
+                        "{field} = {text:?}: the only placeholder is \"$error\""
+                    ))
+                }
+                text => DeadLetterValue::Text(text.to_owned()),
+            };
+            Ok((field, value))
+        })
+        .collect()
 }
 
 fn element_outside_for_each(path: &JsonPath) -> String {
