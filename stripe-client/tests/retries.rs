@@ -56,6 +56,9 @@ async fn beyond_the_allowance_the_429_goes_back_to_the_caller() {
     assert_eq!(setup.gate.admitted(), 2);
     assert_eq!(
         setup.gate.outcomes(),
-        [Some(FailureClass::RateLimited), Some(FailureClass::RateLimited)]
+        [
+            Some(FailureClass::RateLimited),
+            Some(FailureClass::RateLimited)
+        ]
     );
 }

@@ -161,6 +161,37 @@ async fn every_metric_a_rule_or_a_panel_names_is_exported_by_the_running_fleet()
         "not exported by the fleet:\n  {}",
         absent(&wanted, &exported).join("\n  ")
     );
+    // The sync lag was observed on both streams, at the point each event was applied.
+    for (port, stream) in [(realtime_port, "high"), (bulk_port, "low")] {
+        let text = http
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let total = |series: &str| -> f64 {
+            text.lines()
+                .filter(|l| l.starts_with(series) && l.contains(&format!("stream=\"{stream}\"")))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        let (count, sum) = (
+            total("sync_lag_seconds_count"),
+            total("sync_lag_seconds_sum"),
+        );
+        assert!(count >= 1.0, "no sync lag observed on {stream}:\n{text}");
+        assert!(
+            sum / count < WAIT.as_secs_f64(),
+            "{stream}: mean lag {} s",
+            sum / count
+        );
+        eprintln!(
+            "{stream}: {count} applied events, mean sync lag {:.2} s",
+            sum / count
+        );
+    }
     for (name, why) in NOT_EXPORTED_YET {
         assert!(
             !exported.contains(*name),
