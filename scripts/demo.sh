@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # See it work: builds the binaries and starts the whole fleet on this machine — Redis, the
-# SQS emulator, the Salesforce simulator, the ingress, a bridge, two realtime workers and a
-# bulk worker — sends a realistic mix of signed Stripe events, and prints what happened.
+# SQS emulator, the Salesforce and Stripe simulators, the ingress, a bridge, two realtime
+# workers and a bulk worker — sends a realistic mix of signed Stripe events, then runs the
+# loop through stripesim (a customer, a price and a paid Checkout session, whose webhooks
+# stripesim signs and sends), and prints what happened.
 #   scripts/demo.sh            leave the stack running until Ctrl-C
 #   scripts/demo.sh --no-wait  stop after the summary
 # Ports (override with the variables): ingress LISTEN_ADDR 127.0.0.1:8000, emulator
-# SQS_EMULATOR_PORT 9324, simulator SFSIM_PORT 7700, Redis DEMO_REDIS_PORT 6390.
+# SQS_EMULATOR_PORT 9324, simulators SFSIM_PORT 7700 and STRIPESIM_PORT 12111, Redis
+# DEMO_REDIS_PORT 6390.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/sqs-lib.sh
@@ -15,7 +18,8 @@ wait_for_ctrl_c=1
 
 scripts/setup-test-deps.sh
 echo "==> building release binaries"
-cargo build --release -q -p ingress -p workers -p testkit -p sfsim --bin ingress --bin workers --bin sfsim --bin loadgen
+cargo build --release -q -p ingress -p workers -p testkit -p sfsim -p stripesim \
+  --bin ingress --bin workers --bin sfsim --bin stripesim --bin loadgen
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
@@ -35,6 +39,26 @@ for _ in $(seq 1 60); do
   [ "$high" = 0 ] && [ "$low" = 0 ] && [ "${queued:-0}" = 0 ] && break
   sleep 0.5
 done
+
+echo "==> the loop through stripesim: a customer, a monthly price, a Checkout session paid by the customer"
+api="http://127.0.0.1:$stripesim_port"
+stripe() { curl -s -u "$STRIPE_API_KEY:" "$api$1" "${@:2}"; }
+customer=$(stripe /v1/customers -d email=ada@example.com -d 'name=Ada Lovelace' | json_field id)
+product=$(stripe /v1/products -d name=Pro | json_field id)
+price=$(stripe /v1/prices -d product="$product" -d currency=eur -d unit_amount=1500 -d nickname='Pro monthly' \
+  -d 'recurring[interval]=month' | json_field id)
+session=$(stripe /v1/checkout/sessions -d mode=subscription -d customer="$customer" \
+  -d "line_items[0][price]=$price" -d 'line_items[0][quantity]=1' -d success_url=https://example.com/ok | json_field id)
+subscription=$(curl -s -X POST "$api/__sim/checkout/sessions/$session/complete" | json_field subscription)
+echo "  customer $customer, price $price, session $session → subscription $subscription"
+for _ in $(seq 1 60); do
+  curl -s "http://127.0.0.1:$sfsim_port/__sim/records/Stripe_Subscription__c" | grep -q "$subscription" \
+    && curl -s "http://127.0.0.1:$sfsim_port/__sim/records/Stripe_Customer__c" | grep -q "$customer" && break
+  sleep 0.5
+done
+echo "  in Salesforce: Stripe_Subscription__c $subscription: $(curl -s "http://127.0.0.1:$sfsim_port/__sim/records/Stripe_Subscription__c" \
+  | grep -o "{[^{}]*\"$subscription\"[^{}]*}" | grep -o '"Status__c":"[^"]*"\|"Sync_Status__c":"[^"]*"' | tr '\n' ' ')"
+echo "  webhook deliveries by stripesim: $(curl -s "$api/__sim/deliveries" | grep -o '"succeeded":true' | wc -l) succeeded"
 
 echo "==> records in Salesforce (the simulator)"
 for object in Stripe_Customer__c Payment_Transaction__c Stripe_Subscription__c; do

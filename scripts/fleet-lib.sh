@@ -1,8 +1,13 @@
 # Starts the whole fleet on this machine for the demo and the load test: Redis, the SQS
-# emulator, the Salesforce simulator, the ingress, a bridge, two realtime workers and a bulk
-# worker. Source it (after sqs-lib.sh) and call start_fleet; it exports the variables the
-# processes use and kills them all on exit. Ports: LISTEN_ADDR (127.0.0.1:8000),
-# SQS_EMULATOR_PORT (9324), SFSIM_PORT (7700), DEMO_REDIS_PORT (6390); logs in .run/.
+# emulator, the Salesforce and Stripe simulators, the ingress, a bridge, two realtime workers
+# and a bulk worker. Source it (after sqs-lib.sh) and call start_fleet; it exports the
+# variables the processes use and kills them all on exit. stripesim gets a webhook endpoint
+# for the ingress, whose signing secret the ingress accepts besides STRIPE_WEBHOOK_SECRETS.
+# Ports: LISTEN_ADDR (127.0.0.1:8000), SQS_EMULATOR_PORT (9324), SFSIM_PORT (7700),
+# STRIPESIM_PORT (12111), DEMO_REDIS_PORT (6390); logs in .run/.
+
+# The first text value of "field" in the JSON on stdin (enough for the flat answers here).
+json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
 
 start_fleet() {
   mkdir -p .run
@@ -22,12 +27,20 @@ start_fleet() {
     AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test} \
     AWS_EC2_METADATA_DISABLED=true
   export SQS_QUEUE_URL=$(create_queue "$AWS_ENDPOINT_URL_SQS" stripe-events)
-  export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_demo_secret_change_me}
+  listen=${LISTEN_ADDR:-127.0.0.1:8000}
+  stripesim_port=${STRIPESIM_PORT:-12111}
+  export STRIPE_API_KEY=${STRIPE_API_KEY:-sk_test_demo_key}
+  STRIPESIM_LISTEN_ADDR=127.0.0.1:$stripesim_port STRIPESIM_RETRY_SCALE=0.001 target/release/stripesim \
+    >.run/stripesim.log 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$stripesim_port/__sim/webhooks"
+  stripesim_secret=$(curl -s -u "$STRIPE_API_KEY:" "http://127.0.0.1:$stripesim_port/v1/webhook_endpoints" \
+    -d "url=http://$listen/webhook/stripe" -d 'enabled_events[]=*' | json_field secret)
+  export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_demo_secret_change_me},$stripesim_secret
   export REDIS_URL=redis://127.0.0.1:$redis_port
   export SALESFORCE_LOGIN_URL=http://127.0.0.1:$sfsim_port
   export SALESFORCE_CLIENT_ID=sfsim-client-id SALESFORCE_CLIENT_SECRET=sfsim-client-secret
   export LOG_FORMAT=${LOG_FORMAT:-json} BULK_BATCH_AGE_MS=${BULK_BATCH_AGE_MS:-2000}
-  listen=${LISTEN_ADDR:-127.0.0.1:8000}
 
   LISTEN_ADDR=$listen target/release/ingress >.run/ingress.log 2>&1 & pids+=($!)
   # The emulator does not end a long poll when a message arrives (real SQS does): poll briefly.
@@ -38,5 +51,5 @@ start_fleet() {
   wait_http "http://$listen/health/ready"
   wait_http "http://127.0.0.1:$sfsim_port/__sim/health"
   for port in 9101 9102 9103 9104; do wait_http "http://127.0.0.1:$port/health/live"; done
-  echo "==> fleet up: ingress http://$listen, simulator http://127.0.0.1:$sfsim_port, Redis :$redis_port (logs in .run/)"
+  echo "==> fleet up: ingress http://$listen, Salesforce simulator http://127.0.0.1:$sfsim_port, Stripe simulator http://127.0.0.1:$stripesim_port, Redis :$redis_port (logs in .run/)"
 }

@@ -16,7 +16,8 @@ running=0
 if [ "${1:-}" = "--running" ]; then running=1; shift; fi
 
 scripts/setup-test-deps.sh >/dev/null
-cargo build --release -q -p ingress -p workers -p testkit -p sfsim --bin ingress --bin workers --bin sfsim --bin loadgen
+cargo build --release -q -p ingress -p workers -p testkit -p sfsim -p stripesim \
+  --bin ingress --bin workers --bin sfsim --bin stripesim --bin loadgen
 mkdir -p target/bench
 
 pids=()

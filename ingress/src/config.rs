@@ -17,7 +17,8 @@ use common::{
 };
 use governor::Quota;
 
-/// Event types the default mapping turns into Salesforce records. Others are answered 200
+/// Event types the default mapping turns into Salesforce records (the workers' test
+/// `default_mapping_and_ingress_agree` keeps the two lists equal). Others are answered 200
 /// and not enqueued unless `HANDLED_EVENT_TYPES` says otherwise.
 pub const DEFAULT_HANDLED_EVENT_TYPES: &[&str] = &[
     "customer.created",
@@ -31,6 +32,9 @@ pub const DEFAULT_HANDLED_EVENT_TYPES: &[&str] = &[
     "payment_intent.payment_failed",
     "invoice.payment_succeeded",
     "invoice.payment_failed",
+    "price.created",
+    "price.updated",
+    "product.updated",
 ];
 
 /// Which event types are enqueued.

@@ -1,7 +1,8 @@
 //! Customers (https://docs.stripe.com/api/customers): create, retrieve, update (metadata
 //! merged key by key, `""` deleting a key or unsetting a field), delete (the
 //! `{"id","object","deleted":true}` stub, which retrieving also answers), list with an
-//! `email` filter; each change emits its event.
+//! `email` filter; each change emits its event. Deleting a customer cancels their
+//! subscriptions (`customer.subscription.deleted` before `customer.deleted`).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::billing::flows::cancel_subscription;
 use crate::changes::{self, initial_metadata, text_or_null};
 use crate::edge::RequestId;
 use crate::error::StripeError;
@@ -47,6 +49,16 @@ pub struct CustomerParams {
         reason = "accepted as Stripe does; customers have nothing to expand here"
     )]
     expand: Vec<String>,
+}
+
+impl CustomerParams {
+    /// A customer known only by an e-mail (Checkout creates such customers).
+    pub fn with_email(email: Option<String>) -> Self {
+        Self {
+            email,
+            ..Self::default()
+        }
+    }
 }
 
 /// A new customer in Stripe's shape.
@@ -170,13 +182,25 @@ async fn delete(
         .remove(&id)
         .ok_or_else(|| StripeError::no_such("customer", &id, "id"))?;
     store.deleted_customers.insert(id.clone());
+    let cause = Cause::of(&request, &headers);
+    // Deleting a customer cancels their subscriptions at once.
+    let live: Vec<String> = store
+        .subscriptions
+        .newest_first()
+        .into_iter()
+        .filter(|sub| sub["customer"] == id.as_str() && sub["status"] != "canceled")
+        .filter_map(|sub| sub["id"].as_str().map(str::to_string))
+        .collect();
+    for subscription in live {
+        cancel_subscription(&state, &mut store, &subscription, &cause)?;
+    }
     emit(
         &state,
         &mut store,
         "customer.deleted",
         customer,
         None,
-        &Cause::of(&request, &headers),
+        &cause,
     );
     Ok(Json(deleted_stub(&id)))
 }

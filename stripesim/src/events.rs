@@ -25,11 +25,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/events/{id}", get(retrieve))
 }
 
-/// What caused an event: the event's `request` (`{"id", "idempotency_key"}`).
-#[derive(Debug, Clone)]
+/// What caused an event: the event's `request` (`{"id", "idempotency_key"}`), both null
+/// for events no API request caused (a customer paying on the Checkout page, a renewal).
+#[derive(Debug, Clone, Default)]
 pub struct Cause {
     /// The API request id.
-    pub request_id: String,
+    pub request_id: Option<String>,
     /// Its `Idempotency-Key`, if it had one.
     pub idempotency_key: Option<String>,
 }
@@ -38,12 +39,17 @@ impl Cause {
     /// The cause of the request being handled.
     pub fn of(request_id: &RequestId, headers: &HeaderMap) -> Self {
         Self {
-            request_id: request_id.0.clone(),
+            request_id: Some(request_id.0.clone()),
             idempotency_key: headers
                 .get("idempotency-key")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_string),
         }
+    }
+
+    /// No API request: something that happened in Stripe (a payment, a renewal).
+    pub fn automatic() -> Self {
+        Self::default()
     }
 }
 

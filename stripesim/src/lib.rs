@@ -14,10 +14,12 @@
 //! Module map: [`config`] (what can be configured), [`server`] (start and stop), [`edge`]
 //! (what every request passes: request id, version, API key), [`idempotency`], [`form`] and
 //! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
-//! [`products`], [`prices`], [`events`], [`webhooks`] and
+//! [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
+//! [`events`], [`webhooks`] and
 //! [`delivery`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
 
 pub mod admin;
+pub mod billing;
 pub mod changes;
 pub mod config;
 pub mod customers;

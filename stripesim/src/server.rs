@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::SimConfig;
 use crate::error::{SimError, StripeError};
 use crate::state::{AppState, SimState};
-use crate::{admin, customers, edge, events, idempotency, prices, products, webhooks};
+use crate::{admin, billing, customers, edge, events, idempotency, prices, products, webhooks};
 
 /// Entry point: `Simulator::start(config).await`.
 #[derive(Debug)]
@@ -90,12 +90,14 @@ fn app(state: AppState) -> Router {
         .merge(events::router())
         .merge(products::router())
         .merge(prices::router())
+        .merge(billing::router())
         .merge(webhooks::router())
         .layer(from_fn_with_state(state.clone(), mutation_delay))
         .layer(from_fn_with_state(state.clone(), idempotency::idempotency));
     Router::new()
         .merge(api)
         .merge(admin::router())
+        .merge(billing::admin_router())
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), edge::edge))
         .with_state(state)

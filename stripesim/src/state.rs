@@ -87,6 +87,14 @@ pub struct Store {
     pub products: Collection,
     /// Prices, with their tiers (shown only when expanded).
     pub prices: Collection,
+    /// Checkout sessions, with what completing them needs (`subscription_data`).
+    pub checkout_sessions: Collection,
+    /// Subscriptions (created when a Checkout session in subscription mode is paid).
+    pub subscriptions: Collection,
+    /// Invoices (one per billing period of a subscription).
+    pub invoices: Collection,
+    /// Payment intents (one per payment attempt of an invoice or a payment-mode session).
+    pub payment_intents: Collection,
     /// Events, as `GET /v1/events` lists them.
     pub events: Collection,
     /// Webhook endpoints, with their signing secrets (`secret` is stripped when shown).

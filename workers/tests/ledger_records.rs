@@ -39,6 +39,7 @@ fn record(sobject: &str, field: &str, value: &str) -> RecordKey {
         },
         fields: Default::default(),
         role: WriteRole::Main,
+        aspect: None,
     })
 }
 

@@ -243,6 +243,7 @@ mod tests {
             target,
             fields: Map::new(),
             role: WriteRole::Main,
+            aspect: None,
             pending_lookups: Vec::new(),
         }
     }

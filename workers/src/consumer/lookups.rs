@@ -250,6 +250,7 @@ mod tests {
                     .unwrap()
                     .clone(),
                 role: WriteRole::Main,
+                aspect: None,
                 pending_lookups: vec![PendingLookup {
                     field: "Contact__c".into(),
                     sobject: "Contact".into(),

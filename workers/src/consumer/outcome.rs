@@ -262,6 +262,7 @@ mod tests {
             },
             fields: Default::default(),
             role: WriteRole::Main,
+            aspect: None,
         };
         let refusal = |field: &str| ApiError {
             code: "FIELD_CUSTOM_VALIDATION_EXCEPTION".into(),

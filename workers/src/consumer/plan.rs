@@ -167,6 +167,7 @@ mod tests {
             },
             fields: Map::new(),
             role,
+            aspect: None,
             pending_lookups: Vec::new(),
         }
     }

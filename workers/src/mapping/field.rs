@@ -184,7 +184,13 @@ impl FieldRule {
                     return Err(context.missing(sobject, &self.name, path.as_str()))
                 }
             };
-            scaling.exponent = context.exponent(currency);
+            scaling.exponent = context.exponent(currency).ok_or_else(|| {
+                let reason = format!(
+                    "{currency:?} is not a currency Stripe charges in (ISO 4217 with minor units); \
+                     if your account really sees it, give its decimals in [currency_exponents]"
+                );
+                context.bad(sobject, &self.name, path.as_str(), reason)
+            })?;
         }
         if let Some(path) = &self.multiply_path {
             scaling.multiplier = match path.lookup_in(context.scope()) {

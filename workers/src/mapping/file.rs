@@ -59,6 +59,8 @@ pub(crate) struct RawWrite {
     pub sobject: String,
     /// `main` (default) or `parent_stub`.
     pub role: Option<String>,
+    /// The part of the record this write owns (newest wins per record and aspect).
+    pub aspect: Option<String>,
     /// Skip this write (instead of failing) when its target has no value in the event.
     #[serde(default)]
     pub optional: bool,

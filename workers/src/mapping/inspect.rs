@@ -207,9 +207,10 @@ mod tests {
             deleted.targets,
             [TargetView::ExternalId("Stripe_Customer_ID__c")]
         );
-        let status = deleted
-            .fields
+        let status = writes
             .iter()
+            .filter(|write| write.events == ["customer.deleted"])
+            .flat_map(|write| write.fields.iter())
             .find(|field| field.name == "Subscription_Status__c")
             .unwrap();
         assert_eq!(status.value, ValueView::Fixed(vec![json!("Canceled")]));

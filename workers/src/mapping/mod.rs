@@ -138,7 +138,7 @@ impl Mapping {
             writes: Vec::with_capacity(rule.writes.len()),
             deletions: Vec::new(),
         };
-        // With a fence, every main write carries the event's time and id; an event without
+        // With a fence, every main write (but an aspect's) carries the event's time and id; an event without
         // them cannot be ordered, so it is an error rather than an unfenced write.
         let stamp = match &self.fence {
             Some(fence) => {
@@ -164,8 +164,9 @@ impl Mapping {
             write.apply(&context, &mut mapped)?;
         }
         if let Some((fence, created, id)) = stamp {
+            // The fence orders the record's main part; an aspect is ordered by the ledger.
             for write in &mut mapped.writes {
-                if write.role == WriteRole::Main {
+                if write.role == WriteRole::Main && write.aspect.is_none() {
                     fence.stamp(&mut write.fields, created, id);
                 }
             }

@@ -33,6 +33,12 @@ pub struct RecordWrite {
     pub fields: Map<String, Value>,
     /// Whether this is the event's own record or a parent it needs.
     pub role: WriteRole,
+    /// The part of the record this write owns, when not the whole record (`aspect` in the
+    /// mapping file): newest wins per record *and* aspect, so events of different Stripe
+    /// objects that write different fields of one record (a customer's contact data, its
+    /// subscription status) never drop each other's writes. `None`: the record's main part,
+    /// which carries the fence.
+    pub aspect: Option<String>,
     /// Lookups set only when the parent exists (`only_if_exists`): the writer finds the
     /// parents' ids with one query per batch and adds the fields found; a field whose parent
     /// does not exist is left out, because Salesforce would fail the whole record.

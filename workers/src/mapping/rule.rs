@@ -10,7 +10,7 @@ use super::field::{Evaluated, FieldRule};
 use super::path::{Element, Scope};
 use super::record::{MappedEvent, RecordWrite, WriteRole};
 use super::target::{add_external_ids, TargetRule};
-use common::currency::currency_exponent;
+use common::currency::{currency_exponent, is_chargeable_currency};
 
 /// What every field and target needs while one event is mapped.
 pub(crate) struct Context<'a> {
@@ -46,12 +46,14 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Decimals of `currency`: the file's override, else Stripe's lists.
-    pub(crate) fn exponent(&self, currency: &str) -> u32 {
-        self.exponents
-            .get(&currency.to_ascii_lowercase())
-            .copied()
-            .unwrap_or_else(|| currency_exponent(currency))
+    /// Decimals of `currency`: the file's override, else Stripe's lists; `None` for a code
+    /// Stripe cannot charge in (not an ISO 4217 currency with minor units), whose amounts
+    /// would otherwise be guessed to have two decimals.
+    pub(crate) fn exponent(&self, currency: &str) -> Option<u32> {
+        match self.exponents.get(&currency.to_ascii_lowercase()) {
+            Some(exponent) => Some(*exponent),
+            None => is_chargeable_currency(currency).then(|| currency_exponent(currency)),
+        }
     }
 
     pub(crate) fn missing(&self, sobject: &str, field: &str, path: &str) -> MappingError {
@@ -85,6 +87,8 @@ impl<'a> Context<'a> {
 pub(crate) struct WriteRule {
     pub sobject: String,
     pub role: WriteRole,
+    /// `aspect`: newest wins for this part of the record apart from the rest.
+    pub aspect: Option<String>,
     /// Skip the write when its target has no value (e.g. a guest PaymentIntent's customer).
     pub optional: bool,
     pub target: TargetRule,
@@ -145,6 +149,7 @@ impl WriteRule {
             target,
             fields,
             role: self.role,
+            aspect: self.aspect.clone(),
             pending_lookups,
         }))
     }

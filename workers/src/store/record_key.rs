@@ -6,7 +6,8 @@
 //! query, `<sobject>/id=<id>` for a Salesforce id. Salesforce compares object names, field
 //! names and (non-case-sensitive) external id values without regard to case, so those are
 //! lower-cased: `cus_A` and `cus_a` are one record there, and one here. Salesforce ids are
-//! kept as they are: a 15-character id is case-sensitive.
+//! kept as they are: a 15-character id is case-sensitive. A write that owns an aspect of the
+//! record (`aspect` in the mapping file) names `<record>#<aspect>`: newest wins per aspect.
 
 use std::fmt;
 
@@ -23,8 +24,16 @@ impl RecordKey {
         Self(format!("{sobject}/{field}={value}").to_lowercase())
     }
 
-    /// The record `write` writes.
+    /// The record (and aspect) `write` writes: `…#<aspect>` when it owns an aspect.
     pub fn of(write: &RecordWrite) -> Self {
+        let record = Self::record_of(write);
+        match &write.aspect {
+            Some(aspect) => Self(format!("{}#{aspect}", record.0)),
+            None => record,
+        }
+    }
+
+    fn record_of(write: &RecordWrite) -> Self {
         let sobject = write.sobject.to_lowercase();
         match &write.target {
             // A query names the records it finds; for `query_all` that may be several.
@@ -65,6 +74,7 @@ mod tests {
             target,
             fields: Map::new(),
             role: WriteRole::Main,
+            aspect: None,
         }
     }
 
@@ -102,5 +112,23 @@ mod tests {
                 },
             ))
         );
+    }
+
+    #[test]
+    fn an_aspect_is_named_apart_from_the_rest_of_its_record() {
+        let mut status = write(
+            "Stripe_Customer__c",
+            RecordTarget::ExternalId {
+                field: "Stripe_Customer_ID__c".into(),
+                value: "cus_1".into(),
+            },
+        );
+        let whole = RecordKey::of(&status);
+        status.aspect = Some("subscription_status".into());
+        assert_eq!(
+            RecordKey::of(&status).as_str(),
+            "stripe_customer__c/stripe_customer_id__c=cus_1#subscription_status"
+        );
+        assert_ne!(RecordKey::of(&status), whole);
     }
 }

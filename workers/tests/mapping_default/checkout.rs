@@ -14,6 +14,8 @@ fn checkout_without_record_id_queries_by_session_then_upserts_by_subscription() 
     assert_eq!(writes.len(), 2);
     assert_eq!(writes[0], customer_stub());
     assert_eq!(writes[1].sobject, "Stripe_Subscription__c");
+    // Apart from the subscription events' fields of the same record (same second).
+    assert_eq!(writes[1].aspect.as_deref(), Some("checkout"));
     assert_eq!(
         writes[1].target,
         RecordTarget::Query {

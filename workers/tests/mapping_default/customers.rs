@@ -86,7 +86,7 @@ fn default_payment_method_as_id_or_expanded_object() {
 #[test]
 fn customer_deleted_keeps_the_record_with_its_last_state_and_marks_it_canceled() {
     let writes = map(&event("customer.deleted", customer()));
-    assert_eq!(writes.len(), 1);
+    assert_eq!(writes.len(), 2);
     assert_eq!(
         writes[0].target,
         by_external_id("Stripe_Customer_ID__c", "cus_1")
@@ -99,11 +99,18 @@ fn customer_deleted_keeps_the_record_with_its_last_state_and_marks_it_canceled()
             "Customer_Email__c": "jenny@example.com",
             "Customer_Name__c": "Jenny Rosén",
             "Customer_Phone__c": "+41 44 668 18 00",
-            "Default_Payment_Method__c": null,
-            "Subscription_Status__c": "Canceled"
+            "Default_Payment_Method__c": null
         })
     );
     assert_eq!(writes[0].pending_lookups, vec![contact_link()]);
+    // The status is the aspect the subscription events write too, so a late, older
+    // customer.subscription.updated cannot set it back to Active.
+    assert_eq!(writes[1].aspect.as_deref(), Some("subscription_status"));
+    assert_eq!(writes[1].target, writes[0].target);
+    assert_eq!(
+        fields(&writes[1]),
+        json!({ "Stripe_Customer_ID__c": "cus_1", "Subscription_Status__c": "Canceled" })
+    );
 }
 
 #[test]

@@ -75,3 +75,42 @@ fn unknown_subscription_status_is_a_clear_error_not_a_wrong_picklist_value() {
         "{message}"
     );
 }
+
+#[test]
+fn an_amount_in_a_currency_stripe_does_not_have_is_refused_not_guessed() {
+    // Two decimals would be a guess: "xyz" could as well have none, a factor 100 off.
+    let error = Mapping::builtin()
+        .map_event(&event(
+            "payment_intent.succeeded",
+            payment_intent(4_999, "xyz", false),
+        ))
+        .unwrap_err();
+    assert_eq!(error.code(), "bad_value");
+    let message = error.to_string();
+    for part in [
+        "Payment_Transaction__c.Amount__c",
+        "data.object.currency",
+        "\"xyz\" is not a currency Stripe charges in",
+    ] {
+        assert!(message.contains(part), "{message} lacks {part}");
+    }
+
+    // An account that really sees the code says how many decimals it has.
+    let mapping = Mapping::from_toml(&format!(
+        "{}\n[currency_exponents]\nxyz = 0\n",
+        include_str!("../../mapping.default.toml")
+    ))
+    .expect("the default with an override loads");
+    let writes = mapping
+        .map_event(&event(
+            "payment_intent.succeeded",
+            payment_intent(4_999, "xyz", false),
+        ))
+        .expect("mapped with the override")
+        .writes;
+    let transaction = writes
+        .iter()
+        .find(|w| w.sobject == "Payment_Transaction__c")
+        .expect("a transaction");
+    assert_eq!(transaction.fields["Amount__c"], json!(4_999));
+}

@@ -156,7 +156,7 @@ pub fn lifecycle(amount: i64, currency: &str) -> Vec<Value> {
 }
 
 /// The writes the built-in mapping makes of `event`. Every main write must carry the fence
-/// (the event's time and id, docs/mapping.md "Newest wins") and no stub may: checked here,
+/// (the event's time and id, docs/mapping.md "Newest wins") and no stub nor aspect may: checked here,
 /// then the two fields are taken out, so that each test compares only its own fields.
 pub fn map(event: &Value) -> Vec<RecordWrite> {
     let mut writes = Mapping::builtin()
@@ -168,6 +168,10 @@ pub fn map(event: &Value) -> Vec<RecordWrite> {
         let at = write.fields.remove("Last_Stripe_Event_At__c");
         let id = write.fields.remove("Last_Stripe_Event_ID__c");
         match write.role {
+            // An aspect is ordered by the fleet's ledger alone: no fence fields.
+            WriteRole::Main if write.aspect.is_some() => {
+                assert_eq!((at, id), (None, None), "{} aspect", write.sobject)
+            }
             WriteRole::Main => {
                 let expected = if created == CREATED {
                     CREATED_TEXT.to_owned()
@@ -209,6 +213,7 @@ pub fn customer_stub() -> RecordWrite {
             .expect("an object literal")
             .clone(),
         role: WriteRole::ParentStub,
+        aspect: None,
         pending_lookups: Vec::new(),
     }
 }

@@ -72,22 +72,19 @@ fn guest_payment_intent_has_no_customer() {
 }
 
 #[test]
-fn invoice_paid_activates_the_subscription_and_records_a_transaction_by_invoice_id() {
+fn invoice_paid_stubs_the_subscription_and_records_a_transaction_by_invoice_id() {
     let writes = map(&event(
         "invoice.payment_succeeded",
         invoice(4_999, "usd", true),
     ));
     assert_eq!(writes.len(), 3);
     assert_eq!(writes[0], customer_stub());
+    // Only the key: the status is the subscription events' to write (newest wins per record).
     assert_eq!(writes[1].sobject, "Stripe_Subscription__c");
-    assert_eq!(writes[1].role, WriteRole::Main);
+    assert_eq!(writes[1].role, WriteRole::ParentStub);
     assert_eq!(
         fields(&writes[1]),
-        json!({
-            "Stripe_Subscription_ID__c": "sub_1",
-            "Stripe_Customer__r": { "Stripe_Customer_ID__c": "cus_1" },
-            "Status__c": "active"
-        })
+        json!({ "Stripe_Subscription_ID__c": "sub_1" })
     );
     assert_eq!(
         writes[2].target,
@@ -133,12 +130,13 @@ fn pre_basil_invoice_uses_top_level_subscription_and_payment_intent() {
 }
 
 #[test]
-fn invoice_failed_marks_the_subscription_past_due() {
+fn invoice_failed_records_the_failed_attempt_and_leaves_the_status_to_the_subscription() {
     let writes = map(&event(
         "invoice.payment_failed",
         invoice(15_250, "kwd", false),
     ));
-    assert_eq!(writes[1].fields["Status__c"], json!("past_due"));
+    assert_eq!(writes[1].role, WriteRole::ParentStub);
+    assert!(!writes[1].fields.contains_key("Status__c"));
     let transaction = fields(&writes[2]);
     assert_eq!(transaction["Status__c"], json!("requires_payment_method"));
     assert_eq!(transaction["Amount__c"], json!(15.25));

@@ -35,6 +35,9 @@ fn subscription_created_writes_customer_stub_then_subscription_then_status() {
     );
     assert_eq!(writes[2].sobject, "Stripe_Customer__c");
     assert_eq!(writes[2].role, WriteRole::Main);
+    // Its own aspect: customer.created's contact data is not dropped by this newer event.
+    assert_eq!(writes[2].aspect.as_deref(), Some("subscription_status"));
+    assert_eq!(writes[1].aspect, None);
     assert_eq!(
         fields(&writes[2]),
         json!({ "Stripe_Customer_ID__c": "cus_1", "Subscription_Status__c": "Active" })

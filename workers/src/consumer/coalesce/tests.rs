@@ -13,6 +13,7 @@ fn write(sobject: &str, field: &str, value: &str, role: WriteRole) -> RecordWrit
         },
         fields: Map::new(),
         role,
+        aspect: None,
     }
 }
 
@@ -100,6 +101,28 @@ fn the_newest_event_per_record_wins_whatever_the_arrival_order() {
         vec![("evt_a", vec![&evt_c]), ("evt_b", vec![&evt_c])],
         "all by the final winner"
     );
+}
+
+#[test]
+fn events_writing_different_aspects_of_one_record_both_win() {
+    let customer = |aspect: Option<&str>| {
+        let mut write = write(
+            "Stripe_Customer__c",
+            "Stripe_Customer_ID__c",
+            "cus_1",
+            WriteRole::Main,
+        );
+        write.aspect = aspect.map(str::to_owned);
+        write
+    };
+    // customer.created (contact data) and, a second later, customer.subscription.created
+    // (the customer's subscription status): neither drops the other.
+    let coalesced = coalesce(vec![
+        candidate("evt_sub", 20, vec![customer(Some("subscription_status"))]),
+        candidate("evt_cus", 10, vec![customer(None)]),
+    ]);
+    assert_eq!(work_ids(&coalesced), vec!["evt_cus", "evt_sub"]);
+    assert!(coalesced.superseded.is_empty() && coalesced.stale.is_empty());
 }
 
 #[test]
@@ -199,6 +222,7 @@ fn a_lost_write_keeps_only_its_key_as_a_stub_and_a_query_write_is_dropped() {
         },
         fields: Map::new(),
         role: WriteRole::Main,
+        aspect: None,
     };
     let mut older = candidate("evt_old", 10, vec![full, by_query.clone(), payment("pi_1")]);
     older.records[1].1 = RecordClaim::Stale;

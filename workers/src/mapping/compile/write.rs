@@ -27,6 +27,7 @@ pub(super) fn compile_write(raw: RawWrite) -> Result<WriteRule, (String, String)
             )))
         }
     };
+    let aspect = compile_aspect(raw.aspect.as_deref(), role).map_err(whole)?;
     let target = raw
         .target
         .ok_or_else(|| whole("no [rule.write.target]".into()))?;
@@ -54,11 +55,33 @@ pub(super) fn compile_write(raw: RawWrite) -> Result<WriteRule, (String, String)
     Ok(WriteRule {
         sobject: raw.sobject,
         role,
+        aspect,
         optional: raw.optional,
         target,
         fields,
         each,
     })
+}
+
+/// An aspect is a lower-case name (`subscription_status`), and only main writes have one:
+/// a parent stub writes no fields to order.
+fn compile_aspect(aspect: Option<&str>, role: WriteRole) -> Result<Option<String>, String> {
+    let Some(aspect) = aspect else {
+        return Ok(None);
+    };
+    if role == WriteRole::ParentStub {
+        return Err("a parent stub has no aspect (it writes only the key)".into());
+    }
+    let valid = aspect.starts_with(|c: char| c.is_ascii_lowercase())
+        && aspect
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        return Err(format!(
+            "aspect {aspect:?} is not a lower-case name (letters, digits, _)"
+        ));
+    }
+    Ok(Some(aspect.to_owned()))
 }
 
 fn element_outside_for_each(path: &JsonPath) -> String {
@@ -181,4 +204,24 @@ fn field_paths(field: &FieldRule) -> impl Iterator<Item = &JsonPath> {
         .into_iter()
         .chain(field.currency_path.iter())
         .chain(field.multiply_path.iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aspect_is_a_lower_case_name_on_a_main_write() {
+        assert_eq!(
+            compile_aspect(Some("subscription_status"), WriteRole::Main),
+            Ok(Some("subscription_status".to_owned()))
+        );
+        assert_eq!(compile_aspect(None, WriteRole::ParentStub), Ok(None));
+        for bad in ["Status", "1st", "a-b", ""] {
+            let error = compile_aspect(Some(bad), WriteRole::Main).expect_err(bad);
+            assert!(error.contains("lower-case name"), "{error}");
+        }
+        let stub = compile_aspect(Some("x"), WriteRole::ParentStub).expect_err("stub");
+        assert!(stub.contains("parent stub"), "{stub}");
+    }
 }
