@@ -110,31 +110,18 @@ async fn shed_overload(State(state): State<AppState>, request: Request, next: Ne
 }
 
 /// Serves until `shutdown` is cancelled, then finishes in-flight requests and batches.
-/// SQS is reached through the AWS SDK's default configuration (environment, profile).
 pub async fn run(
     config: IngressConfig,
     listener: TcpListener,
     metrics: PrometheusHandle,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let config = Arc::new(config);
     let sqs = common::sqs::client_from_env(common::sqs::SqsClientSettings {
         operation_timeout: config.send_timeout,
         ..Default::default()
     })
     .await;
-    serve(config, listener, metrics, sqs, shutdown).await
-}
-
-/// [`run`] with an SQS client the caller built: what a process embedding the ingress, or a
-/// test running it in-process next to an SQS emulator, uses instead of the environment.
-pub async fn serve(
-    config: IngressConfig,
-    listener: TcpListener,
-    metrics: PrometheusHandle,
-    sqs: aws_sdk_sqs::Client,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let config = Arc::new(config);
     let (publisher, publisher_task) = QueuePublisher::spawn(
         sqs.clone(),
         PublisherSettings {

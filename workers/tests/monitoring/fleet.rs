@@ -1,7 +1,6 @@
 //! Every metric an alert rule or a dashboard panel names is exported by a running fleet:
-//! the ingress (in-process, its real router and recorder), and the `workers` binary as
-//! bridge, realtime and bulk, against Redis, the SQS emulator and sfsim, after events went
-//! through the whole path.
+//! the `ingress` binary, and the `workers` binary as bridge, realtime and bulk, against
+//! Redis, the SQS emulator and sfsim, after events went through the whole path.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -9,10 +8,9 @@ use std::{
 };
 
 use testkit::{
-    harness,
+    harness::{self, ServiceProcess},
     stripe::{sign, unix_now, EventFactory},
 };
-use tokio_util::sync::CancellationToken;
 
 use super::{
     deploy::{alert_rules, dashboard_queries},
@@ -36,27 +34,22 @@ const NOT_EXPORTED_YET: &[(&str, &str)] = &[
 const SECRET: &str = "whsec_monitoring_test_secret";
 const WAIT: Duration = Duration::from_secs(90);
 
-/// Starts the ingress in this process with `queue_url` on `sqs`; answers its base URL.
-async fn start_ingress(
-    sqs: aws_sdk_sqs::Client,
-    queue_url: &str,
-    shutdown: CancellationToken,
-) -> String {
-    let config: ingress::config::IngressConfig = common::config::parse_vars(&[
-        ("STRIPE_WEBHOOK_SECRETS", SECRET),
-        ("SQS_QUEUE_URL", queue_url),
-    ])
-    .expect("ingress settings");
-    let metrics = ingress::telemetry::install_recorder().expect("the only recorder here");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+/// Starts the `ingress` binary (built next to this test by `cargo test --workspace`) on
+/// `queue_url`; answers its base URL and the process.
+async fn start_ingress(stack: &BridgeStack) -> (String, ServiceProcess) {
+    let port = harness::free_port();
+    let mut env: Vec<(&str, String)> = stack.sqs.env();
+    env.push(("SQS_QUEUE_URL", stack.queue_url.clone()));
+    env.push(("LISTEN_ADDR", format!("127.0.0.1:{port}")));
+    env.push(("STRIPE_WEBHOOK_SECRETS", SECRET.to_owned()));
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ingress = ServiceProcess::spawn("ingress", harness::binary("ingress"), &[], &env_refs)
+        .expect("ingress starts (build it with cargo test --workspace or cargo build -p ingress)");
+    let base = format!("http://127.0.0.1:{port}");
+    harness::wait_for_http(&format!("{base}/health/ready"), Duration::from_secs(30))
         .await
-        .expect("a free port");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(ingress::serve(config, listener, metrics, sqs, shutdown));
-    harness::wait_for_http(&format!("{base}/health/live"), Duration::from_secs(20))
-        .await
-        .expect("the ingress serves");
-    base
+        .unwrap_or_else(|e| panic!("{e}; log: {}", ingress.log_contents()));
+    (base, ingress)
 }
 
 /// Names the `/metrics` at `urls` expose together (a role that does not answer adds none).
@@ -109,13 +102,7 @@ async fn every_metric_a_rule_or_a_panel_names_is_exported_by_the_running_fleet()
     // The fleet.
     let stack = BridgeStack::start(false).await;
     let sim = Sim::start().await;
-    let shutdown = CancellationToken::new();
-    let ingress = start_ingress(
-        stack.sqs.client().clone(),
-        &stack.queue_url,
-        shutdown.clone(),
-    )
-    .await;
+    let (ingress, _ingress_process) = start_ingress(&stack).await;
     let (_bridge, bridge_port) = stack.start_bridge_with_port(&[]).await;
     let (_realtime, realtime_port) = stack.start_consumer_with_port("realtime", &sim, &[]).await;
     let (_bulk, bulk_port) = stack
@@ -198,5 +185,4 @@ async fn every_metric_a_rule_or_a_panel_names_is_exported_by_the_running_fleet()
             "{name} is exported now: remove it from NOT_EXPORTED_YET ({why})"
         );
     }
-    shutdown.cancel();
 }
