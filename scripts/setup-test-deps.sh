@@ -2,7 +2,9 @@
 # Installs what the tests, the demo and the benchmarks need when it is missing:
 #   - redis-server, from the distribution's packages (the tests start private instances);
 #   - the SQS emulator local-aws-sqs, from the npm registry, pinned by
-#     scripts/sqs-emulator/package-lock.json.
+#     scripts/sqs-emulator/package-lock.json;
+#   - promtool, from the distribution's package prometheus (workers/tests/monitoring checks
+#     and unit-tests the alert rules in deploy/prometheus with it).
 # Node.js and npm must be on the machine. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,13 @@ if ! command -v redis-server >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "==> installing promtool (apt package prometheus)"
+  as_root apt-get update -qq
+  # The package's service is not wanted: only its promtool binary is used.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 if ! command -v node >/dev/null 2>&1; then
   echo "Node.js is required for the SQS emulator (apt-get install nodejs npm)" >&2
   exit 1
@@ -31,4 +40,4 @@ if [ ! -f "$emulator/node_modules/local-aws-sqs/package.json" ] \
   cp "$emulator/package-lock.json" "$emulator/node_modules/.installed-lock.json"
 fi
 
-echo "==> test dependencies ready: $(redis-server --version | cut -d' ' -f3), node $(node --version), local-aws-sqs $(node -p "require('./$emulator/node_modules/local-aws-sqs/package.json').version")"
+echo "==> test dependencies ready: $(redis-server --version | cut -d' ' -f3), $(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3), node $(node --version), local-aws-sqs $(node -p "require('./$emulator/node_modules/local-aws-sqs/package.json').version")"

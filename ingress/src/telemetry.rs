@@ -50,5 +50,10 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
         INVALID_SIGNATURE_SOURCES,
         "Addresses tracked by the invalid-signature limiter."
     );
+    // Exported at zero from the start, so that rates and alerts see a series at once.
+    for kind in ["timeout", "call_failed", "entry_failed"] {
+        metrics::counter!(SQS_ERRORS, "kind" => kind).increment(0);
+    }
+    metrics::gauge!(INVALID_SIGNATURE_SOURCES).set(0.0);
     Ok(handle)
 }

@@ -148,12 +148,20 @@ impl StripeClient {
         }
     }
 
-    /// One attempt: through the gate, over the wire, and read.
+    /// One attempt: through the gate, over the wire, and read; the gate hears the outcome.
     async fn attempt<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T, StripeError> {
         self.gate
             .admit()
             .await
             .map_err(|_| StripeError::Interrupted)?;
+        let result = self.exchange(request).await;
+        self.gate
+            .attempted(result.as_ref().err().map(StripeError::class));
+        result
+    }
+
+    /// One admitted request over the wire, and its answer read.
+    async fn exchange<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T, StripeError> {
         let mut url = format!("{}{}", self.settings.api_base, request.path);
         if request.method != Method::POST && !request.params.is_empty() {
             url.push('?');

@@ -7,6 +7,8 @@
 
 use std::{future::Future, pin::Pin};
 
+use crate::error::FailureClass;
+
 /// A boxed future, so that [`RequestGate`] can be used as a trait object.
 pub type GateFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Interrupted>> + Send + 'a>>;
 
@@ -15,6 +17,11 @@ pub trait RequestGate: Send + Sync {
     /// Waits until one more request may be sent, or answers [`Interrupted`] when the
     /// process is stopping; the request is then not sent.
     fn admit(&self) -> GateFuture<'_>;
+
+    /// Hears how an admitted attempt ended (`None`: Stripe answered 2xx with the object;
+    /// otherwise the failure's class), so that the caller can count Stripe calls by outcome
+    /// where it already meters them. The default ignores it.
+    fn attempted(&self, _failure: Option<FailureClass>) {}
 }
 
 /// The gate gave up waiting because the process is stopping.

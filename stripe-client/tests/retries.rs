@@ -1,5 +1,5 @@
 //! Rate limiting: a 429 is retried within the client's allowance, each attempt through the
-//! gate, and handed back as `RateLimited` beyond it.
+//! gate (which hears each attempt's outcome), and handed back as `RateLimited` beyond it.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -30,6 +30,15 @@ async fn a_429_is_retried_with_the_same_key_until_it_passes() {
         3,
         "three attempts, each through the gate"
     );
+    assert_eq!(
+        setup.gate.outcomes(),
+        [
+            Some(FailureClass::RateLimited),
+            Some(FailureClass::RateLimited),
+            None
+        ],
+        "the gate hears how each attempt ended"
+    );
 }
 
 #[tokio::test]
@@ -45,4 +54,11 @@ async fn beyond_the_allowance_the_429_goes_back_to_the_caller() {
     assert_eq!(error.status(), Some(429));
     assert_eq!(error.class(), FailureClass::RateLimited);
     assert_eq!(setup.gate.admitted(), 2);
+    assert_eq!(
+        setup.gate.outcomes(),
+        [
+            Some(FailureClass::RateLimited),
+            Some(FailureClass::RateLimited)
+        ]
+    );
 }

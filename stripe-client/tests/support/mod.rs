@@ -7,29 +7,43 @@
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
-    Arc,
+    Arc, Mutex,
 };
 
-use stripe_client::{gate::GateFuture, ApiKey, RequestGate, StripeClient, StripeSettings};
+use stripe_client::{
+    gate::GateFuture, ApiKey, FailureClass, RequestGate, StripeClient, StripeSettings,
+};
 use stripesim::{RunningSimulator, SimConfig, Simulator};
 
 /// The key the tests use.
 pub const KEY: &str = "sk_test_stripe_client_tests";
 
-/// A gate that admits everything and counts each request attempt.
+/// A gate that admits everything, counts each request attempt and keeps how each ended.
 #[derive(Default)]
-pub struct CountingGate(AtomicUsize);
+pub struct CountingGate {
+    admitted: AtomicUsize,
+    outcomes: Mutex<Vec<Option<FailureClass>>>,
+}
 
 impl CountingGate {
     pub fn admitted(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+        self.admitted.load(Ordering::SeqCst)
+    }
+
+    /// What the client reported after each attempt, in order (`None`: success).
+    pub fn outcomes(&self) -> Vec<Option<FailureClass>> {
+        self.outcomes.lock().expect("not poisoned").clone()
     }
 }
 
 impl RequestGate for CountingGate {
     fn admit(&self) -> GateFuture<'_> {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.admitted.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Ok(()) })
+    }
+
+    fn attempted(&self, failure: Option<FailureClass>) {
+        self.outcomes.lock().expect("not poisoned").push(failure);
     }
 }
 

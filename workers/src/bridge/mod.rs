@@ -9,9 +9,13 @@
 //! Backpressure: a watcher reads the stream lengths; above the high-water mark all loops
 //! stop receiving, leaving events in SQS (the cheap, durable buffer) until the backlog is
 //! below the low-water mark.
+//!
+//! Observer: each replica also exports the fleet's shared state (queue depths, pending
+//! entries, live consumers, dead letters, Salesforce daily usage) as gauges ([`observer`]).
 
 mod backpressure;
 pub mod intake;
+pub mod observer;
 pub mod routing;
 
 use std::{sync::Arc, time::Duration};
@@ -25,7 +29,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     backoff::{outage_backoff, pause},
     config::{BridgeConfig, FleetConfig},
-    store::{self, EnqueueOutcome, EventStore, KeySpace},
+    ops::Ops,
+    store::{self, EnqueueOutcome, EventStore, KeySpace, RedisUsageStore},
     telemetry,
 };
 use backpressure::Backpressure;
@@ -68,8 +73,16 @@ pub async fn run(
     tracker.spawn(
         backpressure
             .clone()
-            .watch(store.connection(), keys, shutdown.clone()),
+            .watch(store.connection(), keys.clone(), shutdown.clone()),
     );
+    tracker.spawn(observer::observe(
+        sqs.clone(),
+        config.queue_url.clone(),
+        Ops::new(store.connection(), keys.clone(), fleet.lifecycle_retention),
+        RedisUsageStore::new(store.connection(), &keys),
+        shutdown.clone(),
+    ));
+    telemetry::register_bridge();
     let bridge = Arc::new(Bridge {
         routing: config.routing(),
         config,
@@ -240,6 +253,7 @@ impl Bridge {
                     .await
                     .map(|dead_id| {
                         metrics::counter!(telemetry::BRIDGE_DEAD_LETTERED).increment(1);
+                        metrics::counter!(telemetry::DEAD_LETTERS, "source" => "bridge").increment(1);
                         tracing::warn!(sqs_message_id = ?message.message_id, %reason, %dead_id, "Message is not a Stripe event; dead-lettered.");
                     }),
             };

@@ -4,7 +4,7 @@
 //! [`coalesce`]), writing to Salesforce through Collections ([`writer`], planned by the
 //! pure [`plan`]; writes by id or query in `targeted`, deletions of records a list no longer
 //! has in `deletions`), lookups set only where the parent exists ([`lookups`], shared with
-//! the Bulk writer), each event's result ([`outcome`]), and the runtime that wires them to
+//! the Bulk writer), each event's result ([`outcome`]) and what it tells monitoring ([`signals`]), and the runtime that wires them to
 //! Redis, Salesforce, the limiter and the breaker from the configuration ([`runtime`]).
 
 pub mod batching;
@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod retry;
 pub mod runtime;
+pub mod signals;
 mod targeted;
 pub mod writer;
 

@@ -12,6 +12,7 @@ use super::{
     coalesce::{coalesce, Candidate, Coalesced, RecordFate, Superseded},
     outcome::WriteResult,
     retry::RetrySchedule,
+    signals::SettledSignals,
 };
 use crate::{
     mapping::{MappedEvent, Mapping, MappingError, RecordWrite, WriteRole},
@@ -19,7 +20,6 @@ use crate::{
         Batch, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, RecordKey,
         RecordOutcome, Settlement, StreamEntry,
     },
-    telemetry,
 };
 
 /// Events ready to be written, and what the batch settles once they are.
@@ -281,16 +281,15 @@ impl Pipeline {
         Ok(marks)
     }
 
-    /// Writes `settled` to the ledger in one round trip and counts each outcome.
+    /// Writes `settled` to the ledger in one round trip, then counts each outcome and
+    /// records the sync lag of the applied events.
     async fn record(&self, batch: &str, settled: Vec<Settlement>) -> redis::RedisResult<()> {
         if settled.is_empty() {
             return Ok(());
         }
-        let outcomes: Vec<&'static str> = settled.iter().map(outcome_label).collect();
+        let signals = SettledSignals::of(self.priority, &settled);
         self.ledger.settle_all(batch, settled).await?;
-        for outcome in outcomes {
-            metrics::counter!(telemetry::EVENTS, "stream" => self.priority.name(), "outcome" => outcome).increment(1);
-        }
+        signals.publish(unix_millis());
         Ok(())
     }
 
@@ -370,7 +369,7 @@ fn dead(held: HeldEntry, failure: Failure) -> Settlement {
 }
 
 /// The `outcome` label of the events counter for a settlement.
-fn outcome_label(settlement: &Settlement) -> &'static str {
+pub(super) fn outcome_label(settlement: &Settlement) -> &'static str {
     match settlement {
         Settlement::Finish { finish, .. } => finish.label(),
         Settlement::Defer {

@@ -130,6 +130,7 @@ impl ConsumerRuntime {
         shutdown: &CancellationToken,
     ) -> anyhow::Result<Self> {
         let mapping = Arc::new(config.mapping.load_checked()?);
+        super::signals::register(priority);
         let keys = KeySpace::new(&fleet.key_prefix);
         let conn = store::connect(&fleet.redis_url)?;
         let limiter = SlidingWindowLimiter::new(

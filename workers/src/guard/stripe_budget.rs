@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use redis::aio::ConnectionManager;
-use stripe_client::{gate::GateFuture, Interrupted, RequestGate};
+use stripe_client::{gate::GateFuture, FailureClass, Interrupted, RequestGate};
 use tokio_util::sync::CancellationToken;
 
 use super::window::{wait_for_slot, SlidingWindow};
@@ -57,5 +57,10 @@ impl RequestGate for StripeBudget {
             }
             Ok(())
         })
+    }
+
+    fn attempted(&self, failure: Option<FailureClass>) {
+        let outcome = failure.map_or("ok", FailureClass::label);
+        metrics::counter!(telemetry::STRIPE_REQUESTS, "outcome" => outcome).increment(1);
     }
 }

@@ -14,7 +14,7 @@ use salesforce_client::{
     ApiUsage, Coordination, Session, StoreError, StoreFuture, TokenStore, UsageStore,
 };
 
-use crate::{guard::SlidingWindowLimiter, keys::KeySpace};
+use crate::{guard::SlidingWindowLimiter, keys::KeySpace, telemetry};
 
 const COMPARE_AND_DELETE: &str = include_str!("../../../lua/compare_and_delete.lua");
 
@@ -78,7 +78,10 @@ impl TokenStore for RedisTokenStore {
                 .arg(lifetime.as_secs().max(1))
                 .query_async::<()>(&mut conn)
                 .await
-                .map_err(store_error)
+                .map_err(store_error)?;
+            // A session is saved once per login: this counts the fleet's token refreshes.
+            metrics::counter!(telemetry::TOKEN_REFRESHES).increment(1);
+            Ok(())
         })
     }
 

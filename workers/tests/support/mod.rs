@@ -44,6 +44,14 @@ impl BridgeStack {
 
     /// Starts one `workers bridge` process with `extra_env` and waits until it serves health.
     pub async fn start_bridge(&self, extra_env: &[(&str, &str)]) -> ServiceProcess {
+        self.start_bridge_with_port(extra_env).await.0
+    }
+
+    /// [`Self::start_bridge`], also answering the port of its `/metrics`.
+    pub async fn start_bridge_with_port(
+        &self,
+        extra_env: &[(&str, &str)],
+    ) -> (ServiceProcess, u16) {
         let metrics_port = harness::free_port();
         let mut env: Vec<(String, String)> = self
             .sqs
@@ -80,7 +88,7 @@ impl BridgeStack {
         )
         .await
         .unwrap_or_else(|e| panic!("{e}; log: {}", bridge.log_contents()));
-        bridge
+        (bridge, metrics_port)
     }
 
     /// A Redis connection for assertions.

@@ -156,6 +156,16 @@ impl BridgeStack {
         sim: &Sim,
         extra_env: &[(&str, &str)],
     ) -> ServiceProcess {
+        self.start_consumer_with_port(role, sim, extra_env).await.0
+    }
+
+    /// [`Self::start_consumer`], also answering the port of its `/metrics`.
+    pub async fn start_consumer_with_port(
+        &self,
+        role: &str,
+        sim: &Sim,
+        extra_env: &[(&str, &str)],
+    ) -> (ServiceProcess, u16) {
         let metrics_port = harness::free_port();
         let mut env: Vec<(String, String)> = sim.env();
         env.extend([
@@ -183,7 +193,7 @@ impl BridgeStack {
         )
         .await
         .unwrap_or_else(|e| panic!("{e}; log: {}", process.log_contents()));
-        process
+        (process, metrics_port)
     }
 
     /// The lifecycle record of an event.
