@@ -4,7 +4,9 @@
 #   - the SQS emulator local-aws-sqs, from the npm registry, pinned by
 #     scripts/sqs-emulator/package-lock.json;
 #   - promtool, from the distribution's package prometheus (workers/tests/monitoring checks
-#     and unit-tests the alert rules in deploy/prometheus with it).
+#     and unit-tests the alert rules in deploy/prometheus with it);
+#   - moto (AWS Secrets Manager for the secrets tests), from PyPI into scripts/moto/.venv,
+#     every package pinned by scripts/moto/requirements.txt.
 # Node.js and npm must be on the machine. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,4 +42,20 @@ if [ ! -f "$emulator/node_modules/local-aws-sqs/package.json" ] \
   cp "$emulator/package-lock.json" "$emulator/node_modules/.installed-lock.json"
 fi
 
-echo "==> test dependencies ready: $(redis-server --version | cut -d' ' -f3), $(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3), node $(node --version), local-aws-sqs $(node -p "require('./$emulator/node_modules/local-aws-sqs/package.json').version")"
+moto=scripts/moto
+if [ ! -x "$moto/.venv/bin/moto_server" ] \
+  || ! cmp -s "$moto/requirements.txt" "$moto/.venv/.installed-requirements.txt"; then
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    echo "==> installing python3-venv (apt)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  fi
+  echo "==> installing moto (pip, pinned by scripts/moto/requirements.txt)"
+  rm -rf "$moto/.venv"
+  python3 -m venv "$moto/.venv"
+  # --no-deps: the file lists every package with its version, nothing else is resolved.
+  "$moto/.venv/bin/pip" install -q --disable-pip-version-check --no-deps -r "$moto/requirements.txt"
+  cp "$moto/requirements.txt" "$moto/.venv/.installed-requirements.txt"
+fi
+
+echo "==> test dependencies ready: $(redis-server --version | cut -d' ' -f3), $(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3), node $(node --version), local-aws-sqs $(node -p "require('./$emulator/node_modules/local-aws-sqs/package.json').version"), moto $("$moto/.venv/bin/pip" show moto | sed -n 's/^Version: //p')"

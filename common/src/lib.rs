@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod currency;
+pub mod secrets;
 pub mod shutdown;
 pub mod sqs;
 pub mod stripe;

@@ -202,7 +202,7 @@ fn header_name(text: &str) -> Result<HeaderName, String> {
 
 /// Splits `STRIPE_WEBHOOK_SECRETS` and refuses values that can never verify anything. The
 /// errors never quote a secret.
-fn parse_secrets(raw: &str) -> Result<Vec<String>, String> {
+pub fn parse_secrets(raw: &str) -> Result<Vec<String>, String> {
     let secrets: Vec<String> = raw
         .split(',')
         .map(|s| s.trim().to_owned())

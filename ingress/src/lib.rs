@@ -15,6 +15,7 @@
 pub mod config;
 pub mod health;
 pub mod publisher;
+pub mod rotation;
 pub mod signature_limit;
 pub mod source;
 pub mod telemetry;
@@ -30,7 +31,7 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use common::stripe::SignatureVerifier;
+use common::secrets::SecretWatcher;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use tokio::{net::TcpListener, sync::Semaphore};
@@ -40,6 +41,7 @@ use crate::{
     config::IngressConfig,
     health::ReadinessProbe,
     publisher::{PublisherSettings, QueuePublisher},
+    rotation::WebhookSecrets,
     signature_limit::InvalidSignatureLimiter,
 };
 
@@ -48,8 +50,8 @@ use crate::{
 pub struct AppState {
     /// The validated configuration.
     pub config: Arc<IngressConfig>,
-    /// Checks `Stripe-Signature` against the configured secrets.
-    pub verifier: Arc<SignatureVerifier>,
+    /// Checks `Stripe-Signature` against the secrets in force.
+    pub verifier: Arc<WebhookSecrets>,
     /// Hands events to SQS.
     pub publisher: QueuePublisher,
     /// For the readiness check.
@@ -116,7 +118,34 @@ pub async fn run(
     metrics: PrometheusHandle,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    run_with_secrets(config, listener, metrics, shutdown, None).await
+}
+
+/// [`run`], re-reading the webhook secrets from AWS Secrets Manager with `secrets` (see
+/// `common::secrets`): a rotated `STRIPE_WEBHOOK_SECRETS` applies without a restart.
+pub async fn run_with_secrets(
+    config: IngressConfig,
+    listener: TcpListener,
+    metrics: PrometheusHandle,
+    shutdown: CancellationToken,
+    secrets: Option<SecretWatcher>,
+) -> anyhow::Result<()> {
     let config = Arc::new(config);
+    let verifier = Arc::new(WebhookSecrets::new(
+        &config.webhook_secrets,
+        config.tolerance,
+    ));
+    if let Some(watcher) = secrets {
+        let verifier = verifier.clone();
+        watcher.spawn(shutdown.clone(), move |values| {
+            if let Some(raw) = values.get("STRIPE_WEBHOOK_SECRETS") {
+                match verifier.replace(raw) {
+                    Ok(()) => tracing::info!("Webhook secrets rotated."),
+                    Err(problem) => tracing::error!(%problem, "The rotated STRIPE_WEBHOOK_SECRETS is unusable; keeping the secrets in force."),
+                }
+            }
+        });
+    }
     let sqs = common::sqs::client_from_env(common::sqs::SqsClientSettings {
         operation_timeout: config.send_timeout,
         ..Default::default()
@@ -139,10 +168,7 @@ pub async fn run(
         .clone()
         .map(|limiter| signature_limit::spawn_housekeeping(limiter, shutdown.clone()));
     let state = AppState {
-        verifier: Arc::new(SignatureVerifier::new(
-            &config.webhook_secrets,
-            config.tolerance,
-        )),
+        verifier: verifier.clone(),
         in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
         config,
         publisher,

@@ -1,11 +1,21 @@
 //! `ingress`: the Stripe webhook receiver. Configuration is read from the environment or
-//! flags once, here (`ingress --help`, and the README's configuration table).
+//! flags once, here (`ingress --help`, and the README's configuration table); with
+//! `SECRETS_MANAGER_SECRET_ID`, the webhook secrets come from AWS Secrets Manager first.
 
 use anyhow::Context;
 use ingress::config::IngressConfig;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread starts: the secret's values become environment variables.
+    let secrets = common::secrets::load_before_start(&["STRIPE_WEBHOOK_SECRETS"])?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?
+        .block_on(serve(secrets))
+}
+
+async fn serve(secrets: Option<common::secrets::SecretWatcher>) -> anyhow::Result<()> {
     let config: IngressConfig = common::config::parse();
     common::telemetry::init(&config.log);
     common::telemetry::install_crypto_provider();
@@ -15,5 +25,5 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
     let shutdown = common::shutdown::on_signal();
-    ingress::run(config, listener, metrics, shutdown).await
+    ingress::run_with_secrets(config, listener, metrics, shutdown, secrets).await
 }

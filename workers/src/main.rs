@@ -16,8 +16,23 @@ use workers::{
     ops::{self, status_api::StatusApi},
 };
 
-#[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+fn main() -> anyhow::Result<ExitCode> {
+    // Before any thread starts: with SECRETS_MANAGER_SECRET_ID, the secret's values become
+    // environment variables. The workers read them once; a rotation of these secrets applies
+    // at the next (rolling) restart.
+    common::secrets::load_before_start(&[
+        "STRIPE_API_KEY",
+        "SALESFORCE_CLIENT_SECRET",
+        "STATUS_API_TOKEN",
+    ])?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<ExitCode> {
     let cli: Cli = common::config::parse();
     // Test builds only: failpoints configured through FAILPOINTS (see the README's tests).
     #[cfg(feature = "failpoints")]

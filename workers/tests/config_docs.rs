@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use clap::{Command, CommandFactory};
 
 /// Variables that are not the fleet's own settings (see the module doc).
-const NOT_OURS: &[&str] = &["AWS_", "SFSIM_", "STRIPESIM_"];
+/// `SECRETS_*` are read by `common::secrets` before the clap configuration, so no binary
+/// declares them; the README documents them by hand.
+const NOT_OURS: &[&str] = &["AWS_", "SFSIM_", "STRIPESIM_", "SECRETS_"];
 
 /// A default as the code or a document states it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 //! Each handle kills its process on drop, so a failing (panicking) test leaves nothing
 //! running. Process output goes to a log file under `target/test-logs/` for post-mortems.
 
+mod moto;
 mod process;
 mod redis;
 mod sqs;
@@ -16,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use moto::MotoServer;
 pub use process::ServiceProcess;
 pub use redis::RedisServer;
 pub use sqs::{ReceivedMessage, SqsEmulator};

@@ -1,0 +1,129 @@
+//! Reading the secret from AWS Secrets Manager: once before a role starts (into its
+//! environment), then on an interval for the parts of a role that can take a rotated value
+//! while running.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::Client;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{parse, SecretValues, SecretsError, DEFAULT_REFRESH_SECS, REFRESH_VAR, SECRET_ID_VAR};
+use crate::sqs::https_client;
+
+/// A Secrets Manager client from the default chain (credentials, region, endpoint).
+pub async fn client() -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// Reads and parses the secret `id` (its current version).
+pub async fn fetch(client: &Client, id: &str) -> Result<SecretValues, SecretsError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|error| SecretsError::Fetch {
+            id: id.to_owned(),
+            reason: DisplayErrorContext(&error).to_string(),
+        })?;
+    let text = output
+        .secret_string()
+        .ok_or_else(|| SecretsError::NotText { id: id.to_owned() })?;
+    parse(id, text)
+}
+
+/// With `SECRETS_MANAGER_SECRET_ID` set: reads the secret and puts the values of `keys`
+/// it holds into this process's environment, where the configuration parser finds them
+/// (they win over variables of the same name). Call it first in `main`, before any
+/// runtime or thread starts (setting the environment is only safe while the process has
+/// one thread). Returns the watcher for re-reading, or `None` without a secret id.
+pub fn load_before_start(keys: &[&str]) -> Result<Option<SecretWatcher>, SecretsError> {
+    let Some(id) = std::env::var(SECRET_ID_VAR)
+        .ok()
+        .filter(|id| !id.is_empty())
+    else {
+        return Ok(None);
+    };
+    let interval = match std::env::var(REFRESH_VAR) {
+        Err(_) => Duration::from_secs(DEFAULT_REFRESH_SECS),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(secs) if secs > 0 => Duration::from_secs(secs),
+            _ => return Err(SecretsError::BadRefresh),
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| SecretsError::Fetch {
+            id: id.clone(),
+            reason: format!("no runtime to read it with: {error}"),
+        })?;
+    let values = runtime.block_on(async { fetch(&client().await, &id).await })?;
+    // The runtime and its blocking threads end here, before the environment changes.
+    drop(runtime);
+    for key in keys {
+        if let Some(value) = values.get(key) {
+            std::env::set_var(key, value);
+        }
+    }
+    let names: Vec<&str> = values.names().collect();
+    tracing::debug!(secret_id = %id, ?names, "Read the secret from AWS Secrets Manager.");
+    Ok(Some(SecretWatcher {
+        id,
+        interval,
+        current: values,
+    }))
+}
+
+/// Re-reads the secret every interval and reports a changed value.
+#[derive(Debug)]
+pub struct SecretWatcher {
+    id: String,
+    interval: Duration,
+    current: SecretValues,
+}
+
+impl SecretWatcher {
+    /// The values read at start.
+    pub fn current(&self) -> &SecretValues {
+        &self.current
+    }
+
+    /// Re-reads the secret every interval until `shutdown`, calling `on_change` with the new
+    /// values whenever they differ from the last ones. A failed read is logged and retried at
+    /// the next interval; the role keeps the values it has.
+    pub fn spawn<F>(self, shutdown: CancellationToken, on_change: F) -> JoinHandle<()>
+    where
+        F: Fn(&SecretValues) + Send + 'static,
+    {
+        tokio::spawn(async move {
+            let client = client().await;
+            let mut current = self.current;
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(self.interval) => {}
+                }
+                match fetch(&client, &self.id).await {
+                    Ok(values) if values != current => {
+                        let names: Vec<&str> = values.names().collect();
+                        tracing::info!(secret_id = %self.id, ?names, "The secret changed; applying the new values.");
+                        on_change(&values);
+                        current = values;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "Could not re-read the secret; keeping the values in use.");
+                    }
+                }
+            }
+        })
+    }
+}
