@@ -1,15 +1,17 @@
 //! `/__sim/`: control and inspection for tests, outside Stripe's API (no key needed):
 //! `GET|PUT /__sim/webhooks` (`{"paused": bool}`) pauses and resumes webhook delivery,
 //! `GET /__sim/deliveries` lists every delivery attempt and counts the deliveries not
-//! finished yet (`in_progress`: waiting for an attempt or a retry), `GET|PUT /__sim/faults`
-//! (`{"rate_limit_next": n}`) answers the next n API requests with 429.
+//! finished yet (`in_progress`: waiting for an attempt or a retry), `GET|PUT|DELETE
+//! /__sim/faults` (a [`FaultConfig`]: 429s, latency, errors per path, outage).
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::faults::FaultConfig;
 use crate::state::AppState;
 
 /// Routes under `/__sim/`.
@@ -17,7 +19,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/__sim/webhooks", get(webhooks).put(set_webhooks))
         .route("/__sim/deliveries", get(deliveries))
-        .route("/__sim/faults", get(faults).put(set_faults))
+        .route(
+            "/__sim/faults",
+            get(faults).put(set_faults).delete(clear_faults),
+        )
 }
 
 /// The body of `PUT /__sim/webhooks`.
@@ -46,21 +51,24 @@ async fn deliveries(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// The body of `PUT /__sim/faults`.
-#[derive(Debug, Deserialize)]
-pub struct FaultControl {
-    /// Answer the next this many API requests with 429 (0: none).
-    pub rate_limit_next: u64,
+async fn faults(State(state): State<AppState>) -> Json<FaultConfig> {
+    Json(state.faults.get())
 }
 
-async fn faults(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "rate_limit_next": state.faults.rate_limited_left() }))
-}
-
+/// `PUT /__sim/faults`: replaces every fault (absent fields are off).
 async fn set_faults(
     State(state): State<AppState>,
-    Json(control): Json<FaultControl>,
-) -> Json<Value> {
-    state.faults.rate_limit_next(control.rate_limit_next);
-    Json(json!({ "rate_limit_next": state.faults.rate_limited_left() }))
+    Json(config): Json<FaultConfig>,
+) -> Result<Json<FaultConfig>, (StatusCode, Json<Value>)> {
+    config
+        .validate()
+        .map_err(|error| (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))))?;
+    state.faults.set(config);
+    Ok(Json(state.faults.get()))
+}
+
+/// `DELETE /__sim/faults`: back to a healthy API.
+async fn clear_faults(State(state): State<AppState>) -> Json<FaultConfig> {
+    state.faults.set(FaultConfig::default());
+    Json(state.faults.get())
 }

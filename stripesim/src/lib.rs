@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Module map: [`config`] (what can be configured), [`server`] (start and stop), [`edge`]
-//! (what every request passes: request id, version, API key), [`idempotency`], [`form`] and
+//! (what every request passes: request id, version, API key), [`gate`] and
+//! [`ratelimit`] (faults and Stripe's rate limits before the API), [`idempotency`], [`form`] and
 //! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
 //! [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
 //! [`events`], [`webhooks`] and
@@ -29,10 +30,12 @@ pub mod error;
 pub mod events;
 pub mod faults;
 pub mod form;
+pub mod gate;
 pub mod idempotency;
 pub mod list;
 pub mod prices;
 pub mod products;
+pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod webhooks;

@@ -15,6 +15,7 @@ use crate::config::SimConfig;
 use crate::delivery::Deliveries;
 use crate::faults::Faults;
 use crate::idempotency::IdempotencyTable;
+use crate::ratelimit::RateLimiter;
 
 /// Handle to the shared state; cheap to clone.
 pub type AppState = Arc<SimState>;
@@ -112,6 +113,8 @@ pub struct SimState {
     pub idempotency: IdempotencyTable,
     /// Faults in force.
     pub faults: Faults,
+    /// Stripe's rate limits and the requests admitted against them.
+    pub rate_limiter: RateLimiter,
     /// Webhook sending: pause switch and the attempts made.
     pub deliveries: Deliveries,
     /// Background work (webhook deliveries) to wait for on shutdown.
@@ -128,6 +131,7 @@ impl SimState {
             deliveries: Deliveries::new(config.delivery_timeout),
             store: Mutex::new(Store::default()),
             faults: Faults::default(),
+            rate_limiter: RateLimiter::new(config.rate_limits),
             tasks: TaskTracker::new(),
             shutdown,
             config,
