@@ -17,7 +17,7 @@
 //! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
 //! [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
 //! [`events`], [`webhooks`] and
-//! [`delivery`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
+//! [`delivery`] and [`release`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
 
 pub mod admin;
 pub mod billing;
@@ -36,6 +36,7 @@ pub mod list;
 pub mod prices;
 pub mod products;
 pub mod ratelimit;
+pub mod release;
 pub mod server;
 pub mod state;
 pub mod webhooks;
