@@ -15,7 +15,7 @@
 //! (what every request passes: request id, version, API key), [`gate`] and
 //! [`ratelimit`] (faults and Stripe's rate limits before the API), [`idempotency`], [`form`] and
 //! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
-//! [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
+//! [`search`] and [`query`] (customer search), [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
 //! [`events`], [`webhooks`] and
 //! [`delivery`] and [`release`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
 
@@ -35,8 +35,10 @@ pub mod idempotency;
 pub mod list;
 pub mod prices;
 pub mod products;
+pub mod query;
 pub mod ratelimit;
 pub mod release;
+pub mod search;
 pub mod server;
 pub mod state;
 pub mod webhooks;

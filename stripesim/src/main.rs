@@ -39,6 +39,9 @@ struct Cli {
     /// Search requests per second (Stripe: 20); 0 = no limit.
     #[arg(long, env = "STRIPESIM_SEARCH_RATE_LIMIT", default_value_t = 20)]
     search_rate_limit: u32,
+    /// Milliseconds before a customer change shows in search (Stripe: under a minute).
+    #[arg(long, env = "STRIPESIM_SEARCH_DELAY_MS", default_value_t = 1000)]
+    search_delay_ms: u64,
     #[command(flatten)]
     log: common::telemetry::LogConfig,
 }
@@ -54,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
         api_version: cli.api_version,
         retry_scale: cli.retry_scale,
         delivery_timeout: Duration::from_secs(cli.delivery_timeout_secs),
+        search_delay: Duration::from_millis(cli.search_delay_ms),
         rate_limits: RateLimits {
             global: cli.rate_limit,
             endpoint: cli.endpoint_rate_limit,

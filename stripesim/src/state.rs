@@ -16,6 +16,7 @@ use crate::delivery::Deliveries;
 use crate::faults::Faults;
 use crate::idempotency::IdempotencyTable;
 use crate::ratelimit::RateLimiter;
+use crate::search::SearchIndex;
 
 /// Handle to the shared state; cheap to clone.
 pub type AppState = Arc<SimState>;
@@ -115,6 +116,8 @@ pub struct SimState {
     pub faults: Faults,
     /// Stripe's rate limits and the requests admitted against them.
     pub rate_limiter: RateLimiter,
+    /// What customer search sees (eventually consistent).
+    pub search: SearchIndex,
     /// Webhook sending: pause switch and the attempts made.
     pub deliveries: Deliveries,
     /// Background work (webhook deliveries) to wait for on shutdown.
@@ -132,6 +135,7 @@ impl SimState {
             store: Mutex::new(Store::default()),
             faults: Faults::default(),
             rate_limiter: RateLimiter::new(config.rate_limits),
+            search: SearchIndex::new(config.search_delay),
             tasks: TaskTracker::new(),
             shutdown,
             config,
