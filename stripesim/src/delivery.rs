@@ -3,10 +3,11 @@
 //! retried after every non-2xx answer or transport failure on [`RETRY_SCHEDULE`] times the
 //! configured scale. Stripe retries for up to three days with exponential backoff in live
 //! mode and publishes no intervals (https://docs.stripe.com/webhooks, "Automatic retries"), so
-//! the schedule is ours. Delivery can be paused, and every attempt is recorded for
+//! the schedule is ours. Delivery can be paused, deliveries duplicated at a rate or held
+//! and released in another order ([`crate::release`]), and every attempt is recorded for
 //! `/__sim/deliveries`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::stripe::signature::compute_signature;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::events::type_matches;
+use crate::release::{Held, Job};
 use crate::state::{unix_now, AppState, Store};
 
 /// Waits between attempts: exponential-ish, the last attempt about three days after the
@@ -59,6 +61,8 @@ pub struct Attempt {
     pub error: Option<String>,
     /// Whether the receiver took it (2xx).
     pub succeeded: bool,
+    /// Whether this is a second delivery of the event to the endpoint (`duplicate_rate`).
+    pub duplicate: bool,
     /// When it was made (Unix seconds).
     pub at: i64,
 }
@@ -70,6 +74,10 @@ pub struct Deliveries {
     client: reqwest::Client,
     attempts: Mutex<Vec<Attempt>>,
     in_progress: AtomicUsize,
+    /// `f64` bits: the share of deliveries sent twice.
+    duplicate_rate: AtomicU64,
+    /// Deliveries held back for a release in another order (`None`: not holding).
+    held: Mutex<Option<Vec<Held>>>,
 }
 
 impl Deliveries {
@@ -88,6 +96,8 @@ impl Deliveries {
             client,
             attempts: Mutex::new(Vec::new()),
             in_progress: AtomicUsize::new(0),
+            duplicate_rate: AtomicU64::new(0.0_f64.to_bits()),
+            held: Mutex::new(None),
         }
     }
 
@@ -109,6 +119,32 @@ impl Deliveries {
     /// Every attempt so far, oldest first.
     pub fn attempts(&self) -> Vec<Attempt> {
         self.attempts.lock().clone()
+    }
+
+    /// Sends this share (0..=1) of deliveries twice, as Stripe occasionally does
+    /// (https://docs.stripe.com/webhooks#handle-duplicate-events).
+    pub fn set_duplicate_rate(&self, rate: f64) {
+        self.duplicate_rate.store(rate.to_bits(), Ordering::SeqCst);
+    }
+
+    /// The share of deliveries sent twice.
+    pub fn duplicate_rate(&self) -> f64 {
+        f64::from_bits(self.duplicate_rate.load(Ordering::SeqCst))
+    }
+
+    /// Starts holding new deliveries back (their first attempt waits for a release).
+    pub fn hold(&self) {
+        self.held.lock().get_or_insert_with(Vec::new);
+    }
+
+    /// Stops holding and hands over what was held, in the order it was dispatched.
+    pub fn take_held(&self) -> Vec<Held> {
+        self.held.lock().take().unwrap_or_default()
+    }
+
+    /// Whether new deliveries are held, and how many are.
+    pub fn holding(&self) -> Option<usize> {
+        self.held.lock().as_ref().map(Vec::len)
     }
 }
 
@@ -135,7 +171,8 @@ pub fn targets(store: &Store, kind: &str) -> Vec<Target> {
         .collect()
 }
 
-/// Starts delivering `event` to each target in the background.
+/// Starts delivering `event` to each target in the background (twice for a share of them,
+/// see [`Deliveries::set_duplicate_rate`]), or holds the deliveries back while holding.
 pub fn dispatch(state: &AppState, event: &Value, targets: Vec<Target>) {
     let event_id = event["id"].as_str().unwrap_or_default().to_string();
     let payload = match serde_json::to_vec(event) {
@@ -145,76 +182,131 @@ pub fn dispatch(state: &AppState, event: &Value, targets: Vec<Target>) {
             return;
         }
     };
+    let rate = state.deliveries.duplicate_rate();
     for target in targets {
-        let state = state.clone();
-        let (event_id, payload) = (event_id.clone(), payload.clone());
-        state.deliveries.in_progress.fetch_add(1, Ordering::SeqCst);
-        state.tasks.clone().spawn(async move {
-            tokio::select! {
-                () = deliver(&state, &event_id, &payload, &target) => {}
-                () = state.shutdown.cancelled() => {}
+        let twice = rate > 0.0 && rand::random::<f64>() < rate;
+        for duplicate in [false, true].into_iter().take(if twice { 2 } else { 1 }) {
+            let job = Job {
+                event_id: event_id.clone(),
+                payload: payload.clone(),
+                target: target.clone(),
+                duplicate,
+            };
+            state.deliveries.in_progress.fetch_add(1, Ordering::SeqCst);
+            let mut held = state.deliveries.held.lock();
+            match held.as_mut() {
+                Some(held) => held.push(Held(job)),
+                None => spawn(state, job, 1),
             }
-            state.deliveries.in_progress.fetch_sub(1, Ordering::SeqCst);
-        });
+        }
     }
 }
 
-/// Attempts until the receiver takes the event, the schedule is spent or the endpoint is
-/// gone or disabled.
-async fn deliver(state: &AppState, event_id: &str, payload: &[u8], target: &Target) {
-    let mut paused = state.deliveries.paused.subscribe();
-    for attempt in 1..=RETRY_SCHEDULE.len() + 1 {
-        if paused.wait_for(|paused| !paused).await.is_err() {
-            return;
+/// Delivers `job` in the background from attempt `first` on, counting it finished at the end.
+pub fn spawn(state: &AppState, job: Job, first: usize) {
+    let state = state.clone();
+    state.tasks.clone().spawn(async move {
+        tokio::select! {
+            () = deliver_from(&state, &job, first) => {}
+            () = state.shutdown.cancelled() => {}
         }
-        // Retries stop when the endpoint is deleted or disabled by the time they are due
-        // (docs/stripe-webhooks.md, "Retries"); a changed URL applies to the next attempt.
-        let url = {
-            let store = state.store.lock();
-            match store.webhook_endpoints.get(&target.endpoint_id) {
-                Some(endpoint) if endpoint["status"] == "enabled" => {
-                    endpoint["url"].as_str().unwrap_or(&target.url).to_string()
-                }
-                _ => return,
-            }
-        };
-        let timestamp = unix_now();
-        let signature = compute_signature(target.secret.as_bytes(), timestamp, payload);
-        let sent = state
-            .deliveries
-            .client
-            .post(&url)
-            .header("content-type", "application/json; charset=utf-8")
-            .header("stripe-signature", format!("t={timestamp},v1={signature}"))
-            .body(payload.to_vec())
-            .send()
-            .await;
-        let (status, error) = match sent {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(error) => (None, Some(error.to_string())),
-        };
-        let succeeded = status.is_some_and(|status| (200..300).contains(&status));
-        state.deliveries.attempts.lock().push(Attempt {
-            event_id: event_id.to_string(),
-            endpoint_id: target.endpoint_id.clone(),
-            attempt,
-            status,
-            error,
-            succeeded,
-            at: timestamp,
-        });
-        if succeeded {
-            if let Some(event) = state.store.lock().events.get_mut(event_id) {
-                let pending = event["pending_webhooks"].as_u64().unwrap_or(1);
-                event["pending_webhooks"] = pending.saturating_sub(1).into();
-            }
+        state.deliveries.in_progress.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+/// Counts a delivery finished without further attempts.
+pub fn finished(state: &AppState) {
+    state.deliveries.in_progress.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The receiver took it (2xx).
+    Taken,
+    /// Not taken; retry on schedule.
+    Failed,
+    /// The endpoint is gone or disabled: stop.
+    Gone,
+}
+
+/// Attempts from `first` until the receiver takes the event, the schedule is spent or the
+/// endpoint is gone or disabled.
+async fn deliver_from(state: &AppState, job: &Job, first: usize) {
+    for attempt in first..=RETRY_SCHEDULE.len() + 1 {
+        if attempt_once(state, job, attempt).await != Outcome::Failed {
             return;
         }
         if let Some(wait) = RETRY_SCHEDULE.get(attempt - 1) {
             tokio::time::sleep(wait.mul_f64(state.config.retry_scale)).await;
         }
     }
-    tracing::warn!(event_id, endpoint_id = %target.endpoint_id, "Webhook delivery given up after the whole retry schedule.");
+    tracing::warn!(event_id = %job.event_id, endpoint_id = %job.target.endpoint_id, "Webhook delivery given up after the whole retry schedule.");
+}
+
+/// The wait before attempt `next` (after attempt `next - 1` failed).
+pub fn wait_before(state: &AppState, next: usize) -> Duration {
+    RETRY_SCHEDULE
+        .get(next.saturating_sub(2))
+        .map_or(Duration::ZERO, |wait| {
+            wait.mul_f64(state.config.retry_scale)
+        })
+}
+
+/// Attempt number `attempt` of `job` (waiting while delivery is paused), recorded.
+pub async fn attempt_once(state: &AppState, job: &Job, attempt: usize) -> Outcome {
+    let mut paused = state.deliveries.paused.subscribe();
+    if paused.wait_for(|paused| !paused).await.is_err() {
+        return Outcome::Gone;
+    }
+    let target = &job.target;
+    // Retries stop when the endpoint is deleted or disabled by the time they are due
+    // (docs/stripe-webhooks.md, "Retries"); a changed URL applies to the next attempt.
+    let url = {
+        let store = state.store.lock();
+        match store.webhook_endpoints.get(&target.endpoint_id) {
+            Some(endpoint) if endpoint["status"] == "enabled" => {
+                endpoint["url"].as_str().unwrap_or(&target.url).to_string()
+            }
+            _ => return Outcome::Gone,
+        }
+    };
+    let timestamp = unix_now();
+    let signature = compute_signature(target.secret.as_bytes(), timestamp, &job.payload);
+    let sent = state
+        .deliveries
+        .client
+        .post(&url)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("stripe-signature", format!("t={timestamp},v1={signature}"))
+        .body(job.payload.clone())
+        .send()
+        .await;
+    let (status, error) = match sent {
+        Ok(response) => (Some(response.status().as_u16()), None),
+        Err(error) => (None, Some(error.to_string())),
+    };
+    let succeeded = status.is_some_and(|status| (200..300).contains(&status));
+    state.deliveries.attempts.lock().push(Attempt {
+        event_id: job.event_id.clone(),
+        endpoint_id: target.endpoint_id.clone(),
+        attempt,
+        status,
+        error,
+        succeeded,
+        duplicate: job.duplicate,
+        at: timestamp,
+    });
+    if !succeeded {
+        return Outcome::Failed;
+    }
+    if !job.duplicate {
+        if let Some(event) = state.store.lock().events.get_mut(&job.event_id) {
+            let pending = event["pending_webhooks"].as_u64().unwrap_or(1);
+            event["pending_webhooks"] = pending.saturating_sub(1).into();
+        }
+    }
+    Outcome::Taken
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
 use crate::error::StripeError;
+use crate::gate;
 use crate::state::{new_id, AppState};
 
 /// The id of the request being handled, as sent back in `Request-Id` and recorded in the
@@ -21,8 +22,8 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct ApiKey(pub String);
 
-/// The middleware: request id, version, the key check for `/v1/` paths, and the 429s
-/// `/__sim/faults` asks for.
+/// The middleware: request id, version, the key check for `/v1/` paths, then the
+/// [`gate`] (faults and rate limits) for authenticated API requests.
 pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let request_id = new_id("req");
     let version = request
@@ -32,8 +33,8 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
         .or_else(|| HeaderValue::from_str(&state.config.api_version).ok());
     let mut response = if request.uri().path().starts_with("/v1/") {
         match authenticate(request.headers(), state.config.api_key.as_deref()) {
-            Ok(key) => match state.faults.take_rate_limit() {
-                Some(too_many) => too_many.into_response(),
+            Ok(key) => match gate::check(&state, gate::Call::of(&request)).await {
+                Some(refused) => refused,
                 None => {
                     request.extensions_mut().insert(ApiKey(key));
                     request

@@ -4,6 +4,8 @@
 //! (newest first; `type` with `*` wildcards, `types[]`, `created[gt|gte|lt|lte]`) and handed
 //! to the webhook endpoints that subscribe to it.
 
+use std::time::Instant;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
@@ -53,8 +55,9 @@ impl Cause {
     }
 }
 
-/// Records the event `kind` about `object` (with `previous_attributes` for updates) and
-/// starts its delivery to every endpoint that subscribes to it.
+/// Records the event `kind` about `object` (with `previous_attributes` for updates), feeds
+/// customer changes to the search index, and starts its delivery to every endpoint that
+/// subscribes to it.
 pub fn emit(
     state: &AppState,
     store: &mut Store,
@@ -64,6 +67,17 @@ pub fn emit(
     cause: &Cause,
 ) {
     let targets = delivery::targets(store, kind);
+    if let Some(id) = object["id"].as_str() {
+        match kind {
+            "customer.created" | "customer.updated" => {
+                state
+                    .search
+                    .record(id, Some(object.clone()), Instant::now());
+            }
+            "customer.deleted" => state.search.record(id, None, Instant::now()),
+            _ => {}
+        }
+    }
     let mut data = json!({ "object": object });
     if let Some(previous) = previous {
         data["previous_attributes"] = previous;

@@ -12,11 +12,12 @@
 //! ```
 //!
 //! Module map: [`config`] (what can be configured), [`server`] (start and stop), [`edge`]
-//! (what every request passes: request id, version, API key), [`idempotency`], [`form`] and
+//! (what every request passes: request id, version, API key), [`gate`] and
+//! [`ratelimit`] (faults and Stripe's rate limits before the API), [`idempotency`], [`form`] and
 //! [`list`] (request parsing and pagination), [`changes`] (updates), [`customers`],
-//! [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
+//! [`search`] and [`query`] (customer search), [`products`], [`prices`], [`billing`] (Checkout, subscriptions, invoices, payments),
 //! [`events`], [`webhooks`] and
-//! [`delivery`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
+//! [`delivery`] and [`release`] (the resources and webhook sending), [`admin`] and [`faults`] (`/__sim/`).
 
 pub mod admin;
 pub mod billing;
@@ -29,10 +30,15 @@ pub mod error;
 pub mod events;
 pub mod faults;
 pub mod form;
+pub mod gate;
 pub mod idempotency;
 pub mod list;
 pub mod prices;
 pub mod products;
+pub mod query;
+pub mod ratelimit;
+pub mod release;
+pub mod search;
 pub mod server;
 pub mod state;
 pub mod webhooks;

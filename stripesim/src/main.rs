@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use stripesim::config::RateLimits;
 use stripesim::{SimConfig, Simulator};
 
 #[derive(Debug, Parser)]
@@ -29,6 +30,18 @@ struct Cli {
     /// Seconds one webhook delivery attempt may take.
     #[arg(long, env = "STRIPESIM_DELIVERY_TIMEOUT_SECS", default_value_t = 10)]
     delivery_timeout_secs: u64,
+    /// Requests per second the whole API admits (Stripe's sandbox: 25); 0 = no limit.
+    #[arg(long, env = "STRIPESIM_RATE_LIMIT", default_value_t = 25)]
+    rate_limit: u32,
+    /// Requests per second each endpoint admits (Stripe: 25); 0 = no limit.
+    #[arg(long, env = "STRIPESIM_ENDPOINT_RATE_LIMIT", default_value_t = 25)]
+    endpoint_rate_limit: u32,
+    /// Search requests per second (Stripe: 20); 0 = no limit.
+    #[arg(long, env = "STRIPESIM_SEARCH_RATE_LIMIT", default_value_t = 20)]
+    search_rate_limit: u32,
+    /// Milliseconds before a customer change shows in search (Stripe: under a minute).
+    #[arg(long, env = "STRIPESIM_SEARCH_DELAY_MS", default_value_t = 1000)]
+    search_delay_ms: u64,
     #[command(flatten)]
     log: common::telemetry::LogConfig,
 }
@@ -44,6 +57,12 @@ async fn main() -> anyhow::Result<()> {
         api_version: cli.api_version,
         retry_scale: cli.retry_scale,
         delivery_timeout: Duration::from_secs(cli.delivery_timeout_secs),
+        search_delay: Duration::from_millis(cli.search_delay_ms),
+        rate_limits: RateLimits {
+            global: cli.rate_limit,
+            endpoint: cli.endpoint_rate_limit,
+            search: cli.search_rate_limit,
+        },
         ..SimConfig::default()
     };
     let shutdown = common::shutdown::on_signal();

@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::SimConfig;
 use crate::error::{SimError, StripeError};
 use crate::state::{AppState, SimState};
-use crate::{admin, billing, customers, edge, events, idempotency, prices, products, webhooks};
+use crate::{
+    admin, billing, customers, edge, events, idempotency, prices, products, search, webhooks,
+};
 
 /// Entry point: `Simulator::start(config).await`.
 #[derive(Debug)]
@@ -87,6 +89,7 @@ impl Simulator {
 fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(customers::router())
+        .merge(search::router())
         .merge(events::router())
         .merge(products::router())
         .merge(prices::router())

@@ -15,6 +15,8 @@ use crate::config::SimConfig;
 use crate::delivery::Deliveries;
 use crate::faults::Faults;
 use crate::idempotency::IdempotencyTable;
+use crate::ratelimit::RateLimiter;
+use crate::search::SearchIndex;
 
 /// Handle to the shared state; cheap to clone.
 pub type AppState = Arc<SimState>;
@@ -112,6 +114,10 @@ pub struct SimState {
     pub idempotency: IdempotencyTable,
     /// Faults in force.
     pub faults: Faults,
+    /// Stripe's rate limits and the requests admitted against them.
+    pub rate_limiter: RateLimiter,
+    /// What customer search sees (eventually consistent).
+    pub search: SearchIndex,
     /// Webhook sending: pause switch and the attempts made.
     pub deliveries: Deliveries,
     /// Background work (webhook deliveries) to wait for on shutdown.
@@ -128,6 +134,8 @@ impl SimState {
             deliveries: Deliveries::new(config.delivery_timeout),
             store: Mutex::new(Store::default()),
             faults: Faults::default(),
+            rate_limiter: RateLimiter::new(config.rate_limits),
+            search: SearchIndex::new(config.search_delay),
             tasks: TaskTracker::new(),
             shutdown,
             config,

@@ -193,7 +193,7 @@ async fn paused_delivery_waits_for_resume() {
             Some(&json!({"paused": true})),
         )
         .await;
-    assert_eq!(paused.body, json!({"paused": true}));
+    assert_eq!(paused.body["paused"], true);
     let id = sim.customer(&[("name", "held")]).await;
     let events = sim.get("/v1/events", &[]).await.body;
     assert_eq!(events["data"][0]["pending_webhooks"], 1);
