@@ -156,7 +156,10 @@ impl ServeArgs {
         config.bulk.allow_multiple_uploads = self.bulk_multiple_uploads;
         config.pubsub.listen_addr = match self.pubsub_addr.as_str() {
             "off" => None,
-            addr => Some(addr.parse().context("SFSIM_PUBSUB_ADDR is not an address")?),
+            addr => Some(
+                addr.parse()
+                    .context("SFSIM_PUBSUB_ADDR is not an address")?,
+            ),
         };
         if let (Some(cert), Some(key)) = (self.pubsub_tls_cert, self.pubsub_tls_key) {
             config.pubsub.tls = sfsim::pubsub::TlsSource::Files { cert, key };

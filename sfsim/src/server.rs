@@ -127,7 +127,10 @@ impl RunningSimulator {
 
     /// The Pub/Sub server's certificate (PEM), for clients to trust.
     pub fn pubsub_cert_pem(&self) -> Option<&str> {
-        self.state.pubsub_tls.as_ref().map(|tls| tls.cert_pem.as_str())
+        self.state
+            .pubsub_tls
+            .as_ref()
+            .map(|tls| tls.cert_pem.as_str())
     }
 
     /// The org id (15 characters), the `tenantid` of Pub/Sub calls.

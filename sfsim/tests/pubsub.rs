@@ -77,18 +77,31 @@ async fn rest_create_update_delete_arrive_as_decoded_avro_events() {
     let updated = cdc.decode(&sub.events(1).await[0]).await;
     let header = &updated["ChangeEventHeader"];
     assert_eq!(header["changeType"], "UPDATE");
-    assert!(header["changedFields"][0].as_str().unwrap().starts_with("0x"));
+    assert!(header["changedFields"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("0x"));
     let mut changed: Vec<String> =
         serde_json::from_value(header["changedFieldsNames"].clone()).unwrap();
     changed.sort();
     assert_eq!(
         changed,
-        ["Email", "LastModifiedDate", "Name.FirstName", "Phone", "SystemModstamp"]
+        [
+            "Email",
+            "LastModifiedDate",
+            "Name.FirstName",
+            "Phone",
+            "SystemModstamp"
+        ]
     );
     assert_eq!(header["nulledFieldsNames"], json!(["Phone"]));
     assert_eq!(updated["Email"], "j.rosen@example.com");
     assert_eq!(updated["Name"]["FirstName"], "Jen");
-    assert_eq!(updated["Name"]["LastName"], Value::Null, "unchanged fields are null");
+    assert_eq!(
+        updated["Name"]["LastName"],
+        Value::Null,
+        "unchanged fields are null"
+    );
     assert_eq!(updated["Phone"], Value::Null);
 
     let reply = org.delete(&format!("/sobjects/Contact/{id}")).await;
@@ -103,7 +116,9 @@ async fn rest_create_update_delete_arrive_as_decoded_avro_events() {
 async fn collections_and_bulk_writes_arrive_in_commit_order_and_rollbacks_never() {
     let org = Org::start_with(config()).await;
     let mut cdc = connect(&org).await;
-    let mut sub = cdc.live(fetch(ALL, ReplayPreset::Latest, Vec::new(), 100)).await;
+    let mut sub = cdc
+        .live(fetch(ALL, ReplayPreset::Latest, Vec::new(), 100))
+        .await;
 
     let contact = |name: &str| json!({"attributes": {"type": "Contact"}, "LastName": name});
     let batch = json!({"allOrNone": false, "records": [
@@ -111,7 +126,8 @@ async fn collections_and_bulk_writes_arrive_in_commit_order_and_rollbacks_never(
     ]});
     let reply = org.post("/composite/sobjects", &batch).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    let rolled_back = json!({"allOrNone": true, "records": [contact("X"), {"attributes": {"type": "Contact"}}]});
+    let rolled_back =
+        json!({"allOrNone": true, "records": [contact("X"), {"attributes": {"type": "Contact"}}]});
     let reply = org.post("/composite/sobjects", &rolled_back).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let job = create_job(&org, json!({"object": "Contact", "operation": "insert"})).await;
@@ -125,13 +141,20 @@ async fn collections_and_bulk_writes_arrive_in_commit_order_and_rollbacks_never(
     for event in &events {
         let decoded = cdc.decode(event).await;
         let header = &decoded["ChangeEventHeader"];
-        let label = decoded["Name"]["LastName"]
-            .as_str()
-            .map_or_else(|| header["entityName"].as_str().unwrap().to_string(), String::from);
+        let label = decoded["Name"]["LastName"].as_str().map_or_else(
+            || header["entityName"].as_str().unwrap().to_string(),
+            String::from,
+        );
         seen.push((label, header["sequenceNumber"].as_i64().unwrap()));
         keys.push(header["transactionKey"].as_str().unwrap().to_string());
     }
-    let expected = [("A", 1), ("Stripe_Subscription__c", 2), ("B", 3), ("C", 1), ("D", 2)];
+    let expected = [
+        ("A", 1),
+        ("Stripe_Subscription__c", 2),
+        ("B", 3),
+        ("C", 1),
+        ("D", 2),
+    ];
     let expected: Vec<(String, i64)> = expected.iter().map(|(l, n)| (l.to_string(), *n)).collect();
     assert_eq!(seen, expected);
     assert!(keys[0] == keys[1] && keys[1] == keys[2] && keys[2] != keys[3]);
@@ -156,13 +179,18 @@ async fn collections_and_bulk_writes_arrive_in_commit_order_and_rollbacks_never(
 async fn flow_control_sends_no_more_than_requested() {
     let org = Org::start_with(config()).await;
     let mut cdc = connect(&org).await;
-    let mut sub = cdc.live(fetch(CONTACTS, ReplayPreset::Latest, Vec::new(), 1)).await;
+    let mut sub = cdc
+        .live(fetch(CONTACTS, ReplayPreset::Latest, Vec::new(), 1))
+        .await;
     let records: Vec<Value> = ["A", "B", "C"]
         .iter()
         .map(|n| json!({"attributes": {"type": "Contact"}, "LastName": n}))
         .collect();
     let reply = org
-        .post("/composite/sobjects", &json!({"allOrNone": true, "records": records}))
+        .post(
+            "/composite/sobjects",
+            &json!({"allOrNone": true, "records": records}),
+        )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(sub.events(1).await.len(), 1);
@@ -183,14 +211,20 @@ async fn custom_replay_resumes_after_the_id_and_keepalives_carry_the_latest() {
         insert_contact(&org, json!({"LastName": name})).await;
     }
     let mut cdc = connect(&org).await;
-    let mut all = cdc.open(fetch(CONTACTS, ReplayPreset::Earliest, Vec::new(), 10)).await.unwrap();
+    let mut all = cdc
+        .open(fetch(CONTACTS, ReplayPreset::Earliest, Vec::new(), 10))
+        .await
+        .unwrap();
     let events = all.events(3).await;
     let idle = all.next().await.expect("keep-alive");
     assert!(idle.events.is_empty());
     assert_eq!(idle.latest_replay_id, events[2].replay_id);
 
     let first = events[0].replay_id.clone();
-    let mut resumed = cdc.open(fetch(CONTACTS, ReplayPreset::Custom, first, 10)).await.unwrap();
+    let mut resumed = cdc
+        .open(fetch(CONTACTS, ReplayPreset::Custom, first, 10))
+        .await
+        .unwrap();
     let again = resumed.events(2).await;
     assert_eq!(again[0].replay_id, events[1].replay_id);
     assert_eq!(again[1].replay_id, events[2].replay_id);
@@ -216,7 +250,10 @@ async fn unknown_and_expired_replay_ids_are_refused_with_salesforce_error_code()
     );
 
     insert_contact(&org, json!({"LastName": "Old"})).await;
-    let mut sub = cdc.open(fetch(CONTACTS, ReplayPreset::Earliest, Vec::new(), 1)).await.unwrap();
+    let mut sub = cdc
+        .open(fetch(CONTACTS, ReplayPreset::Earliest, Vec::new(), 1))
+        .await
+        .unwrap();
     let replay_id = sub.events(1).await[0].replay_id.clone();
     // Poll (each probe waits for a keep-alive or the refusal) until retention passes.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -243,15 +280,33 @@ async fn bad_token_or_tenant_is_unauthenticated_with_salesforce_error_code() {
     let mut cdc = connect(&org).await;
     let good = cdc.auth.clone();
     for auth in [
-        cdc::Auth { token: "00Dxx!bogus".into(), ..good.clone() },
-        cdc::Auth { tenant_id: "00D000000000001AAA".into(), ..good.clone() },
+        cdc::Auth {
+            token: "00Dxx!bogus".into(),
+            ..good.clone()
+        },
+        cdc::Auth {
+            tenant_id: "00D000000000001AAA".into(),
+            ..good.clone()
+        },
     ] {
-        let request = TopicRequest { topic_name: CONTACTS.into() };
-        let status = cdc.client.get_topic(authed(&auth, request)).await.expect_err("refused");
+        let request = TopicRequest {
+            topic_name: CONTACTS.into(),
+        };
+        let status = cdc
+            .client
+            .get_topic(authed(&auth, request))
+            .await
+            .expect_err("refused");
         assert_eq!(status.code(), Code::Unauthenticated);
-        assert_eq!(error_code(&status), "sfdc.platform.eventbus.grpc.service.auth.error");
+        assert_eq!(
+            error_code(&status),
+            "sfdc.platform.eventbus.grpc.service.auth.error"
+        );
         cdc.auth = auth;
-        let status = match cdc.open(fetch(CONTACTS, ReplayPreset::Latest, Vec::new(), 1)).await {
+        let status = match cdc
+            .open(fetch(CONTACTS, ReplayPreset::Latest, Vec::new(), 1))
+            .await
+        {
             Err(status) => status,
             Ok(mut sub) => sub.next().await.expect_err("refused"),
         };
@@ -264,26 +319,50 @@ async fn bad_token_or_tenant_is_unauthenticated_with_salesforce_error_code() {
 async fn topics_have_stable_schemas_and_gap_events_can_be_emitted() {
     let org = Org::start_with(config()).await;
     let mut cdc = connect(&org).await;
-    let topic = |name: &str| TopicRequest { topic_name: name.into() };
-    let first = cdc.client.get_topic(authed(&cdc.auth, topic(CONTACTS))).await.unwrap().into_inner();
-    let again = cdc.client.get_topic(authed(&cdc.auth, topic(CONTACTS))).await.unwrap().into_inner();
+    let topic = |name: &str| TopicRequest {
+        topic_name: name.into(),
+    };
+    let first = cdc
+        .client
+        .get_topic(authed(&cdc.auth, topic(CONTACTS)))
+        .await
+        .unwrap()
+        .into_inner();
+    let again = cdc
+        .client
+        .get_topic(authed(&cdc.auth, topic(CONTACTS)))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(first.can_subscribe && !first.schema_id.is_empty());
     assert_eq!(first.schema_id, again.schema_id);
     let (_, schema) = cdc.schema(&first.schema_id).await;
     assert_eq!(schema["fields"][0]["name"], "ChangeEventHeader");
-    let missing = cdc.client.get_topic(authed(&cdc.auth, topic("/data/AccountChangeEvent"))).await;
+    let missing = cdc
+        .client
+        .get_topic(authed(&cdc.auth, topic("/data/AccountChangeEvent")))
+        .await;
     assert_eq!(missing.expect_err("not selected").code(), Code::NotFound);
 
-    let mut sub = cdc.live(fetch(CONTACTS, ReplayPreset::Latest, Vec::new(), 10)).await;
-    for (change_type, ids) in [("GAP_UPDATE", json!(["003000000000001AAA"])), ("GAP_OVERFLOW", json!([]))] {
+    let mut sub = cdc
+        .live(fetch(CONTACTS, ReplayPreset::Latest, Vec::new(), 10))
+        .await;
+    for (change_type, ids) in [
+        ("GAP_UPDATE", json!(["003000000000001AAA"])),
+        ("GAP_OVERFLOW", json!([])),
+    ] {
         let body = json!({"channel": CONTACTS, "changeType": change_type, "recordIds": ids});
-        let reply = org.admin(Method::POST, "/__sim/pubsub/gap", Some(&body)).await;
+        let reply = org
+            .admin(Method::POST, "/__sim/pubsub/gap", Some(&body))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         let event = cdc.decode(&sub.events(1).await[0]).await;
         assert_eq!(event["ChangeEventHeader"]["changeType"], change_type);
         assert_eq!(event["ChangeEventHeader"]["recordIds"], ids);
     }
     let bad = json!({"channel": CONTACTS, "changeType": "UPDATE"});
-    let reply = org.admin(Method::POST, "/__sim/pubsub/gap", Some(&bad)).await;
+    let reply = org
+        .admin(Method::POST, "/__sim/pubsub/gap", Some(&bad))
+        .await;
     assert_eq!(reply.status, 400);
 }

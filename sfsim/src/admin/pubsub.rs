@@ -32,30 +32,44 @@ pub struct GapRequest {
 pub async fn gap(State(state): State<AppState>, body: Bytes) -> Response {
     let request: GapRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(error) => return ApiError::bad_request("JSON_PARSER_ERROR", format!("bad gap request: {error}")).into_response(),
+        Err(error) => {
+            return ApiError::bad_request("JSON_PARSER_ERROR", format!("bad gap request: {error}"))
+                .into_response()
+        }
     };
     if !request.change_type.is_gap() {
-        return ApiError::bad_request("INVALID_FIELD", "changeType must be a GAP_ type").into_response();
+        return ApiError::bad_request("INVALID_FIELD", "changeType must be a GAP_ type")
+            .into_response();
     }
     let selected = &state.config.pubsub.cdc_objects;
     let entity = match (Topic::parse(&request.channel, selected), request.entity) {
         (Some(Topic::Entity(entity)), _) => entity,
         (Some(Topic::All), Some(entity)) if selected.contains(&entity) => entity,
         _ => {
-            return ApiError::bad_request("INVALID_FIELD", "unknown channel, or /data/ChangeEvents without a selected entity")
-                .into_response()
+            return ApiError::bad_request(
+                "INVALID_FIELD",
+                "unknown channel, or /data/ChangeEvents without a selected entity",
+            )
+            .into_response()
         }
     };
     state
         .events
         .publish_gap(&entity, request.change_type, request.record_ids);
-    json_response(StatusCode::OK, &json!({"published": true, "entity": entity}))
+    json_response(
+        StatusCode::OK,
+        &json!({"published": true, "entity": entity}),
+    )
 }
 
 /// `GET /__sim/pubsub/cert`: the Pub/Sub server's certificate (PEM); 404 when not served.
 pub async fn cert(State(state): State<AppState>) -> Response {
     match &state.pubsub_tls {
-        Some(tls) => ([(header::CONTENT_TYPE, "application/x-pem-file")], tls.cert_pem.clone()).into_response(),
+        Some(tls) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            tls.cert_pem.clone(),
+        )
+            .into_response(),
         None => ApiError::not_found().into_response(),
     }
 }

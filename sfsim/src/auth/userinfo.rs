@@ -16,7 +16,11 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("OAuth ")))
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("OAuth "))
+        })
         .map(str::trim);
     let Some(username) = token.and_then(|token| state.sessions.touch(token)) else {
         return (StatusCode::FORBIDDEN, "Bad_OAuth_Token").into_response();

@@ -17,7 +17,13 @@ use crate::clock;
 use crate::schema::{FieldKind, NameKind, ObjectDef, Schema};
 
 /// Components of a person name, in Salesforce's order, as far as the object has them.
-const NAME_PARTS: [&str; 5] = ["Salutation", "FirstName", "LastName", "MiddleName", "Suffix"];
+const NAME_PARTS: [&str; 5] = [
+    "Salutation",
+    "FirstName",
+    "LastName",
+    "MiddleName",
+    "Suffix",
+];
 
 /// One top-level field of the event record after the header.
 #[derive(Debug, Clone)]
@@ -112,7 +118,10 @@ impl EventSchema {
                         .iter()
                         .map(|(part, kind)| optional(part, json!(avro_type(*kind))))
                         .collect();
-                    optional(name, json!({"type": "record", "name": name, "fields": nested}))
+                    optional(
+                        name,
+                        json!({"type": "record", "name": name, "fields": nested}),
+                    )
                 }
             });
         }
@@ -127,7 +136,8 @@ impl EventSchema {
         .to_string();
         let schema = apache_avro::Schema::parse_str(&json)?;
         let digest = ring::digest::digest(&ring::digest::SHA256, json.as_bytes());
-        let schema_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
+        let schema_id =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
         Ok(Self {
             entity: object.name.clone(),
             schema_id,
@@ -175,12 +185,17 @@ impl EventSchema {
     /// The Avro binary payload of `event`.
     pub fn encode(&self, event: &ChangeEvent) -> Result<Vec<u8>, apache_avro::Error> {
         let (changed, nulled) = if event.change_type == ChangeType::Update {
-            let nulled = event.values.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k);
+            let nulled = event
+                .values
+                .iter()
+                .filter(|(_, v)| v.is_null())
+                .map(|(k, _)| k);
             (self.field_set(event.values.keys()), self.field_set(nulled))
         } else {
             (FieldSet::default(), FieldSet::default())
         };
-        let strings = |items: Vec<String>| Avro::Array(items.into_iter().map(Avro::String).collect());
+        let strings =
+            |items: Vec<String>| Avro::Array(items.into_iter().map(Avro::String).collect());
         let header = Avro::Record(vec![
             ("entityName".into(), Avro::String(event.entity.clone())),
             ("recordIds".into(), strings(event.record_ids.clone())),
@@ -191,8 +206,14 @@ impl EventSchema {
                     event.change_type.as_str().into(),
                 ),
             ),
-            ("changeOrigin".into(), Avro::String(event.change_origin.clone())),
-            ("transactionKey".into(), Avro::String(event.transaction_key.clone())),
+            (
+                "changeOrigin".into(),
+                Avro::String(event.change_origin.clone()),
+            ),
+            (
+                "transactionKey".into(),
+                Avro::String(event.transaction_key.clone()),
+            ),
             ("sequenceNumber".into(), Avro::Int(event.sequence_number)),
             ("commitTimestamp".into(), Avro::Long(event.commit_timestamp)),
             ("commitNumber".into(), Avro::Long(event.commit_number)),
@@ -210,7 +231,10 @@ impl EventSchema {
                         .iter()
                         .map(|(part, kind)| (part.clone(), to_avro(event.values.get(part), *kind)))
                         .collect();
-                    if nested.iter().all(|(_, v)| *v == Avro::Union(0, Box::new(Avro::Null))) {
+                    if nested
+                        .iter()
+                        .all(|(_, v)| *v == Avro::Union(0, Box::new(Avro::Null)))
+                    {
                         Avro::Union(0, Box::new(Avro::Null))
                     } else {
                         Avro::Union(1, Box::new(Avro::Record(nested)))
@@ -232,10 +256,14 @@ fn to_avro(value: Option<&Value>, kind: FieldKind) -> Avro {
     };
     let text = crate::values::as_text(value);
     let converted = match kind {
-        FieldKind::Boolean => value.as_bool().or_else(|| text.parse().ok()).map(Avro::Boolean),
-        FieldKind::Currency | FieldKind::Number | FieldKind::Percent => {
-            value.as_f64().or_else(|| text.parse().ok()).map(Avro::Double)
-        }
+        FieldKind::Boolean => value
+            .as_bool()
+            .or_else(|| text.parse().ok())
+            .map(Avro::Boolean),
+        FieldKind::Currency | FieldKind::Number | FieldKind::Percent => value
+            .as_f64()
+            .or_else(|| text.parse().ok())
+            .map(Avro::Double),
         FieldKind::DateTime => clock::parse_datetime(&text).map(Avro::Long),
         FieldKind::Date => clock::parse_datetime(&format!("{text}T00:00:00Z")).map(Avro::Long),
         _ => Some(Avro::String(text)),

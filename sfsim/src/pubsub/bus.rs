@@ -39,7 +39,9 @@ pub enum StartAt {
 
 /// A replay id the bus cannot resume from: malformed, unknown or past retention.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("The replay ID validation failed: the replay ID is unknown or older than the retention window.")]
+#[error(
+    "The replay ID validation failed: the replay ID is unknown or older than the retention window."
+)]
 pub struct ReplayIdCorrupted;
 
 #[derive(Debug, Default)]
@@ -256,7 +258,10 @@ mod tests {
         bus.publish(vec![change("Contact", "a"), change("Account", "b")], 1);
         bus.publish(vec![change("Contact", "c")], 2);
         let (events, scanned) = bus.read_after(0, 10, |_| true);
-        let ids: Vec<_> = events.iter().map(|e| e.event.record_ids[0].clone()).collect();
+        let ids: Vec<_> = events
+            .iter()
+            .map(|e| e.event.record_ids[0].clone())
+            .collect();
         assert_eq!(ids, ["a", "c"]);
         assert_eq!(scanned, 2);
         assert_ne!(events[0].event.commit_number, events[1].event.commit_number);
@@ -270,8 +275,14 @@ mod tests {
         assert_eq!(bus.start(&StartAt::Latest), Ok(2));
         assert_eq!(bus.start(&StartAt::Earliest), Ok(0));
         assert_eq!(bus.start(&StartAt::After(replay_id(1))), Ok(1));
-        assert_eq!(bus.start(&StartAt::After(replay_id(3))), Err(ReplayIdCorrupted));
-        assert_eq!(bus.start(&StartAt::After(vec![1, 2])), Err(ReplayIdCorrupted));
+        assert_eq!(
+            bus.start(&StartAt::After(replay_id(3))),
+            Err(ReplayIdCorrupted)
+        );
+        assert_eq!(
+            bus.start(&StartAt::After(vec![1, 2])),
+            Err(ReplayIdCorrupted)
+        );
     }
 
     #[test]

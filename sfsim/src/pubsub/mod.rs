@@ -83,10 +83,14 @@ pub async fn start(state: AppState) -> Result<Option<(SocketAddr, JoinHandle<()>
         .map_err(|source| SimError::Bind { addr, source })?;
     if let Some(path) = &state.config.pubsub.cert_out {
         std::fs::write(path, &identity.cert_pem).map_err(|error| {
-            SimError::Config(format!("writing the Pub/Sub certificate to {}: {error}", path.display()))
+            SimError::Config(format!(
+                "writing the Pub/Sub certificate to {}: {error}",
+                path.display()
+            ))
         })?;
     }
-    let tls = ServerTlsConfig::new().identity(Identity::from_pem(&identity.cert_pem, &identity.key_pem));
+    let tls =
+        ServerTlsConfig::new().identity(Identity::from_pem(&identity.cert_pem, &identity.key_pem));
     let server = Server::builder()
         .tls_config(tls)
         .map_err(|error| SimError::Config(format!("Pub/Sub TLS: {error}")))?

@@ -48,12 +48,24 @@ pub fn status_with_code(code: Code, message: &str, error_code: &'static str) -> 
 pub fn rpc_id() -> String {
     let value: u128 = rand::rng().random();
     let hex = format!("{value:032x}");
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// Checks the call's session metadata as Salesforce does.
 pub fn authenticate(state: &AppState, metadata: &MetadataMap) -> Result<(), Status> {
-    let text = |key: &str| metadata.get(key).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let text = |key: &str| {
+        metadata
+            .get(key)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
     let token = text("accesstoken");
     let tenant = text("tenantid");
     let valid = !token.is_empty()
@@ -105,9 +117,11 @@ impl PubSub for PubSubService {
     ) -> Result<Response<SchemaInfo>, Status> {
         authenticate(&self.state, request.metadata())?;
         let id = &request.get_ref().schema_id;
-        let schema = self.state.event_schemas.by_id(id).ok_or_else(|| {
-            Status::new(Code::NotFound, format!("Schema {id} not found."))
-        })?;
+        let schema = self
+            .state
+            .event_schemas
+            .by_id(id)
+            .ok_or_else(|| Status::new(Code::NotFound, format!("Schema {id} not found.")))?;
         Ok(Response::new(SchemaInfo {
             schema_json: schema.json.clone(),
             schema_id: schema.schema_id.clone(),
@@ -115,7 +129,10 @@ impl PubSub for PubSubService {
         }))
     }
 
-    async fn get_topic(&self, request: Request<TopicRequest>) -> Result<Response<TopicInfo>, Status> {
+    async fn get_topic(
+        &self,
+        request: Request<TopicRequest>,
+    ) -> Result<Response<TopicInfo>, Status> {
         authenticate(&self.state, request.metadata())?;
         let name = &request.get_ref().topic_name;
         let topic = Topic::parse(name, &self.state.config.pubsub.cdc_objects)
@@ -158,6 +175,8 @@ impl PubSub for PubSubService {
         &self,
         _request: Request<Streaming<ManagedFetchRequest>>,
     ) -> Result<Response<Self::ManagedSubscribeStream>, Status> {
-        Err(Status::unimplemented("sfsim does not simulate managed subscriptions."))
+        Err(Status::unimplemented(
+            "sfsim does not simulate managed subscriptions.",
+        ))
     }
 }

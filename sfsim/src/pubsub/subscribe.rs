@@ -70,8 +70,11 @@ impl Subscription {
         let mut cursor = match self.state.events.start(&start_at(&first)) {
             Ok(cursor) => cursor,
             Err(error) => {
-                let status =
-                    status_with_code(Code::InvalidArgument, &error.to_string(), REPLAY_ID_CORRUPTED);
+                let status = status_with_code(
+                    Code::InvalidArgument,
+                    &error.to_string(),
+                    REPLAY_ID_CORRUPTED,
+                );
                 return self.fail(status).await;
             }
         };

@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn channel_names_map_to_objects_and_back() {
         let selected = vec!["Contact".to_string(), "Stripe_Subscription__c".to_string()];
-        assert_eq!(Topic::parse("/data/ChangeEvents", &selected), Some(Topic::All));
+        assert_eq!(
+            Topic::parse("/data/ChangeEvents", &selected),
+            Some(Topic::All)
+        );
         assert_eq!(
             Topic::parse("/data/ContactChangeEvent", &selected),
             Some(Topic::Entity("Contact".into()))

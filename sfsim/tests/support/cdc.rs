@@ -64,7 +64,10 @@ pub async fn connect(org: &Org) -> Cdc {
         auth: Auth {
             token: org.token.clone(),
             instance_url: org.sim.base_url().to_string(),
-            tenant_id: info["organization_id"].as_str().expect("org id").to_string(),
+            tenant_id: info["organization_id"]
+                .as_str()
+                .expect("org id")
+                .to_string(),
         },
     }
 }
@@ -136,7 +139,10 @@ impl Cdc {
             .expect("GetSchema")
             .into_inner();
         let schema = apache_avro::Schema::parse_str(&info.schema_json).expect("Avro schema");
-        (schema, serde_json::from_str(&info.schema_json).expect("JSON"))
+        (
+            schema,
+            serde_json::from_str(&info.schema_json).expect("JSON"),
+        )
     }
 
     /// Decodes an event's payload with its schema into JSON, bitmaps expanded to names.
