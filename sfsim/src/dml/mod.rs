@@ -231,13 +231,15 @@ fn apply_one(
                 let entry =
                     WriteEntry::at(stamp.ms, ctx.request_id, ctx.api, "delete", BTreeMap::new());
                 db.record_history(txn, &id, entry);
-                let change = Change {
-                    object: object.name.clone(),
-                    id: id.clone(),
-                    kind: ChangeKind::Delete,
-                    values: BTreeMap::new(),
-                };
-                db.record_change(txn, change);
+                if ctx.events.publishes(&object.name) {
+                    let change = Change {
+                        object: object.name.clone(),
+                        id: id.clone(),
+                        kind: ChangeKind::Delete,
+                        values: BTreeMap::new(),
+                    };
+                    db.record_change(txn, change);
+                }
                 OpResult {
                     id: Some(id),
                     created: false,

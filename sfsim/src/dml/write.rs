@@ -158,27 +158,29 @@ pub(super) fn write(
         .insert("SystemModstamp".into(), Value::String(now.clone()));
     let id = record.id.clone();
     let operation = if creating { "insert" } else { "update" };
-    let change = if creating {
+    let change = if !ctx.events.publishes(&object.name) {
+        None
+    } else if creating {
         let mut values = record.fields.clone();
         values.retain(|name, value| name != "Id" && !value.is_null());
-        Change {
+        Some(Change {
             object: object.name.clone(),
             id: id.clone(),
             kind: ChangeKind::Create,
             values,
-        }
+        })
     } else {
         for system in ["LastModifiedDate", "SystemModstamp"] {
             if let Some(value) = record.fields.get(system) {
                 changed.insert(system.to_string(), value.clone());
             }
         }
-        Change {
+        Some(Change {
             object: object.name.clone(),
             id: id.clone(),
             kind: ChangeKind::Update,
             values: changed,
-        }
+        })
     };
     if creating {
         db.insert(txn, object, record);
@@ -190,6 +192,8 @@ pub(super) fn write(
         &id,
         WriteEntry::at(stamp.ms, ctx.request_id, ctx.api, operation, changes),
     );
-    db.record_change(txn, change);
+    if let Some(change) = change {
+        db.record_change(txn, change);
+    }
     Ok(id)
 }
