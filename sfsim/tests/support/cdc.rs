@@ -17,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::{Status, Streaming};
 
-use super::Org;
+use crate::support::Org;
 
 /// How long a test waits for a stream message before failing.
 pub const PATIENCE: Duration = Duration::from_secs(10);
