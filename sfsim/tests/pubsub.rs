@@ -277,6 +277,28 @@ async fn unknown_and_expired_replay_ids_are_refused_with_salesforce_error_code()
 #[tokio::test]
 async fn bad_token_or_tenant_is_unauthenticated_with_salesforce_error_code() {
     let org = Org::start_with(config()).await;
+    let userinfo = org.url("/services/oauth2/userinfo");
+    let reply = org.send(Method::GET, &userinfo, None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["organization_id"].as_str().unwrap().len(), 18);
+    assert!(reply.body["organization_id"]
+        .as_str()
+        .unwrap()
+        .starts_with(org.sim.org_id()));
+    assert!(reply.body["user_id"].as_str().unwrap().starts_with("005"));
+    assert_eq!(
+        reply.body["preferred_username"],
+        "integration@sfsim.example.com"
+    );
+    let bogus = org
+        .client
+        .get(&userinfo)
+        .bearer_auth("00Dxx!bogus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bogus.status(), 403);
+
     let mut cdc = connect(&org).await;
     let good = cdc.auth.clone();
     for auth in [
