@@ -111,6 +111,14 @@ struct ServeArgs {
     /// Private key (PEM) of `SFSIM_PUBSUB_TLS_CERT`.
     #[arg(long, env = "SFSIM_PUBSUB_TLS_KEY", requires = "pubsub_tls_cert")]
     pubsub_tls_key: Option<PathBuf>,
+    /// Names the generated Pub/Sub certificate is valid for, comma-separated.
+    #[arg(
+        long,
+        env = "SFSIM_PUBSUB_TLS_NAMES",
+        value_delimiter = ',',
+        default_value = "localhost,127.0.0.1"
+    )]
+    pubsub_tls_names: Vec<String>,
     /// Write the Pub/Sub certificate (PEM) here at start, for clients to trust.
     #[arg(long, env = "SFSIM_PUBSUB_CERT_OUT")]
     pubsub_cert_out: Option<PathBuf>,
@@ -165,6 +173,7 @@ impl ServeArgs {
             config.pubsub.tls = sfsim::pubsub::TlsSource::Files { cert, key };
         }
         config.pubsub.cert_out = self.pubsub_cert_out;
+        config.pubsub.tls_names = self.pubsub_tls_names;
         config.pubsub.retention = Duration::from_secs(self.pubsub_retention_secs);
         config.pubsub.keepalive = Duration::from_millis(self.pubsub_keepalive_ms);
         Ok(config)

@@ -95,7 +95,9 @@ impl SimState {
         let event_schemas = EventSchemas::build(&config.schema, &pubsub.cdc_objects)
             .map_err(|error| SimError::Config(format!("change event schemas: {error}")))?;
         let pubsub_tls = match pubsub.listen_addr {
-            Some(_) => Some(TlsIdentity::load(&pubsub.tls).map_err(SimError::Config)?),
+            Some(_) => {
+                Some(TlsIdentity::load(&pubsub.tls, &pubsub.tls_names).map_err(SimError::Config)?)
+            }
             None => None,
         };
         Ok(Self {

@@ -46,6 +46,8 @@ pub struct PubSubConfig {
     pub listen_addr: Option<SocketAddr>,
     /// Certificate source.
     pub tls: TlsSource,
+    /// Names a generated certificate is valid for (DNS names or IP addresses).
+    pub tls_names: Vec<String>,
     /// When set, the certificate (PEM) is written here at start, for clients to trust.
     pub cert_out: Option<PathBuf>,
     /// How long events can be replayed (Salesforce: 72 hours).
@@ -61,6 +63,7 @@ impl Default for PubSubConfig {
         Self {
             listen_addr: Some(SocketAddr::from(([127, 0, 0, 1], 7443))),
             tls: TlsSource::Generate,
+            tls_names: vec!["localhost".to_string(), "127.0.0.1".to_string()],
             cert_out: None,
             retention: Duration::from_secs(72 * 3600),
             keepalive: Duration::from_secs(30),

@@ -1,5 +1,6 @@
 //! The Pub/Sub server's TLS identity: a PEM certificate and key read from files, or a
-//! self-signed certificate for `localhost` / `127.0.0.1` generated at start (clients trust
+//! self-signed certificate generated at start for the configured names (default
+//! `localhost` and `127.0.0.1`) (clients trust
 //! it through `/__sim/pubsub/cert`, `RunningSimulator::pubsub_cert_pem` or the file the
 //! binary writes).
 
@@ -30,11 +31,11 @@ pub struct TlsIdentity {
 }
 
 impl TlsIdentity {
-    /// Loads or generates the identity.
-    pub fn load(source: &TlsSource) -> Result<Self, String> {
+    /// Loads the identity, or generates one valid for `names` (DNS names or IP addresses).
+    pub fn load(source: &TlsSource, names: &[String]) -> Result<Self, String> {
         match source {
             TlsSource::Generate => {
-                let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+                let names = names.to_vec();
                 let certified = rcgen::generate_simple_self_signed(names)
                     .map_err(|error| format!("generating the Pub/Sub certificate: {error}"))?;
                 Ok(Self {
@@ -62,7 +63,8 @@ mod tests {
 
     #[test]
     fn generates_a_pem_certificate_and_key() {
-        let identity = TlsIdentity::load(&TlsSource::Generate).expect("generated");
+        let names = ["localhost".to_string(), "10.0.0.1".to_string()];
+        let identity = TlsIdentity::load(&TlsSource::Generate, &names).expect("generated");
         assert!(identity.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(identity.key_pem.contains("PRIVATE KEY"));
     }
