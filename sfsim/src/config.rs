@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::faults::FaultConfig;
+use crate::pubsub::PubSubConfig;
 use crate::schema::Schema;
 
 /// Default client id of the connected app when none is configured.
@@ -98,6 +99,8 @@ pub struct SimConfig {
     pub history_limit: usize,
     /// Call timestamps kept for the timeline and window statistics (oldest dropped).
     pub call_log_limit: usize,
+    /// Change Data Capture over the Pub/Sub API.
+    pub pubsub: PubSubConfig,
 }
 
 impl Default for SimConfig {
@@ -129,15 +132,21 @@ impl Default for SimConfig {
             faults: FaultConfig::default(),
             history_limit: 1000,
             call_log_limit: 20_000_000,
+            pubsub: PubSubConfig::default(),
         }
     }
 }
 
 impl SimConfig {
-    /// The defaults, listening on a free port of 127.0.0.1 (for tests).
+    /// The defaults, listening on free ports of 127.0.0.1 (for tests), the Pub/Sub API
+    /// included.
     pub fn on_free_port() -> Self {
         Self {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            pubsub: PubSubConfig {
+                listen_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+                ..PubSubConfig::default()
+            },
             ..Self::default()
         }
     }

@@ -9,6 +9,7 @@ pub fn classify(method: &Method, path: &str) -> &'static str {
     match segments.as_slice() {
         ["services", "oauth2", "token"] => "oauth.token",
         ["services", "oauth2", "revoke"] => "oauth.revoke",
+        ["services", "oauth2", "userinfo"] => "oauth.userinfo",
         ["services", "data"] => "versions",
         ["services", "data", _version, rest @ ..] => classify_versioned(method, rest),
         _ => "other",
@@ -67,5 +68,7 @@ mod tests {
         let delete = "/services/data/v62.0/composite/sobjects";
         assert_eq!(classify(&Method::DELETE, delete), "collections.delete");
         assert_eq!(classify(&Method::GET, "/services/data/"), "versions");
+        let userinfo = "/services/oauth2/userinfo";
+        assert_eq!(classify(&Method::GET, userinfo), "oauth.userinfo");
     }
 }

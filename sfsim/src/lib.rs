@@ -19,7 +19,8 @@
 //! Module map: [`config`] and [`faults`] (what can be configured), [`server`] (start and
 //! stop), [`gate`] (what every request passes), [`auth`], [`rest`], [`bulk`], [`soql`]
 //! (the APIs), [`dml`], [`store`], [`schema`], [`values`] (the org's data and rules),
-//! [`admin`] (`/__sim/`), [`bench`](mod@bench) (throughput measurement).
+//! [`admin`] (`/__sim/`), [`bench`](mod@bench) (throughput measurement), [`pubsub`]
+//! (Change Data Capture over the Pub/Sub API, gRPC).
 
 pub mod admin;
 pub mod auth;
@@ -33,6 +34,7 @@ pub mod error;
 pub mod faults;
 pub mod gate;
 pub mod ids;
+pub mod pubsub;
 pub mod rest;
 pub mod schema;
 pub mod server;

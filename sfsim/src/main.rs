@@ -20,7 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(
     name = "sfsim",
-    about = "Salesforce org simulator (OAuth, REST, Collections, Bulk 2.0, SOQL, faults)"
+    about = "Salesforce org simulator (OAuth, REST, Collections, Bulk 2.0, SOQL, Pub/Sub API, faults)"
 )]
 struct Cli {
     #[command(flatten)]
@@ -102,6 +102,32 @@ struct ServeArgs {
     /// Faults at startup, as the JSON accepted by `PUT /__sim/faults`.
     #[arg(long, env = "SFSIM_FAULTS")]
     faults: Option<String>,
+    /// Pub/Sub API (gRPC over TLS) address; `off` serves none.
+    #[arg(long, env = "SFSIM_PUBSUB_ADDR", default_value = "127.0.0.1:7443")]
+    pubsub_addr: String,
+    /// Pub/Sub TLS certificate (PEM); default: a self-signed one generated at start.
+    #[arg(long, env = "SFSIM_PUBSUB_TLS_CERT", requires = "pubsub_tls_key")]
+    pubsub_tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of `SFSIM_PUBSUB_TLS_CERT`.
+    #[arg(long, env = "SFSIM_PUBSUB_TLS_KEY", requires = "pubsub_tls_cert")]
+    pubsub_tls_key: Option<PathBuf>,
+    /// Names the generated Pub/Sub certificate is valid for, comma-separated.
+    #[arg(
+        long,
+        env = "SFSIM_PUBSUB_TLS_NAMES",
+        value_delimiter = ',',
+        default_value = "localhost,127.0.0.1"
+    )]
+    pubsub_tls_names: Vec<String>,
+    /// Write the Pub/Sub certificate (PEM) here at start, for clients to trust.
+    #[arg(long, env = "SFSIM_PUBSUB_CERT_OUT")]
+    pubsub_cert_out: Option<PathBuf>,
+    /// Seconds change events can be replayed (Salesforce: 72 hours).
+    #[arg(long, env = "SFSIM_PUBSUB_RETENTION_SECS", default_value_t = 72 * 3600)]
+    pubsub_retention_secs: u64,
+    /// Milliseconds between keep-alive responses on an idle Subscribe stream.
+    #[arg(long, env = "SFSIM_PUBSUB_KEEPALIVE_MS", default_value_t = 30_000)]
+    pubsub_keepalive_ms: u64,
 }
 
 impl ServeArgs {
@@ -136,6 +162,20 @@ impl ServeArgs {
         config.bulk.queue_delay = Duration::from_millis(self.bulk_queue_ms);
         config.bulk.processing_time = Duration::from_millis(self.bulk_processing_ms);
         config.bulk.allow_multiple_uploads = self.bulk_multiple_uploads;
+        config.pubsub.listen_addr = match self.pubsub_addr.as_str() {
+            "off" => None,
+            addr => Some(
+                addr.parse()
+                    .context("SFSIM_PUBSUB_ADDR is not an address")?,
+            ),
+        };
+        if let (Some(cert), Some(key)) = (self.pubsub_tls_cert, self.pubsub_tls_key) {
+            config.pubsub.tls = sfsim::pubsub::TlsSource::Files { cert, key };
+        }
+        config.pubsub.cert_out = self.pubsub_cert_out;
+        config.pubsub.tls_names = self.pubsub_tls_names;
+        config.pubsub.retention = Duration::from_secs(self.pubsub_retention_secs);
+        config.pubsub.keepalive = Duration::from_millis(self.pubsub_keepalive_ms);
         Ok(config)
     }
 }

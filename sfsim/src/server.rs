@@ -29,6 +29,7 @@ pub struct RunningSimulator {
     state: AppState,
     shutdown: CancellationToken,
     server: Option<JoinHandle<()>>,
+    pubsub: Option<(SocketAddr, JoinHandle<()>)>,
 }
 
 impl Simulator {
@@ -55,6 +56,7 @@ impl Simulator {
         })?;
         let base_url = format!("http://{addr}");
         let state: AppState = Arc::new(SimState::new(config, base_url.clone(), shutdown.clone())?);
+        let pubsub = crate::pubsub::start(state.clone()).await?;
         let app = NormalizePath::trim_trailing_slash(app(state.clone()));
         let serve_shutdown = shutdown.clone();
         let tasks = state.tasks.clone();
@@ -76,6 +78,7 @@ impl Simulator {
             state,
             shutdown,
             server: Some(server),
+            pubsub,
         })
     }
 }
@@ -112,6 +115,29 @@ impl RunningSimulator {
         crate::SimAdmin::new(reqwest::Client::new(), self.base_url())
     }
 
+    /// The Pub/Sub API's bound address, if it is served.
+    pub fn pubsub_addr(&self) -> Option<SocketAddr> {
+        self.pubsub.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// `https://127.0.0.1:port` of the Pub/Sub API, if it is served.
+    pub fn pubsub_url(&self) -> Option<String> {
+        self.pubsub_addr().map(|addr| format!("https://{addr}"))
+    }
+
+    /// The Pub/Sub server's certificate (PEM), for clients to trust.
+    pub fn pubsub_cert_pem(&self) -> Option<&str> {
+        self.state
+            .pubsub_tls
+            .as_ref()
+            .map(|tls| tls.cert_pem.as_str())
+    }
+
+    /// The org id (15 characters), the `tenantid` of Pub/Sub calls.
+    pub fn org_id(&self) -> &str {
+        &self.state.org_id
+    }
+
     /// The connected app's consumer key.
     pub fn client_id(&self) -> &str {
         &self.state.config.client_id
@@ -137,6 +163,11 @@ impl RunningSimulator {
         if let Some(server) = self.server.take() {
             if let Err(error) = server.await {
                 tracing::error!(%error, "The simulator's server task failed.");
+            }
+        }
+        if let Some((_, pubsub)) = self.pubsub.take() {
+            if let Err(error) = pubsub.await {
+                tracing::error!(%error, "The Pub/Sub server task failed.");
             }
         }
     }

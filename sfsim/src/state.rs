@@ -14,6 +14,9 @@ use crate::config::SimConfig;
 use crate::error::SimError;
 use crate::faults::FaultState;
 use crate::ids::{self, IdGenerator};
+use crate::pubsub::avro::EventSchemas;
+use crate::pubsub::bus::EventBus;
+use crate::pubsub::tls::TlsIdentity;
 use crate::rest::query::QueryCursors;
 use crate::schema::Schema;
 use crate::store::Db;
@@ -33,6 +36,12 @@ pub struct SimState {
     pub ids: IdGenerator,
     /// Records.
     pub db: Mutex<Db>,
+    /// Change events of committed writes (appended under the `db` lock).
+    pub events: EventBus,
+    /// Avro schemas of the change events.
+    pub event_schemas: EventSchemas,
+    /// The Pub/Sub server's certificate and key (`None` when it is not served).
+    pub pubsub_tls: Option<TlsIdentity>,
     /// Access tokens.
     pub sessions: SessionStore,
     /// JWT bearer verifier, if a public key is configured.
@@ -82,7 +91,19 @@ impl SimState {
         let id_source = IdGenerator::new();
         let org_id = id_source.next(ids::ORG_PREFIX)[..15].to_string();
         let user_id = id_source.next(ids::USER_PREFIX);
+        let pubsub = &config.pubsub;
+        let event_schemas = EventSchemas::build(&config.schema, &pubsub.cdc_objects)
+            .map_err(|error| SimError::Config(format!("change event schemas: {error}")))?;
+        let pubsub_tls = match pubsub.listen_addr {
+            Some(_) => {
+                Some(TlsIdentity::load(&pubsub.tls, &pubsub.tls_names).map_err(SimError::Config)?)
+            }
+            None => None,
+        };
         Ok(Self {
+            events: EventBus::new(&pubsub.cdc_objects, pubsub.retention, &user_id),
+            event_schemas,
+            pubsub_tls,
             schema: config.schema.clone(),
             ids: id_source,
             db: Mutex::new(Db::new(config.history_limit)),

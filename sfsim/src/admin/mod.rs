@@ -15,10 +15,13 @@
 //! | POST | `/__sim/sessions/expire` | `{"expired":n}`: 401 for every live token from now |
 //! | GET/PUT/DELETE | `/__sim/faults` | `FaultConfig` JSON; DELETE = healthy |
 //! | GET/PUT | `/__sim/limits` | `{"daily_api_used","daily_api_max",...}`; PUT sets used/max |
+//! | POST | `/__sim/pubsub/gap` | `{"channel","changeType":"GAP_UPDATE","recordIds":[..],"entity"?}`: one gap event |
+//! | GET | `/__sim/pubsub/cert` | the Pub/Sub API's TLS certificate (PEM) |
 
 pub mod client;
 mod control;
 mod inspect;
+mod pubsub;
 
 pub use client::{AdminError, SimAdmin};
 
@@ -50,4 +53,6 @@ pub fn router() -> Router<AppState> {
             "/__sim/limits",
             get(control::get_limits).put(control::set_limits),
         )
+        .route("/__sim/pubsub/gap", post(pubsub::gap))
+        .route("/__sim/pubsub/cert", get(pubsub::cert))
 }

@@ -1,10 +1,11 @@
-//! OAuth 2.0: the token and revoke endpoints, issued sessions, JWT bearer verification.
+//! OAuth 2.0: the token, revoke and userinfo endpoints, issued sessions, JWT bearer verification.
 
 pub mod jwt;
 pub mod sessions;
 pub mod token;
+pub mod userinfo;
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::state::AppState;
@@ -14,4 +15,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/oauth2/token", post(token::token))
         .route("/services/oauth2/revoke", post(token::revoke))
+        .route("/services/oauth2/userinfo", get(userinfo::userinfo))
 }

@@ -21,7 +21,9 @@ use serde_json::Value;
 use crate::clock;
 use crate::error::RecordError;
 use crate::ids::IdGenerator;
+use crate::pubsub::bus::EventBus;
 use crate::schema::{ObjectDef, Schema};
+use crate::store::change::{Change, ChangeKind};
 use crate::store::history::WriteEntry;
 use crate::store::{Db, Txn};
 use checks::lock_fault;
@@ -126,6 +128,9 @@ pub struct WriteContext<'a> {
     pub api: &'a str,
     /// Share of records that fail with `UNABLE_TO_LOCK_ROW` (fault injection).
     pub lock_row_rate: f64,
+    /// Where committed changes become change events; appended while the caller still
+    /// holds the store lock, so event order is commit order.
+    pub events: &'a EventBus,
 }
 
 /// The time of a write batch, read once: every record of a batch gets the same stamp,
@@ -154,7 +159,8 @@ pub fn apply_batch(
         .collect();
     let any_failed = results.iter().any(|result| result.outcome.is_err());
     if !(all_or_none && any_failed) {
-        db.commit(txn);
+        let changes = db.commit(txn);
+        ctx.events.publish(changes, ms);
         return results;
     }
     db.rollback(txn, |name| ctx.schema.object(name).cloned());
@@ -225,6 +231,15 @@ fn apply_one(
                 let entry =
                     WriteEntry::at(stamp.ms, ctx.request_id, ctx.api, "delete", BTreeMap::new());
                 db.record_history(txn, &id, entry);
+                if ctx.events.publishes(&object.name) {
+                    let change = Change {
+                        object: object.name.clone(),
+                        id: id.clone(),
+                        kind: ChangeKind::Delete,
+                        values: BTreeMap::new(),
+                    };
+                    db.record_change(txn, change);
+                }
                 OpResult {
                     id: Some(id),
                     created: false,

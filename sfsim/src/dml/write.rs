@@ -12,6 +12,7 @@ use super::rules::check_rules;
 use super::{RecordInput, Stamp, WriteContext};
 use crate::error::RecordError;
 use crate::schema::{NameKind, ObjectDef};
+use crate::store::change::{Change, ChangeKind};
 use crate::store::history::WriteEntry;
 use crate::store::{match_key, Db, Record, Txn};
 use crate::values;
@@ -107,8 +108,13 @@ pub(super) fn write(
     // The stored version, for PRIORVALUE and ISCHANGED; copied only when rules need it.
     let enforces_rules = !object.validation_rules.is_empty();
     let prior = (enforces_rules && !creating).then(|| record.clone());
+    // Fields whose stored value really changes: what an UPDATE change event carries.
+    let mut changed = BTreeMap::new();
     for (name, value) in &changes {
-        record.fields.insert(name.clone(), value.clone());
+        let old = record.fields.insert(name.clone(), value.clone());
+        if old.unwrap_or(Value::Null) != *value {
+            changed.insert(name.clone(), value.clone());
+        }
     }
     check_required(object, &record)?;
     if enforces_rules {
@@ -152,6 +158,30 @@ pub(super) fn write(
         .insert("SystemModstamp".into(), Value::String(now.clone()));
     let id = record.id.clone();
     let operation = if creating { "insert" } else { "update" };
+    let change = if !ctx.events.publishes(&object.name) {
+        None
+    } else if creating {
+        let mut values = record.fields.clone();
+        values.retain(|name, value| name != "Id" && !value.is_null());
+        Some(Change {
+            object: object.name.clone(),
+            id: id.clone(),
+            kind: ChangeKind::Create,
+            values,
+        })
+    } else {
+        for system in ["LastModifiedDate", "SystemModstamp"] {
+            if let Some(value) = record.fields.get(system) {
+                changed.insert(system.to_string(), value.clone());
+            }
+        }
+        Some(Change {
+            object: object.name.clone(),
+            id: id.clone(),
+            kind: ChangeKind::Update,
+            values: changed,
+        })
+    };
     if creating {
         db.insert(txn, object, record);
     } else {
@@ -162,5 +192,8 @@ pub(super) fn write(
         &id,
         WriteEntry::at(stamp.ms, ctx.request_id, ctx.api, operation, changes),
     );
+    if let Some(change) = change {
+        db.record_change(txn, change);
+    }
     Ok(id)
 }

@@ -84,6 +84,7 @@ fn write_context<'a>(state: &'a AppState, ctx: &'a RequestContext) -> WriteConte
         request_id: &ctx.request_id,
         api: ctx.endpoint,
         lock_row_rate: state.faults.lock_row_rate(),
+        events: &state.events,
     }
 }
 

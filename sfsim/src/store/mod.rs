@@ -6,6 +6,7 @@
 //! cost of the HTTP request around them. Writes go through a [`Txn`] that records how to
 //! undo them, so a failed all-or-none batch rolls back exactly what it did.
 
+pub mod change;
 pub mod history;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::schema::{FieldDef, ObjectDef};
+use change::Change;
 use history::WriteEntry;
 
 /// One stored record.
@@ -44,11 +46,13 @@ enum Undo {
     Removed { object: String, old: Record },
 }
 
-/// A write batch in progress: how to undo it and the history it will add on commit.
+/// A write batch in progress: how to undo it, and the history and changes it will add on
+/// commit.
 #[derive(Debug, Default)]
 pub struct Txn {
     undo: Vec<Undo>,
     history: Vec<(String, WriteEntry)>,
+    changes: Vec<Change>,
 }
 
 /// All records of the org.
@@ -175,8 +179,14 @@ impl Db {
         txn.history.push((id.to_string(), entry));
     }
 
-    /// Makes the transaction's writes permanent and appends their history.
-    pub fn commit(&mut self, txn: Txn) {
+    /// Queues a record change, handed back by [`Db::commit`] (dropped by a rollback).
+    pub fn record_change(&self, txn: &mut Txn, change: Change) {
+        txn.changes.push(change);
+    }
+
+    /// Makes the transaction's writes permanent, appends their history and returns the
+    /// record changes in the order they were made (for Change Data Capture).
+    pub fn commit(&mut self, txn: Txn) -> Vec<Change> {
         for (id, entry) in txn.history {
             let writes = self.history.entry(id).or_default();
             writes.push(entry);
@@ -185,6 +195,7 @@ impl Db {
                 writes.drain(..excess);
             }
         }
+        txn.changes
     }
 
     /// Undoes every write of the transaction, newest first. Needs the schema to rebuild
