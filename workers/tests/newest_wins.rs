@@ -139,14 +139,14 @@ async fn a_late_invoice_failure_does_not_undo_a_cancellation() {
             .expect("the invoice's transaction");
         assert_eq!(transaction["Status__c"], "requires_payment_method");
         assert_eq!(transaction["Stripe_Subscription__c"], record["Id"]);
+        // The invoice event only makes sure the subscription exists (a stub): the status is
+        // the subscription events' to write, so nothing of it had to be superseded.
         let lifecycle = stack.lifecycle(&case.failed.id).await;
         assert_eq!(lifecycle["state"], "applied", "{lifecycle:?}");
-        let superseded = format!(
-            "stripe_subscription__c/stripe_subscription_id__c={}",
-            case.subscription_id.to_lowercase()
-        );
         assert!(
-            lifecycle["superseded_writes"].contains(&superseded),
+            lifecycle
+                .get("superseded_writes")
+                .is_none_or(|records| !records.contains("stripe_subscription__c")),
             "{lifecycle:?}"
         );
     }

@@ -185,7 +185,8 @@ async fn a_permanently_invalid_record_is_dead_lettered_while_its_batch_mates_suc
         })
         .collect();
     let mut bad_intent = factory.payment_intent("cus_bad", 1000, "usd", unix_now(), None);
-    bad_intent["currency"] = json!("usdollars");
+    // Longer than Payment_Method_Type__c (Text 255): Salesforce refuses the record.
+    bad_intent["payment_method_types"] = json!(["x".repeat(300)]);
     let bad = factory.event("payment_intent.succeeded", bad_intent, None, unix_now());
     let mut all = good.clone();
     all.insert(2, bad.clone());
