@@ -21,7 +21,7 @@ use crate::edge::RequestId;
 use crate::error::StripeError;
 use crate::events::{emit, Cause};
 use crate::form;
-use crate::list::{envelope, paginate, PageParams};
+use crate::list::{page_of, PageParams};
 use crate::state::{new_id, unix_now, AppState};
 
 /// Routes under `/v1/customers`.
@@ -238,17 +238,8 @@ async fn list(
                 .is_none_or(|email| customer["email"] == email.as_str())
         })
         .collect();
-    let page = PageParams {
-        limit: params.limit,
-        starting_after: params.starting_after,
-        ending_before: params.ending_before,
-    };
-    let (data, has_more) = paginate(&matching, &page)?;
-    Ok(Json(envelope(
-        data.into_iter().cloned().collect(),
-        has_more,
-        "/v1/customers",
-    )))
+    let page = PageParams::new(params.limit, params.starting_after, params.ending_before);
+    page_of(&matching, &page, "/v1/customers", Value::clone)
 }
 
 #[cfg(test)]

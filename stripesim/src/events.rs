@@ -17,7 +17,7 @@ use crate::delivery;
 use crate::edge::RequestId;
 use crate::error::StripeError;
 use crate::form;
-use crate::list::{envelope, paginate, PageParams};
+use crate::list::{page_of, PageParams};
 use crate::state::{new_id, unix_now, AppState, Store};
 
 /// Routes under `/v1/events`.
@@ -177,17 +177,8 @@ async fn list(
             by_type && delivered && range.contains(event["created"].as_i64().unwrap_or(0))
         })
         .collect();
-    let page = PageParams {
-        limit: params.limit,
-        starting_after: params.starting_after,
-        ending_before: params.ending_before,
-    };
-    let (data, has_more) = paginate(&matching, &page)?;
-    Ok(Json(envelope(
-        data.into_iter().cloned().collect(),
-        has_more,
-        "/v1/events",
-    )))
+    let page = PageParams::new(params.limit, params.starting_after, params.ending_before);
+    page_of(&matching, &page, "/v1/events", Value::clone)
 }
 
 async fn retrieve(

@@ -2,6 +2,7 @@
 //! `limit` 1–100 (default 10), cursors `starting_after` / `ending_before` naming an object
 //! id, and the envelope `{"object": "list", "data", "has_more", "url"}`.
 
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -66,6 +67,38 @@ pub fn paginate<'a>(
         items.iter().take(limit).copied().collect(),
         items.len() > limit,
     ))
+}
+
+impl PageParams {
+    /// The three pagination parameters of a list request.
+    pub fn new(
+        limit: Option<i64>,
+        starting_after: Option<String>,
+        ending_before: Option<String>,
+    ) -> Self {
+        Self {
+            limit,
+            starting_after,
+            ending_before,
+        }
+    }
+}
+
+/// The answer of a list endpoint: one page of `items` (already filtered, newest first) in
+/// the envelope for `url`, each object as `show` shows it (without what only an `expand`
+/// shows, or the simulator's own fields).
+pub fn page_of(
+    items: &[&Value],
+    params: &PageParams,
+    url: &str,
+    show: impl Fn(&Value) -> Value,
+) -> Result<Json<Value>, StripeError> {
+    let (data, has_more) = paginate(items, params)?;
+    Ok(Json(envelope(
+        data.into_iter().map(show).collect(),
+        has_more,
+        url,
+    )))
 }
 
 /// The list envelope for `url` (the path listed, e.g. `/v1/customers`).

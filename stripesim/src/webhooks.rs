@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::changes::{self, text_or_null};
 use crate::error::StripeError;
 use crate::form;
-use crate::list::{envelope, paginate, PageParams};
+use crate::list::{page_of, PageParams};
 use crate::state::{new_id, unix_now, AppState};
 
 /// Routes under `/v1/webhook_endpoints`.
@@ -192,15 +192,6 @@ async fn list(
     let params: ListParams = form::parse(query.unwrap_or_default().as_bytes())?;
     let store = state.store.lock();
     let all = store.webhook_endpoints.newest_first();
-    let page = PageParams {
-        limit: params.limit,
-        starting_after: params.starting_after,
-        ending_before: params.ending_before,
-    };
-    let (data, has_more) = paginate(&all, &page)?;
-    Ok(Json(envelope(
-        data.into_iter().map(public_view).collect(),
-        has_more,
-        "/v1/webhook_endpoints",
-    )))
+    let page = PageParams::new(params.limit, params.starting_after, params.ending_before);
+    page_of(&all, &page, "/v1/webhook_endpoints", public_view)
 }

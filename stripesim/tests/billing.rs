@@ -28,6 +28,30 @@ async fn monthly_price(sim: &Sim) -> String {
     price.id()
 }
 
+/// `customer` subscribes to one of `price` through a paid Checkout session; returns the
+/// subscription's id.
+async fn subscribe(sim: &Sim, customer: &str, price: &str) -> String {
+    let open = session(
+        sim,
+        &[
+            ("mode", "subscription"),
+            ("customer", customer),
+            ("line_items[0][price]", price),
+            ("line_items[0][quantity]", "1"),
+        ],
+    )
+    .await;
+    let path = format!(
+        "/__sim/checkout/sessions/{}/complete",
+        open["id"].as_str().expect("id")
+    );
+    let done = pay(sim, &path, false).await;
+    done.body["subscription"]
+        .as_str()
+        .expect("a subscription")
+        .to_string()
+}
+
 async fn session(sim: &Sim, form: &[(&str, &str)]) -> Value {
     let reply = sim.post("/v1/checkout/sessions", form).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
@@ -244,29 +268,7 @@ async fn renewals_bill_the_next_period_and_a_declined_one_makes_the_subscription
     let sim = Sim::start().await;
     let price = monthly_price(&sim).await;
     let customer = sim.customer(&[]).await;
-    let open = session(
-        &sim,
-        &[
-            ("mode", "subscription"),
-            ("customer", customer.as_str()),
-            ("line_items[0][price]", price.as_str()),
-            ("line_items[0][quantity]", "1"),
-        ],
-    )
-    .await;
-    let done = pay(
-        &sim,
-        &format!(
-            "/__sim/checkout/sessions/{}/complete",
-            open["id"].as_str().expect("id")
-        ),
-        false,
-    )
-    .await;
-    let id = done.body["subscription"]
-        .as_str()
-        .expect("subscription")
-        .to_string();
+    let id = subscribe(&sim, &customer, &price).await;
     let first = sim.get(&format!("/v1/subscriptions/{id}"), &[]).await.body;
     let first_end = first["items"]["data"][0]["current_period_end"].clone();
 
@@ -455,29 +457,7 @@ async fn sessions_stripe_would_refuse_are_refused_and_deleting_a_customer_cancel
     );
 
     let customer = sim.customer(&[]).await;
-    let open = session(
-        &sim,
-        &[
-            ("mode", "subscription"),
-            ("customer", customer.as_str()),
-            ("line_items[0][price]", price.as_str()),
-            ("line_items[0][quantity]", "1"),
-        ],
-    )
-    .await;
-    let done = pay(
-        &sim,
-        &format!(
-            "/__sim/checkout/sessions/{}/complete",
-            open["id"].as_str().expect("id")
-        ),
-        false,
-    )
-    .await;
-    let subscription = done.body["subscription"]
-        .as_str()
-        .expect("subscription")
-        .to_string();
+    let subscription = subscribe(&sim, &customer, &price).await;
     assert_eq!(
         sim.delete(&format!("/v1/customers/{customer}"))
             .await

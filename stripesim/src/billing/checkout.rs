@@ -16,7 +16,7 @@ use crate::edge::RequestId;
 use crate::error::StripeError;
 use crate::events::{emit, Cause};
 use crate::form;
-use crate::list::{envelope, paginate, PageParams};
+use crate::list::{page_of, PageParams};
 use crate::state::AppState;
 
 /// Routes under `/v1/checkout/sessions`.
@@ -134,19 +134,10 @@ async fn list(
             })
         })
         .collect();
-    let page = PageParams {
-        limit: params.limit,
-        starting_after: params.starting_after,
-        ending_before: params.ending_before,
-    };
-    let (data, has_more) = paginate(&matching, &page)?;
-    Ok(Json(envelope(
-        data.into_iter()
-            .map(|session| view(session, expand))
-            .collect(),
-        has_more,
-        "/v1/checkout/sessions",
-    )))
+    let page = PageParams::new(params.limit, params.starting_after, params.ending_before);
+    page_of(&matching, &page, "/v1/checkout/sessions", |session| {
+        view(session, expand)
+    })
 }
 
 async fn line_items(
@@ -166,10 +157,10 @@ async fn line_items(
         .flatten()
         .collect();
     // Line items keep the order they were given in, not newest first.
-    let (data, has_more) = paginate(&items, &page)?;
-    Ok(Json(envelope(
-        data.into_iter().cloned().collect(),
-        has_more,
+    page_of(
+        &items,
+        &page,
         &format!("/v1/checkout/sessions/{id}/line_items"),
-    )))
+        Value::clone,
+    )
 }

@@ -17,7 +17,7 @@ use crate::edge::RequestId;
 use crate::error::StripeError;
 use crate::events::Cause;
 use crate::form;
-use crate::list::{envelope, paginate, PageParams};
+use crate::list::{page_of, PageParams};
 use crate::state::{AppState, Collection};
 
 /// Routes for subscriptions, invoices and PaymentIntents.
@@ -94,20 +94,6 @@ fn one(collection: &Collection, kind: &str, id: &str) -> Result<Value, StripeErr
         .ok_or_else(|| StripeError::no_such(kind, id, "id"))
 }
 
-fn page_of(
-    matching: &[&Value],
-    params: &ListParams,
-    url: &str,
-    show: impl Fn(&Value) -> Value,
-) -> Result<Json<Value>, StripeError> {
-    let (data, has_more) = paginate(matching, &params.page())?;
-    Ok(Json(envelope(
-        data.into_iter().map(show).collect(),
-        has_more,
-        url,
-    )))
-}
-
 fn matches(value: &Value, wanted: Option<&String>) -> bool {
     wanted.is_none_or(|wanted| value == wanted.as_str())
 }
@@ -145,7 +131,7 @@ async fn list_subscriptions(
             })
         })
         .collect();
-    page_of(&matching, &params, "/v1/subscriptions", Value::clone)
+    page_of(&matching, &params.page(), "/v1/subscriptions", Value::clone)
 }
 
 async fn cancel(
@@ -189,7 +175,7 @@ async fn list_invoices(
             )
         })
         .collect();
-    page_of(&matching, &params, "/v1/invoices", |invoice| {
+    page_of(&matching, &params.page(), "/v1/invoices", |invoice| {
         invoice_view(invoice, expand)
     })
 }
@@ -213,5 +199,10 @@ async fn list_payment_intents(
         .into_iter()
         .filter(|intent| matches(&intent["customer"], params.customer.as_ref()))
         .collect();
-    page_of(&matching, &params, "/v1/payment_intents", Value::clone)
+    page_of(
+        &matching,
+        &params.page(),
+        "/v1/payment_intents",
+        Value::clone,
+    )
 }

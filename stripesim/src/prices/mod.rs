@@ -20,7 +20,7 @@ use crate::edge::RequestId;
 use crate::error::StripeError;
 use crate::events::{emit, Cause};
 use crate::form;
-use crate::list::{envelope, paginate, PageParams};
+use crate::list::{page_of, PageParams};
 use crate::state::AppState;
 
 pub mod shape;
@@ -193,15 +193,6 @@ async fn list(
                 .is_none_or(|currency| price["currency"] == currency.to_lowercase().as_str())
         })
         .collect();
-    let page = PageParams {
-        limit: params.limit,
-        starting_after: params.starting_after,
-        ending_before: params.ending_before,
-    };
-    let (data, has_more) = paginate(&matching, &page)?;
-    Ok(Json(envelope(
-        data.into_iter().map(|price| view(price, expand)).collect(),
-        has_more,
-        "/v1/prices",
-    )))
+    let page = PageParams::new(params.limit, params.starting_after, params.ending_before);
+    page_of(&matching, &page, "/v1/prices", |price| view(price, expand))
 }
