@@ -15,26 +15,33 @@ pub struct MotoServer {
     http: reqwest::Client,
 }
 
+/// Starts `moto_server` on `port` (every AWS service it simulates on one port) and waits
+/// until it accepts connections.
+pub(super) async fn spawn_moto(port: u16) -> Result<ServiceProcess, HarnessError> {
+    let server = repo_root().join("scripts/moto/.venv/bin/moto_server");
+    if !server.is_file() {
+        return Err(HarnessError::Missing(format!(
+            "moto is not installed at {}; run scripts/setup-test-deps.sh",
+            server.display()
+        )));
+    }
+    let port_arg = port.to_string();
+    let process =
+        ServiceProcess::spawn("moto", &server, &["-H", "127.0.0.1", "-p", &port_arg], &[])?;
+    if !wait_for_port(port, Duration::from_secs(30)).await {
+        return Err(HarnessError::Missing(format!(
+            "moto did not listen on {port}; log: {}",
+            process.log_contents()
+        )));
+    }
+    Ok(process)
+}
+
 impl MotoServer {
     /// Starts moto on a free port and waits until it accepts connections.
     pub async fn start() -> Result<Self, HarnessError> {
-        let server = repo_root().join("scripts/moto/.venv/bin/moto_server");
-        if !server.is_file() {
-            return Err(HarnessError::Missing(format!(
-                "moto is not installed at {}; run scripts/setup-test-deps.sh",
-                server.display()
-            )));
-        }
         let port = free_port();
-        let port_arg = port.to_string();
-        let process =
-            ServiceProcess::spawn("moto", &server, &["-H", "127.0.0.1", "-p", &port_arg], &[])?;
-        if !wait_for_port(port, Duration::from_secs(30)).await {
-            return Err(HarnessError::Missing(format!(
-                "moto did not listen on {port}; log: {}",
-                process.log_contents()
-            )));
-        }
+        let process = spawn_moto(port).await?;
         Ok(Self {
             _process: process,
             port,

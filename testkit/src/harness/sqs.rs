@@ -1,4 +1,5 @@
-//! The SQS emulator (`local-aws-sqs`, pinned in `scripts/sqs-emulator/`) on a free port.
+//! The SQS emulator (`local-aws-sqs`, pinned in `scripts/sqs-emulator/`, or moto's SQS with
+//! `SQS_EMULATOR=moto`) on a free port.
 //!
 //! Tests talk to it with the real AWS SDK over the real SQS protocol; nothing is mocked.
 //! `scripts/test.sh` installs the emulator with `npm ci` before the tests run.
@@ -36,8 +37,21 @@ pub struct SqsEmulator {
 }
 
 impl SqsEmulator {
-    /// Starts the emulator and waits until it accepts connections.
+    /// Starts the emulator and waits until it accepts connections: the Node emulator, or
+    /// moto's SQS with `SQS_EMULATOR=moto` (scripts/test.sh runs the ingress and bridge tests
+    /// with both; moto ends a long poll when a message arrives, as SQS does).
     pub async fn start() -> Result<Self, HarnessError> {
+        if std::env::var("SQS_EMULATOR").as_deref() == Ok("moto") {
+            let port = free_port();
+            let process = super::moto::spawn_moto(port).await?;
+            let emulator = Self {
+                process,
+                port,
+                client: client_for(&format!("http://127.0.0.1:{port}")),
+            };
+            emulator.wait_ready().await?;
+            return Ok(emulator);
+        }
         let dir = repo_root().join("scripts/sqs-emulator");
         if !dir.join("node_modules/local-aws-sqs").is_dir() {
             return Err(HarnessError::Missing(format!(
