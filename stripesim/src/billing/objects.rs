@@ -25,6 +25,12 @@ impl Line {
     pub fn amount(&self) -> i64 {
         line_amount(&self.price, self.quantity)
     }
+
+    /// The price as sessions and subscriptions show it: without `tiers`, which only an
+    /// expanded price shows.
+    pub fn shown_price(&self) -> Value {
+        crate::prices::view(&self.price, false)
+    }
 }
 
 /// The sum of the lines.
@@ -208,10 +214,7 @@ pub fn subscription_items(subscription: &str, lines: &[Line], period: (i64, i64)
     let data: Vec<Value> = lines
         .iter()
         .map(|line| {
-            let mut price = line.price.clone();
-            if let Some(fields) = price.as_object_mut() {
-                fields.remove("tiers");
-            }
+            let price = line.shown_price();
             json!({
                 "id": new_id("si"),
                 "object": "subscription_item",

@@ -156,10 +156,7 @@ pub fn new_session(store: &Store, params: SessionParams) -> Result<Value, Stripe
     let items: Vec<Value> = lines
         .iter()
         .map(|line| {
-            let mut price = line.price.clone();
-            if let Some(fields) = price.as_object_mut() {
-                fields.remove("tiers");
-            }
+            let price = line.shown_price();
             json!({
                 "id": new_id("li"),
                 "object": "item",
