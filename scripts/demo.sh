@@ -6,6 +6,7 @@
 # stripesim signs and sends), and prints what happened.
 #   scripts/demo.sh            leave the stack running until Ctrl-C
 #   scripts/demo.sh --no-wait  stop after the summary
+#   SQS_EMULATOR=moto scripts/demo.sh   moto's SQS instead of the Node emulator
 # Ports (override with the variables): ingress LISTEN_ADDR 127.0.0.1:8000, emulator
 # SQS_EMULATOR_PORT 9324, simulators SFSIM_PORT 7700 and STRIPESIM_PORT 12111, Redis
 # DEMO_REDIS_PORT 6390.
@@ -34,7 +35,7 @@ env -u SQS_QUEUE_URL target/release/loadgen ingress --url "http://$listen/webhoo
 echo "==> waiting for the queue and the streams to drain"
 for _ in $(seq 1 60); do
   high=$(redis-cli -p "$redis_port" XLEN '{fleet}:high'); low=$(redis-cli -p "$redis_port" XLEN '{fleet}:low')
-  queued=$(curl -s -X POST "$AWS_ENDPOINT_URL_SQS/" -d "Action=GetQueueAttributes&QueueUrl=$SQS_QUEUE_URL&AttributeName.1=All" \
+  queued=$(curl -s -X POST "$AWS_ENDPOINT_URL_SQS/" -H "$SQS_AUTH_HEADER" -d "Action=GetQueueAttributes&QueueUrl=$SQS_QUEUE_URL&AttributeName.1=All" \
     | sed -n 's:.*<Name>ApproximateNumberOfMessages</Name><Value>\([0-9]*\)</Value>.*:\1:p')
   [ "$high" = 0 ] && [ "$low" = 0 ] && [ "${queued:-0}" = 0 ] && break
   sleep 0.5
@@ -57,7 +58,7 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 echo "  in Salesforce: Stripe_Subscription__c $subscription: $(curl -s "http://127.0.0.1:$sfsim_port/__sim/records/Stripe_Subscription__c" \
-  | grep -o "{[^{}]*\"$subscription\"[^{}]*}" | grep -o '"Status__c":"[^"]*"\|"Sync_Status__c":"[^"]*"' | tr '\n' ' ')"
+  | tr '}' '\n' | grep "$subscription" | grep -o '"Status__c":"[^"]*"\|"Sync_Status__c":"[^"]*"\|"Amount__c":[0-9.]*' | tr '\n' ' ')"
 echo "  webhook deliveries by stripesim: $(curl -s "$api/__sim/deliveries" | grep -o '"succeeded":true' | wc -l) succeeded"
 
 echo "==> records in Salesforce (the simulator)"
