@@ -90,7 +90,8 @@ pub struct TokenCache {
 
 struct Inner {
     http: reqwest::Client,
-    credentials: ClientCredentials,
+    /// Replaceable: a rotated client secret applies at the next login.
+    credentials: std::sync::RwLock<ClientCredentials>,
     store: Arc<dyn TokenStore>,
     lifetime: Duration,
     local: RwLock<Option<Session>>,
@@ -110,7 +111,7 @@ impl TokenCache {
         Self {
             inner: Arc::new(Inner {
                 http,
-                credentials,
+                credentials: std::sync::RwLock::new(credentials),
                 store,
                 lifetime,
                 local: RwLock::new(None),
@@ -175,8 +176,29 @@ impl TokenCache {
         }
     }
 
+    /// Puts a rotated consumer secret in force for the next login (the session in use stays
+    /// valid until Salesforce refuses it or it ages out). Returns false, changing nothing,
+    /// when this cache logs in with the JWT bearer flow, which has no secret.
+    pub fn set_client_secret(&self, secret: String) -> bool {
+        let mut credentials = match self.inner.credentials.write() {
+            Ok(credentials) => credentials,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match &mut credentials.grant {
+            Grant::ClientSecret(current) => {
+                *current = secret;
+                true
+            }
+            Grant::JwtBearer { .. } => false,
+        }
+    }
+
     async fn login_and_share(&self) -> Result<Session, SalesforceError> {
-        let session = login(&self.inner.http, &self.inner.credentials).await?;
+        let credentials = match self.inner.credentials.read() {
+            Ok(credentials) => credentials.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let session = login(&self.inner.http, &credentials).await?;
         self.inner
             .store
             .save(session.clone(), self.inner.lifetime)

@@ -53,6 +53,12 @@ pub struct SalesforceClient {
 }
 
 impl SalesforceClient {
+    /// Puts a rotated consumer secret in force for this client's next login (see
+    /// [`TokenCache::set_client_secret`]); false with the JWT bearer flow.
+    pub fn set_client_secret(&self, secret: String) -> bool {
+        self.tokens.set_client_secret(secret)
+    }
+
     /// A client whose token, usage and call gate are the given [`Coordination`]; clients
     /// built with clones of one coordination share one login.
     pub fn new(

@@ -18,9 +18,9 @@ use workers::{
 
 fn main() -> anyhow::Result<ExitCode> {
     // Before any thread starts: with SECRETS_MANAGER_SECRET_ID, the secret's values become
-    // environment variables. The workers read them once; a rotation of these secrets applies
-    // at the next (rolling) restart.
-    common::secrets::load_before_start(&[
+    // environment variables. Re-read while running, a rotated SALESFORCE_CLIENT_SECRET applies
+    // at the next login (`common::secrets::updates`); the others at the next restart.
+    let secrets = common::secrets::load_before_start(&[
         "STRIPE_API_KEY",
         "SALESFORCE_CLIENT_SECRET",
         "STATUS_API_TOKEN",
@@ -29,7 +29,13 @@ fn main() -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("tokio runtime")?
-        .block_on(run())
+        .block_on(async {
+            if let Some(watcher) = secrets {
+                // Ends with the runtime.
+                watcher.spawn_published(tokio_util::sync::CancellationToken::new());
+            }
+            run().await
+        })
 }
 
 async fn run() -> anyhow::Result<ExitCode> {

@@ -2,11 +2,13 @@
 //! environment), then on an interval for the parts of a role that can take a rotated value
 //! while running.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::Client;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -82,6 +84,16 @@ pub fn load_before_start(keys: &[&str]) -> Result<Option<SecretWatcher>, Secrets
     }))
 }
 
+/// Where [`SecretWatcher::spawn_published`] publishes the secret's changes.
+static UPDATES: OnceLock<watch::Sender<SecretValues>> = OnceLock::new();
+
+/// The secret's values as they change, for the parts of a role that can take a rotated
+/// value while running (the workers' Salesforce login); `None` when this process reads no
+/// secret from Secrets Manager.
+pub fn updates() -> Option<watch::Receiver<SecretValues>> {
+    UPDATES.get().map(watch::Sender::subscribe)
+}
+
 /// Re-reads the secret every interval and reports a changed value.
 #[derive(Debug)]
 pub struct SecretWatcher {
@@ -94,6 +106,16 @@ impl SecretWatcher {
     /// The values read at start.
     pub fn current(&self) -> &SecretValues {
         &self.current
+    }
+
+    /// Like [`Self::spawn`], publishing every change to [`updates`]'s receivers (once per
+    /// process; a second call publishes nothing).
+    pub fn spawn_published(self, shutdown: CancellationToken) -> JoinHandle<()> {
+        let sender = UPDATES.get_or_init(|| watch::channel(self.current.clone()).0);
+        let sender = sender.clone();
+        self.spawn(shutdown, move |values| {
+            sender.send_replace(values.clone());
+        })
     }
 
     /// Re-reads the secret every interval until `shutdown`, calling `on_change` with the new
