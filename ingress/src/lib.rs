@@ -136,12 +136,13 @@ pub async fn run_with_secrets(
         config.tolerance,
     ));
     if let Some(watcher) = secrets {
+        watcher.spawn(shutdown.clone());
         let verifier = verifier.clone();
-        watcher.spawn(shutdown.clone(), move |values| {
-            if let Some(raw) = values.get("STRIPE_WEBHOOK_SECRETS") {
-                match verifier.replace(raw) {
-                    Ok(()) => tracing::info!("Webhook secrets rotated."),
-                    Err(problem) => tracing::error!(%problem, "The rotated STRIPE_WEBHOOK_SECRETS is unusable; keeping the secrets in force."),
+        common::secrets::follow("STRIPE_WEBHOOK_SECRETS", shutdown.clone(), move |raw| {
+            match verifier.replace(raw) {
+                Ok(()) => tracing::info!("Webhook secrets rotated."),
+                Err(problem) => {
+                    tracing::error!(%problem, "The rotated STRIPE_WEBHOOK_SECRETS is unusable; keeping the secrets in force.")
                 }
             }
         });

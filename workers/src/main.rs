@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<ExitCode> {
         .block_on(async {
             if let Some(watcher) = secrets {
                 // Ends with the runtime.
-                watcher.spawn_published(tokio_util::sync::CancellationToken::new());
+                watcher.spawn(tokio_util::sync::CancellationToken::new());
             }
             run().await
         })

@@ -22,7 +22,7 @@ mod source;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use source::{load_before_start, updates, SecretWatcher};
+pub use source::{follow, load_before_start, updates, SecretWatcher};
 
 /// Names the secret id.
 pub const SECRET_ID_VAR: &str = "SECRETS_MANAGER_SECRET_ID";

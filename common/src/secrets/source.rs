@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{parse, SecretValues, SecretsError, DEFAULT_REFRESH_SECS, REFRESH_VAR, SECRET_ID_VAR};
+use crate::config::positive_secs;
 use crate::sqs::https_client;
 
 /// A Secrets Manager client from the default chain (credentials, region, endpoint).
@@ -55,10 +56,7 @@ pub fn load_before_start(keys: &[&str]) -> Result<Option<SecretWatcher>, Secrets
     };
     let interval = match std::env::var(REFRESH_VAR) {
         Err(_) => Duration::from_secs(DEFAULT_REFRESH_SECS),
-        Ok(text) => match text.trim().parse::<u64>() {
-            Ok(secs) if secs > 0 => Duration::from_secs(secs),
-            _ => return Err(SecretsError::BadRefresh),
-        },
+        Ok(text) => positive_secs(&text).map_err(|_| SecretsError::BadRefresh)?,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -103,28 +101,14 @@ pub struct SecretWatcher {
 }
 
 impl SecretWatcher {
-    /// The values read at start.
-    pub fn current(&self) -> &SecretValues {
-        &self.current
-    }
-
-    /// Like [`Self::spawn`], publishing every change to [`updates`]'s receivers (once per
-    /// process; a second call publishes nothing).
-    pub fn spawn_published(self, shutdown: CancellationToken) -> JoinHandle<()> {
-        let sender = UPDATES.get_or_init(|| watch::channel(self.current.clone()).0);
-        let sender = sender.clone();
-        self.spawn(shutdown, move |values| {
-            sender.send_replace(values.clone());
-        })
-    }
-
-    /// Re-reads the secret every interval until `shutdown`, calling `on_change` with the new
-    /// values whenever they differ from the last ones. A failed read is logged and retried at
-    /// the next interval; the role keeps the values it has.
-    pub fn spawn<F>(self, shutdown: CancellationToken, on_change: F) -> JoinHandle<()>
-    where
-        F: Fn(&SecretValues) + Send + 'static,
-    {
+    /// Re-reads the secret every interval until `shutdown` and publishes every change to
+    /// [`updates`]'s receivers (one watcher per process: a second one publishes nothing). A
+    /// failed read is logged and retried at the next interval; the role keeps the values it
+    /// has. Parts of the role take their key with [`follow`].
+    pub fn spawn(self, shutdown: CancellationToken) -> JoinHandle<()> {
+        let sender = UPDATES
+            .get_or_init(|| watch::channel(self.current.clone()).0)
+            .clone();
         tokio::spawn(async move {
             let client = client().await;
             let mut current = self.current;
@@ -137,7 +121,7 @@ impl SecretWatcher {
                     Ok(values) if values != current => {
                         let names: Vec<&str> = values.names().collect();
                         tracing::info!(secret_id = %self.id, ?names, "The secret changed; applying the new values.");
-                        on_change(&values);
+                        sender.send_replace(values.clone());
                         current = values;
                     }
                     Ok(_) => {}
@@ -148,4 +132,30 @@ impl SecretWatcher {
             }
         })
     }
+}
+
+/// Calls `on_change` with the new value of `key` each time a rotation changes it, until
+/// `shutdown`; does nothing when this process reads no secret (no watcher was spawned).
+/// A change of the secret's other keys is not one of `key`.
+pub fn follow<F>(key: &'static str, shutdown: CancellationToken, on_change: F)
+where
+    F: Fn(&str) + Send + 'static,
+{
+    let Some(mut updates) = updates() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut last = updates.borrow_and_update().get(key).map(str::to_owned);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                changed = updates.changed() => if changed.is_err() { return },
+            }
+            let value = updates.borrow_and_update().get(key).map(str::to_owned);
+            if let Some(new) = value.as_deref().filter(|new| last.as_deref() != Some(*new)) {
+                on_change(new);
+            }
+            last = value;
+        }
+    });
 }

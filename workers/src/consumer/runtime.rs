@@ -277,25 +277,10 @@ impl ConsumerRuntime {
 /// With the secrets in AWS Secrets Manager, a rotated `SALESFORCE_CLIENT_SECRET` is put in
 /// force for `client`'s next login (the session in use stays until it ages out or is refused).
 fn follow_secret_rotation(client: &SalesforceClient, shutdown: CancellationToken) {
-    let Some(mut updates) = common::secrets::updates() else {
-        return;
-    };
     let client = client.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                changed = updates.changed() => if changed.is_err() { return },
-            }
-            let secret = updates
-                .borrow_and_update()
-                .get("SALESFORCE_CLIENT_SECRET")
-                .map(str::to_owned);
-            if let Some(secret) = secret {
-                if client.set_client_secret(secret) {
-                    tracing::info!("Salesforce client secret rotated; the next login uses it.");
-                }
-            }
+    common::secrets::follow("SALESFORCE_CLIENT_SECRET", shutdown, move |secret| {
+        if client.set_client_secret(secret.to_owned()) {
+            tracing::info!("Salesforce client secret rotated; the next login uses it.");
         }
     });
 }
