@@ -248,13 +248,14 @@ impl Pipeline {
                         .filter(|(_, fate)| *fate == RecordFate::Write)
                         .map(|(record, _)| record)
                         .collect();
-                    let error = format!("{}: {}", failure.code, failure.message);
                     let settlement = self.fail(held, failure, claimed);
                     if let Settlement::Defer {
                         deferral: Deferral::Dead,
+                        failure,
                         ..
                     } = &settlement
                     {
+                        let error = format!("{}: {}", failure.code, failure.message);
                         marks.extend(dead_letter_marks(&mapped, &error));
                     }
                     settled.push(settlement);
