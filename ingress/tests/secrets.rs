@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::Stack;
 use testkit::harness::{self, MotoServer, ServiceProcess, SqsEmulator};
-use testkit::stripe::{sign, unix_now, EventFactory};
+use testkit::stripe::{unix_now, EventFactory};
 
 const SECRET_ID: &str = "sfsync/ingress";
 
@@ -30,9 +30,7 @@ async fn post_signed_with(stack: &Stack, secret: &str) -> u16 {
         None,
         unix_now(),
     );
-    let body = event.body();
-    let header = sign(secret, unix_now(), &body);
-    stack.post(body, Some(&header)).await.status
+    stack.post_signed_with(&event, secret).await.status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,22 +41,14 @@ impl Loop {
 
         // Stripe's dashboard step: a webhook endpoint for the ingress; its secret is shown once.
         let ingress_port = harness::free_port();
-        let endpoint: Value = http
-            .post(format!("{}/v1/webhook_endpoints", stripe.base_url()))
-            .bearer_auth(KEY)
-            .form(&[
-                (
-                    "url",
-                    format!("http://127.0.0.1:{ingress_port}/webhook/stripe"),
-                ),
-                ("enabled_events[]", "*".to_string()),
-            ])
-            .send()
-            .await
-            .expect("stripesim answers")
-            .json()
-            .await
-            .expect("JSON");
+        let url = format!("http://127.0.0.1:{ingress_port}/webhook/stripe");
+        let endpoint = stripe_post(
+            &http,
+            stripe.base_url(),
+            "/v1/webhook_endpoints",
+            &[("url", url.as_str()), ("enabled_events[]", "*")],
+        )
+        .await;
         let secret = endpoint["secret"]
             .as_str()
             .expect("the signing secret")
@@ -135,21 +127,25 @@ impl Loop {
             })
             .collect()
     }
+}
 
-    /// `POST` to stripesim with the key (what the fleet's client does not offer: catalogue
-    /// set-up, as a Stripe user would in the dashboard).
-    async fn stripe_post(&self, path: &str, form: &[(&str, &str)]) -> Value {
-        let reply = self
-            .http
-            .post(format!("{}{path}", self.stripe.base_url()))
-            .bearer_auth(KEY)
-            .form(form)
-            .send()
-            .await
-            .expect("stripesim answers");
-        assert!(reply.status().is_success(), "{path}: {}", reply.status());
-        reply.json().await.expect("JSON")
-    }
+/// `POST` to stripesim with the key: what the fleet's client does not offer (a webhook
+/// endpoint, the catalogue), as a Stripe user would do it in the dashboard.
+async fn stripe_post(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Value {
+    let reply = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .form(form)
+        .send()
+        .await
+        .expect("stripesim answers");
+    assert!(reply.status().is_success(), "{path}: {}", reply.status());
+    reply.json().await.expect("JSON")
 }
 
 fn tail(log: &str) -> String {
@@ -203,20 +199,27 @@ async fn a_customer_created_through_the_fleets_client_becomes_a_salesforce_recor
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_checkout_session_becomes_subscription_payment_and_plan_records() {
     let fleet = Loop::start().await;
-    let product = fleet.stripe_post("/v1/products", &[("name", "Pro")]).await;
+    let product = stripe_post(
+        &fleet.http,
+        fleet.stripe.base_url(),
+        "/v1/products",
+        &[("name", "Pro")],
+    )
+    .await;
     let product = product["id"].as_str().expect("product id");
-    let price = fleet
-        .stripe_post(
-            "/v1/prices",
-            &[
-                ("product", product),
-                ("currency", "eur"),
-                ("unit_amount", "1500"),
-                ("nickname", "Pro monthly"),
-                ("recurring[interval]", "month"),
-            ],
-        )
-        .await;
+    let price = stripe_post(
+        &fleet.http,
+        fleet.stripe.base_url(),
+        "/v1/prices",
+        &[
+            ("product", product),
+            ("currency", "eur"),
+            ("unit_amount", "1500"),
+            ("nickname", "Pro monthly"),
+            ("recurring[interval]", "month"),
+        ],
+    )
+    .await;
     let price = price["id"].as_str().expect("price id").to_string();
     let customer = fleet
         .client

@@ -104,8 +104,13 @@ impl Stack {
 
     /// POSTs an event signed now with the default secret.
     pub async fn post_signed(&self, event: &StripeEvent) -> Answer {
+        self.post_signed_with(event, SECRET).await
+    }
+
+    /// POSTs an event signed now with `secret`.
+    pub async fn post_signed_with(&self, event: &StripeEvent, secret: &str) -> Answer {
         let body = event.body();
-        let header = sign(SECRET, unix_now(), &body);
+        let header = sign(secret, unix_now(), &body);
         self.post(body, Some(&header)).await
     }
 

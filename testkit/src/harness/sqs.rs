@@ -13,6 +13,20 @@ use aws_sdk_sqs::{
 
 use super::{free_port, repo_root, wait_for_port, HarnessError, ServiceProcess};
 
+/// Starts `local-aws-sqs` (installed by `npm ci`) on `port`.
+fn spawn_node_emulator(port: u16) -> Result<ServiceProcess, HarnessError> {
+    let dir = repo_root().join("scripts/sqs-emulator");
+    if !dir.join("node_modules/local-aws-sqs").is_dir() {
+        return Err(HarnessError::Missing(format!(
+            "the SQS emulator is not installed; run `npm ci --prefix {}` or scripts/test.sh",
+            dir.display()
+        )));
+    }
+    let script = dir.join("server.mjs").to_string_lossy().into_owned();
+    let port_arg = port.to_string();
+    ServiceProcess::spawn("sqs-emulator", "node", &[&script, "--port", &port_arg], &[])
+}
+
 /// Region and fake credentials the emulator accepts (it checks neither).
 const REGION: &str = "us-east-1";
 
@@ -41,34 +55,12 @@ impl SqsEmulator {
     /// moto's SQS with `SQS_EMULATOR=moto` (scripts/test.sh runs the ingress and bridge tests
     /// with both; moto ends a long poll when a message arrives, as SQS does).
     pub async fn start() -> Result<Self, HarnessError> {
-        if std::env::var("SQS_EMULATOR").as_deref() == Ok("moto") {
-            let port = free_port();
-            let process = super::moto::spawn_moto(port).await?;
-            let emulator = Self {
-                process,
-                port,
-                client: client_for(&format!("http://127.0.0.1:{port}")),
-            };
-            emulator.wait_ready().await?;
-            return Ok(emulator);
-        }
-        let dir = repo_root().join("scripts/sqs-emulator");
-        if !dir.join("node_modules/local-aws-sqs").is_dir() {
-            return Err(HarnessError::Missing(format!(
-                "the SQS emulator is not installed; run `npm ci --prefix {}` or scripts/test.sh",
-                dir.display()
-            )));
-        }
         let port = free_port();
-        let script = dir.join("server.mjs");
-        let port_arg = port.to_string();
-        let script_arg = script.to_string_lossy().into_owned();
-        let process = ServiceProcess::spawn(
-            "sqs-emulator",
-            "node",
-            &[&script_arg, "--port", &port_arg],
-            &[],
-        )?;
+        let process = if std::env::var("SQS_EMULATOR").as_deref() == Ok("moto") {
+            super::moto::spawn_moto(port).await?
+        } else {
+            spawn_node_emulator(port)?
+        };
         let emulator = Self {
             process,
             port,
