@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A clean clone gains nothing from incremental compilation, and its files would double the
+# target directory's size on disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 scripts/setup-test-deps.sh
 
 echo "==> Salesforce metadata"
