@@ -4,6 +4,7 @@
 -- KEYS[1]  {prefix}:retry   (sorted set: event id by due time)
 -- KEYS[2]  {prefix}:high
 -- KEYS[3]  {prefix}:low
+-- KEYS[4]  {prefix}:outbound
 -- ARGV[1]  now, Unix ms
 -- ARGV[2]  limit
 -- ARGV[3]  key prefix for the per-event hashes, "{prefix}:retry:"
@@ -19,7 +20,8 @@ for _, event_id in ipairs(due) do
     local fields = {}
     for i = 1, #entry, 2 do
       if entry[i] == 'stream' then
-        if entry[i + 1] == 'high' then stream = KEYS[2] end
+        if entry[i + 1] == 'high' then stream = KEYS[2]
+        elseif entry[i + 1] == 'outbound' then stream = KEYS[4] end
       else
         fields[#fields + 1] = entry[i]
         fields[#fields + 1] = entry[i + 1]

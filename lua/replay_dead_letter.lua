@@ -13,7 +13,8 @@
 -- KEYS[1]     {prefix}:dead              (stream)
 -- KEYS[2]     {prefix}:high              (stream)
 -- KEYS[3]     {prefix}:low               (stream)
--- KEYS[3+i]   {prefix}:event:<event id>  (lifecycle hash of the i-th dead letter)
+-- KEYS[4]     {prefix}:outbound          (stream)
+-- KEYS[4+i]   {prefix}:event:<event id>  (lifecycle hash of the i-th dead letter)
 -- ARGV[1]     now, Unix ms
 -- ARGV[2]     lifecycle retention, seconds
 -- ARGV[1+2i]  the i-th dead-letter entry id
@@ -30,7 +31,7 @@ local results = {}
 for i = 1, (#ARGV - 2) / 2 do
   local dead_id = ARGV[1 + 2 * i]
   local expected_event = ARGV[2 + 2 * i]
-  local lifecycle = KEYS[3 + i]
+  local lifecycle = KEYS[4 + i]
   local found = redis.call('XRANGE', KEYS[1], dead_id, dead_id)
   if #found == 0 then
     results[#results + 1] = {'missing', '', ''}
@@ -45,6 +46,8 @@ for i = 1, (#ARGV - 2) / 2 do
       target = KEYS[2]
     elseif fields['source'] == 'low' then
       target = KEYS[3]
+    elseif fields['source'] == 'outbound' then
+      target = KEYS[4]
     end
     if not target then
       results[#results + 1] = {'refused', 'source "' .. tostring(fields['source']) ..

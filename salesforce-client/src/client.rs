@@ -89,6 +89,17 @@ impl SalesforceClient {
         })
     }
 
+    /// The session calls are made with, for APIs that authenticate with the same token
+    /// beside REST (the Pub/Sub API).
+    pub async fn session(&self) -> Result<Session, SalesforceError> {
+        self.tokens.session().await
+    }
+
+    /// Drops a session another API refused, so the next [`session`](Self::session) logs in.
+    pub async fn invalidate_session(&self, stale: &Session) {
+        self.tokens.invalidate(stale).await;
+    }
+
     /// `/services/data/vNN.N`.
     pub(crate) fn data_path(&self) -> String {
         format!("/services/data/{}", self.settings.api_version)

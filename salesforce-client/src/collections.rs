@@ -51,13 +51,27 @@ impl SalesforceClient {
         sobject: &str,
         records: &[(String, Map<String, Value>)],
     ) -> Result<Vec<RecordOutcome>, SalesforceError> {
+        let records: Vec<(&str, &str, &Map<String, Value>)> = records
+            .iter()
+            .map(|(id, fields)| (sobject, id.as_str(), fields))
+            .collect();
+        self.update_mixed_collection(&records).await
+    }
+
+    /// Updates up to 200 records by their Salesforce ids in one call, objects of several
+    /// types mixed (`PATCH /composite/sobjects` takes each record's type from its
+    /// `attributes`). `records` are (sObject, id, fields); outcomes are in request order.
+    pub async fn update_mixed_collection(
+        &self,
+        records: &[(&str, &str, &Map<String, Value>)],
+    ) -> Result<Vec<RecordOutcome>, SalesforceError> {
         check_collection_size(records.len())?;
         let body: Vec<Value> = records
             .iter()
-            .map(|(id, fields)| {
-                let mut record = fields.clone();
+            .map(|(sobject, id, fields)| {
+                let mut record = (*fields).clone();
                 record.insert("attributes".into(), json!({ "type": sobject }));
-                record.insert("id".into(), Value::String(id.clone()));
+                record.insert("id".into(), Value::String((*id).to_owned()));
                 Value::Object(record)
             })
             .collect();

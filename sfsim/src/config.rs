@@ -14,6 +14,11 @@ pub const DEFAULT_CLIENT_ID: &str = "sfsim-client-id";
 /// Default client secret of the connected app when none is configured.
 pub const DEFAULT_CLIENT_SECRET: &str = "sfsim-client-secret";
 
+/// The second default user: someone at the org, not the integration.
+pub const ADMIN_USERNAME: &str = "admin@sfsim.example.com";
+/// The second default user's password with its security token appended.
+pub const ADMIN_PASSWORD: &str = "sfsim-adminSFSIMTOKEN";
+
 /// A user who can log in with the username-password or JWT bearer flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimUser {
@@ -110,10 +115,18 @@ impl Default for SimConfig {
             public_url: None,
             client_id: DEFAULT_CLIENT_ID.to_string(),
             client_secret: DEFAULT_CLIENT_SECRET.to_string(),
-            users: vec![SimUser {
-                username: "integration@sfsim.example.com".to_string(),
-                password: "sfsim-passwordSFSIMTOKEN".to_string(),
-            }],
+            // The integration user (the client credentials flow's), and a person whose
+            // changes are not the integration's (outbound tests: echo suppression).
+            users: vec![
+                SimUser {
+                    username: "integration@sfsim.example.com".to_string(),
+                    password: "sfsim-passwordSFSIMTOKEN".to_string(),
+                },
+                SimUser {
+                    username: ADMIN_USERNAME.to_string(),
+                    password: ADMIN_PASSWORD.to_string(),
+                },
+            ],
             password_flow_enabled: true,
             jwt_public_key_pem: None,
             jwt_audiences: vec![

@@ -27,6 +27,8 @@ pub struct RequestContext {
     pub endpoint: &'static str,
     /// Major API version of the path, e.g. 62 for `v62.0`.
     pub api_version: u32,
+    /// The id of the user whose session makes the call: the `commitUser` of its changes.
+    pub user_id: String,
 }
 
 /// The gate of `/services/data/vNN.N/...`.
@@ -100,12 +102,10 @@ async fn admit(
         tokio::time::sleep(delay).await;
     }
     let token = bearer_token(&request);
-    if token
-        .and_then(|token| state.sessions.touch(token))
-        .is_none()
-    {
+    let Some(username) = token.and_then(|token| state.sessions.touch(token)) else {
         return (ApiError::invalid_session().into_response(), None);
-    }
+    };
+    let user_id = state.user_id_of(&username).to_string();
     let usage = match state.daily.try_consume(clock::now_ms()) {
         Ok(usage) => usage,
         Err(_) => {
@@ -125,6 +125,7 @@ async fn admit(
         request_id: request_id.to_string(),
         endpoint,
         api_version,
+        user_id,
     });
     let response = next.run(request).await;
     (method_not_allowed_body(&method, response), Some(usage))

@@ -60,8 +60,12 @@ pub struct SimState {
     pub cursors: QueryCursors,
     /// 15-character organization id (`00D...`).
     pub org_id: String,
-    /// 18-character id of the integration user.
+    /// 18-character id of the integration user (the first configured user, whom the client
+    /// credentials flow runs as).
     pub user_id: String,
+    /// Every configured user's id, by lower-cased username: the `commitUser` of the changes
+    /// a session of theirs makes, and their `/id` and userinfo.
+    pub user_ids: std::collections::HashMap<String, String>,
     /// `http://` + the bound address: the instance URL when neither `public_url` nor a
     /// Host header says otherwise.
     pub local_url: String,
@@ -73,6 +77,13 @@ pub struct SimState {
 }
 
 impl SimState {
+    /// The id of the user `username` (the integration user's for an unknown name).
+    pub fn user_id_of(&self, username: &str) -> &str {
+        self.user_ids
+            .get(&username.to_lowercase())
+            .map_or(self.user_id.as_str(), String::as_str)
+    }
+
     /// Builds the state from the configuration.
     pub fn new(
         config: SimConfig,
@@ -90,7 +101,20 @@ impl SimState {
         }
         let id_source = IdGenerator::new();
         let org_id = id_source.next(ids::ORG_PREFIX)[..15].to_string();
-        let user_id = id_source.next(ids::USER_PREFIX);
+        let user_ids: std::collections::HashMap<String, String> = config
+            .users
+            .iter()
+            .map(|user| {
+                (
+                    user.username.to_lowercase(),
+                    id_source.next(ids::USER_PREFIX),
+                )
+            })
+            .collect();
+        let user_id = user_ids
+            .get(&config.users[0].username.to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| id_source.next(ids::USER_PREFIX));
         let pubsub = &config.pubsub;
         let event_schemas = EventSchemas::build(&config.schema, &pubsub.cdc_objects)
             .map_err(|error| SimError::Config(format!("change event schemas: {error}")))?;
@@ -117,6 +141,7 @@ impl SimState {
             cursors: QueryCursors::default(),
             org_id,
             user_id,
+            user_ids,
             local_url,
             tasks: TaskTracker::new(),
             shutdown,

@@ -34,6 +34,12 @@ impl IdempotencyKey {
         Self(format!("sfsync-{action}-{}", hex::encode(hash.finalize())))
     }
 
+    /// A key derived earlier and stored (its [`as_str`](Self::as_str)), to repeat a request
+    /// exactly as it was first sent.
+    pub fn from_raw(key: &str) -> Self {
+        Self(key.to_owned())
+    }
+
     /// The header value.
     pub fn as_str(&self) -> &str {
         &self.0

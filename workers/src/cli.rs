@@ -62,6 +62,23 @@ pub enum Command {
         #[command(flatten)]
         config: BulkConfig,
     },
+    /// Salesforce → Stripe: Contacts become customers and pending subscription records
+    /// Checkout sessions, from Change Data Capture (one subscriber per channel across
+    /// replicas).
+    Outbound {
+        /// What every role needs.
+        #[command(flatten)]
+        role: RoleConfig,
+        /// What every consumer needs.
+        #[command(flatten)]
+        consumer: ConsumerConfig,
+        /// Stripe.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// The outbound role's own settings (boxed: the largest variant by far).
+        #[command(flatten)]
+        config: Box<crate::outbound::OutboundConfig>,
+    },
     /// Per stream: length, group lag, pending entries, the oldest one's idle time, and each
     /// consumer's pending count; plus the retry schedule and dead-letter counts.
     Pending {
@@ -131,9 +148,9 @@ impl Cli {
     pub fn validate(&self) -> Result<(), ConfigError> {
         match &self.command {
             Command::Bridge { config, .. } => config.validate(),
-            Command::Realtime { consumer, .. } | Command::Bulk { consumer, .. } => {
-                consumer.validate()
-            }
+            Command::Realtime { consumer, .. }
+            | Command::Bulk { consumer, .. }
+            | Command::Outbound { consumer, .. } => consumer.validate(),
             Command::Pending { .. }
             | Command::Dlq { .. }
             | Command::Status { .. }

@@ -8,8 +8,11 @@ use std::fmt;
 pub const GROUP_REALTIME: &str = "realtime";
 /// Consumer group that reads the low-priority stream.
 pub const GROUP_BULK: &str = "bulk";
+/// Consumer group that reads the outbound stream (Salesforce changes for Stripe).
+pub const GROUP_OUTBOUND: &str = "outbound";
 
-/// The two priority streams.
+/// The fleet's work streams: the two priorities of Stripe events, and the outbound stream of
+/// Salesforce changes bound for Stripe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
@@ -17,17 +20,22 @@ pub enum Priority {
     High,
     /// Batched into Bulk API 2.0 jobs.
     Low,
+    /// Salesforce changes that become Stripe calls (`workers outbound`).
+    Outbound,
 }
 
 impl Priority {
-    /// Both priorities, high first.
+    /// The two streams of Stripe events, high first: what the bridge fills.
     pub const ALL: [Priority; 2] = [Priority::High, Priority::Low];
+    /// Every stream, for the operator commands.
+    pub const EVERY: [Priority; 3] = [Priority::High, Priority::Low, Priority::Outbound];
 
     /// The stream's short name, as stored in entries and lifecycle records.
     pub fn name(self) -> &'static str {
         match self {
             Priority::High => "high",
             Priority::Low => "low",
+            Priority::Outbound => "outbound",
         }
     }
 
@@ -36,6 +44,7 @@ impl Priority {
         match self {
             Priority::High => GROUP_REALTIME,
             Priority::Low => GROUP_BULK,
+            Priority::Outbound => GROUP_OUTBOUND,
         }
     }
 }
@@ -153,6 +162,28 @@ impl KeySpace {
         format!("{}:sf:token-lock", self.tag)
     }
 
+    /// The replica subscribed to a change event channel: `{prefix}:outbound:lease:<channel>`.
+    pub fn outbound_lease(&self, channel: &str) -> String {
+        format!("{}:outbound:lease:{channel}", self.tag)
+    }
+
+    /// Where a channel's subscription resumes: `{prefix}:outbound:replay:<channel>`, a hash
+    /// of the last replay id journaled and its commit time.
+    pub fn outbound_replay(&self, channel: &str) -> String {
+        format!("{}:outbound:replay:{channel}", self.tag)
+    }
+
+    /// The Stripe customer made for a Contact, and the attempt that makes it:
+    /// `{prefix}:outbound:customer:<Contact id>`.
+    pub fn outbound_customer(&self, contact_id: &str) -> String {
+        format!("{}:outbound:customer:{contact_id}", self.tag)
+    }
+
+    /// The Salesforce user the fleet writes as: `{prefix}:sf:user`.
+    pub fn salesforce_user(&self) -> String {
+        format!("{}:sf:user", self.tag)
+    }
+
     /// The latest `Sforce-Limit-Info` usage seen by any replica: `{prefix}:sf:api-usage`.
     pub fn salesforce_api_usage(&self) -> String {
         format!("{}:sf:api-usage", self.tag)
@@ -184,6 +215,10 @@ mod tests {
             keys.bulk_job("750x"),
             keys.known_record("Stripe_Customer__c", "cus_1"),
             keys.salesforce_api_usage(),
+            keys.stream(Priority::Outbound),
+            keys.outbound_lease("/data/ContactChangeEvent"),
+            keys.outbound_replay("/data/ContactChangeEvent"),
+            keys.outbound_customer("003000000000001AAA"),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");
         }

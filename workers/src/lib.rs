@@ -4,6 +4,8 @@
 //! - [`bridge`]: SQS into the Redis priority streams, once.
 //! - [`realtime`]: the high-priority stream to Salesforce through sObject Collections.
 //! - [`bulk`]: the low-priority stream, batched into Collections or Bulk API 2.0 jobs.
+//! - [`outbound`]: Salesforce changes (Change Data Capture over the Pub/Sub API) to Stripe
+//!   customers and Checkout sessions.
 //! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
 //! - [`mapping_check`]: `check-mapping`, the mapping checked against the org's metadata
@@ -26,6 +28,7 @@ pub mod keys;
 pub mod mapping;
 pub mod mapping_check;
 pub mod ops;
+pub mod outbound;
 pub mod realtime;
 pub mod store;
 pub mod stripe_check;

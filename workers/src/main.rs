@@ -78,6 +78,17 @@ async fn run() -> anyhow::Result<ExitCode> {
             })
             .await
         }
+        Command::Outbound {
+            role,
+            consumer,
+            stripe,
+            config,
+        } => {
+            run_role(role, |fleet, shutdown| {
+                workers::outbound::run(fleet, consumer, stripe, *config, shutdown)
+            })
+            .await
+        }
         Command::Pending { fleet, args } => {
             operate(
                 &fleet,

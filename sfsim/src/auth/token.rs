@@ -211,7 +211,7 @@ fn success(state: &AppState, flow: &'static str, username: &str, host: Option<&s
     let (access_token, issued_ms) = state.sessions.issue(flow, username);
     let instance_url = state.instance_url(host);
     let org_id = ids::normalize(&state.org_id).unwrap_or_else(|| state.org_id.clone());
-    let identity = format!("{instance_url}/id/{org_id}/{}", state.user_id);
+    let identity = format!("{instance_url}/id/{org_id}/{}", state.user_id_of(username));
     let issued_at = issued_ms.to_string();
     // HMAC-SHA256 over id + issued_at keyed with the consumer secret (§1.1, unverified).
     let key = ring::hmac::Key::new(

@@ -30,8 +30,8 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     json_response(
         StatusCode::OK,
         &json!({
-            "sub": format!("{instance}/id/{org_id}/{}", state.user_id),
-            "user_id": state.user_id,
+            "sub": format!("{instance}/id/{org_id}/{}", state.user_id_of(&username)),
+            "user_id": state.user_id_of(&username),
             "organization_id": org_id,
             "preferred_username": username,
             "email_verified": true,

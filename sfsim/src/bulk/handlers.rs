@@ -85,7 +85,7 @@ pub async fn create_job(
             id: id.clone(),
             operation,
             object: object.name.clone(),
-            created_by_id: state.user_id.clone(),
+            created_by_id: ctx.user_id.clone(),
             created_date: now.clone(),
             system_modstamp: now,
             state: JobState::Open,

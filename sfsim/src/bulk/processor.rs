@@ -303,6 +303,14 @@ fn row_op(context: &JobContext<'_>, row: &CsvRow) -> WriteOp {
 
 fn apply_chunk(state: &AppState, job_id: &str, context: &JobContext<'_>, chunk: &[CsvRow]) {
     let ops: Vec<WriteOp> = chunk.iter().map(|row| row_op(context, row)).collect();
+    // The job's creator commits its rows, as in Salesforce.
+    let created_by = state
+        .bulk_jobs
+        .jobs
+        .lock()
+        .get(job_id)
+        .map(|job| job.info.created_by_id.clone())
+        .unwrap_or_else(|| state.user_id.clone());
     let write_context = WriteContext {
         schema: &state.schema,
         ids: &state.ids,
@@ -310,6 +318,7 @@ fn apply_chunk(state: &AppState, job_id: &str, context: &JobContext<'_>, chunk: 
         api: "bulk.job",
         lock_row_rate: state.faults.lock_row_rate(),
         events: &state.events,
+        user_id: &created_by,
     };
     let results = apply_batch(&mut state.db.lock(), &write_context, ops, false);
     let mut jobs = state.bulk_jobs.jobs.lock();

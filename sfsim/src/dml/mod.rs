@@ -131,6 +131,8 @@ pub struct WriteContext<'a> {
     /// Where committed changes become change events; appended while the caller still
     /// holds the store lock, so event order is commit order.
     pub events: &'a EventBus,
+    /// The user making the write: the change events' `commitUser`.
+    pub user_id: &'a str,
 }
 
 /// The time of a write batch, read once: every record of a batch gets the same stamp,
@@ -160,7 +162,7 @@ pub fn apply_batch(
     let any_failed = results.iter().any(|result| result.outcome.is_err());
     if !(all_or_none && any_failed) {
         let changes = db.commit(txn);
-        ctx.events.publish(changes, ms);
+        ctx.events.publish(changes, ms, ctx.user_id);
         return results;
     }
     db.rollback(txn, |name| ctx.schema.object(name).cloned());

@@ -93,8 +93,8 @@ impl EventBus {
     }
 
     /// Appends one transaction's changes of selected objects as events (one per record),
-    /// all with the same transaction key, commit number and timestamp.
-    pub fn publish(&self, changes: Vec<Change>, commit_ms: i64) {
+    /// all with the same transaction key, commit number, timestamp and committing user.
+    pub fn publish(&self, changes: Vec<Change>, commit_ms: i64, commit_user: &str) {
         let changes: Vec<Change> = changes
             .into_iter()
             .filter(|change| self.publishes(&change.object))
@@ -122,7 +122,7 @@ impl EventBus {
                 sequence_number: i32::try_from(index + 1).unwrap_or(i32::MAX),
                 commit_timestamp: commit_ms,
                 commit_number,
-                commit_user: self.commit_user.clone(),
+                commit_user: commit_user.to_string(),
                 values: change.values,
             }
         });
@@ -255,8 +255,12 @@ mod tests {
     #[test]
     fn only_selected_objects_publish_in_commit_order() {
         let bus = bus(Duration::from_secs(60));
-        bus.publish(vec![change("Contact", "a"), change("Account", "b")], 1);
-        bus.publish(vec![change("Contact", "c")], 2);
+        bus.publish(
+            vec![change("Contact", "a"), change("Account", "b")],
+            1,
+            "005",
+        );
+        bus.publish(vec![change("Contact", "c")], 2, "005");
         let (events, scanned) = bus.read_after(0, 10, |_| true);
         let ids: Vec<_> = events
             .iter()
@@ -271,7 +275,11 @@ mod tests {
     fn start_positions_and_refused_replay_ids() {
         let bus = bus(Duration::from_secs(60));
         assert_eq!(bus.start(&StartAt::After(replay_id(0))), Ok(0));
-        bus.publish(vec![change("Contact", "a"), change("Contact", "b")], 1);
+        bus.publish(
+            vec![change("Contact", "a"), change("Contact", "b")],
+            1,
+            "005",
+        );
         assert_eq!(bus.start(&StartAt::Latest), Ok(2));
         assert_eq!(bus.start(&StartAt::Earliest), Ok(0));
         assert_eq!(bus.start(&StartAt::After(replay_id(1))), Ok(1));
@@ -288,7 +296,7 @@ mod tests {
     #[test]
     fn expired_events_are_dropped_and_their_ids_refused() {
         let bus = bus(Duration::ZERO);
-        bus.publish(vec![change("Contact", "a")], 1);
+        bus.publish(vec![change("Contact", "a")], 1, "005");
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while bus.start(&StartAt::After(replay_id(1))).is_ok() {
             assert!(std::time::Instant::now() < deadline, "never expired");
@@ -301,7 +309,7 @@ mod tests {
     fn reading_stops_at_max_and_skips_unwanted() {
         let bus = bus(Duration::from_secs(60));
         for id in ["a", "b", "c"] {
-            bus.publish(vec![change("Contact", id)], 1);
+            bus.publish(vec![change("Contact", id)], 1, "005");
         }
         let (events, scanned) = bus.read_after(0, 1, |e| e.record_ids[0] != "a");
         assert_eq!(events.len(), 1);

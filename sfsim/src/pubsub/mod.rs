@@ -5,7 +5,6 @@
 //! serve them. See docs/sfsim.md for what is simulated and what is not.
 
 pub mod avro;
-pub mod bitmap;
 pub mod bus;
 pub mod event;
 pub mod service;
@@ -25,11 +24,9 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use crate::error::SimError;
 use crate::state::AppState;
 
-/// The generated Pub/Sub API types, server and client (package `eventbus.v1`).
-#[allow(missing_docs, clippy::all, clippy::pedantic)]
-pub mod proto {
-    tonic::include_proto!("eventbus.v1");
-}
+/// The Pub/Sub API's generated types and field bitmaps, shared with the fleet's subscriber
+/// (crate `salesforce-pubsub`).
+pub use salesforce_pubsub::{bitmap, proto};
 
 pub use tls::TlsSource;
 

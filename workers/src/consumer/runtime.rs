@@ -198,6 +198,16 @@ impl ConsumerRuntime {
         &self.pipeline
     }
 
+    /// The Salesforce client, behind the limiter.
+    pub fn client(&self) -> &SalesforceClient {
+        &self.client
+    }
+
+    /// The ledger of this runtime's stream.
+    pub fn ledger(&self) -> &EventLedger {
+        &self.ledger
+    }
+
     /// Collections writes.
     pub fn writer(&self) -> &RecordWriter {
         &self.writer

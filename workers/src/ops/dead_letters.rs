@@ -35,7 +35,7 @@ const KNOWN_FIELDS: [&str; 12] = [
 pub struct DeadLetter {
     /// The dead-letter stream entry id.
     pub id: String,
-    /// Where it died: `bridge`, `high` or `low`.
+    /// Where it died: `bridge`, `high`, `low` or `outbound`.
     pub source: String,
     /// Failure class (`permanent`, `retryable`, `auth`, `rate_limited`, `mapping`) or
     /// `not_a_stripe_event`.
@@ -70,7 +70,7 @@ pub struct DeadLetter {
 pub struct DeadLetterSummary {
     /// The dead-letter stream entry id.
     pub id: String,
-    /// `bridge`, `high` or `low`.
+    /// `bridge`, `high`, `low` or `outbound`.
     pub source: String,
     /// The Stripe event id, if it was an event.
     pub event_id: Option<String>,
@@ -150,7 +150,7 @@ impl DeadLetter {
 
     /// Whether it died on a priority stream, and so may go back to one.
     pub fn is_replayable(&self) -> bool {
-        matches!(self.source.as_str(), "high" | "low") && self.event_id.is_some()
+        matches!(self.source.as_str(), "high" | "low" | "outbound") && self.event_id.is_some()
     }
 }
 

@@ -78,7 +78,7 @@ impl Ops {
     /// Gathers the report; streams or groups that do not exist yet are reported empty.
     pub async fn pending(&self) -> Result<PendingReport, OpsError> {
         let mut streams = Vec::new();
-        for priority in Priority::ALL {
+        for priority in Priority::EVERY {
             streams.push(self.stream_report(priority).await?);
         }
         let (retry_scheduled, dead_letters): (u64, u64) = redis::pipe()

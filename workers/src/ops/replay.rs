@@ -123,7 +123,7 @@ impl Ops {
         report.refused.extend(refused.into_iter().map(|d| Refused {
             reason: format!(
                 "source `{}` ({}): only events that died on a stream can be replayed; \
-                 bridge dead letters are not Stripe events",
+                 bridge dead letters are not events",
                 d.source, d.reason
             ),
             dead_id: d.id,
@@ -154,7 +154,8 @@ impl Ops {
         invocation
             .key(self.keys.dead_letters())
             .key(self.keys.stream(crate::keys::Priority::High))
-            .key(self.keys.stream(crate::keys::Priority::Low));
+            .key(self.keys.stream(crate::keys::Priority::Low))
+            .key(self.keys.stream(crate::keys::Priority::Outbound));
         for letter in batch {
             let event_id = letter.event_id.as_deref().unwrap_or_default();
             invocation.key(self.keys.lifecycle(event_id));

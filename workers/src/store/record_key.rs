@@ -24,6 +24,17 @@ impl RecordKey {
         Self(format!("{sobject}/{field}={value}").to_lowercase())
     }
 
+    /// A Salesforce record as the outbound direction orders its changes:
+    /// `outbound:<sobject>/id=<15-character id>`, apart from the inbound keys of the same
+    /// record (the two directions order different things).
+    pub fn outbound(sobject: &str, id: &str) -> Self {
+        Self(format!(
+            "outbound:{}/id={}",
+            sobject.to_lowercase(),
+            id.get(..15).unwrap_or(id)
+        ))
+    }
+
     /// The record (and aspect) `write` writes: `…#<aspect>` when it owns an aspect.
     pub fn of(write: &RecordWrite) -> Self {
         let record = Self::record_of(write);

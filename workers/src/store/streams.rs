@@ -94,13 +94,14 @@ pub fn connect(url: &str) -> redis::RedisResult<ConnectionManager> {
     ConnectionManager::new_lazy_with_config(client, config)
 }
 
-/// Creates both priority streams with their consumer groups if missing. Groups start at
+/// Creates every stream (the two priorities and the outbound one) with its consumer group if
+/// missing. Groups start at
 /// `0` so that entries written before the group existed are still delivered.
 pub async fn ensure_consumer_groups(
     conn: &mut ConnectionManager,
     keys: &KeySpace,
 ) -> redis::RedisResult<()> {
-    for priority in Priority::ALL {
+    for priority in Priority::EVERY {
         let created: redis::RedisResult<()> = redis::cmd("XGROUP")
             .arg("CREATE")
             .arg(keys.stream(priority))

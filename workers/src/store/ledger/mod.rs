@@ -276,6 +276,7 @@ impl EventLedger {
             .key(self.keys.retry_schedule())
             .key(self.keys.stream(Priority::High))
             .key(self.keys.stream(Priority::Low))
+            .key(self.keys.stream(Priority::Outbound))
             .arg(unix_millis())
             .arg(limit)
             .arg(self.keys.retry_entry_prefix())

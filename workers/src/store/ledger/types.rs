@@ -71,8 +71,10 @@ pub enum Finish {
     Duplicate,
     /// Every record it writes already holds a newer event.
     Stale,
-    /// The mapping has no rule for its type.
+    /// The mapping has no rule for its type (outbound: nothing Stripe cares about changed).
     Unhandled,
+    /// Outbound: a change the fleet itself made, coming back.
+    Echo,
 }
 
 impl Finish {
@@ -84,6 +86,7 @@ impl Finish {
             Finish::Duplicate => "duplicate",
             Finish::Stale => "stale",
             Finish::Unhandled => "unhandled",
+            Finish::Echo => "echo",
         }
     }
 }

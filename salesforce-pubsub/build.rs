@@ -1,6 +1,6 @@
 //! Compiles the vendored Pub/Sub API `.proto` (proto/pubsub_api.proto) into Rust with
 //! protox, so building needs no system `protoc`: server and client stubs (the client is
-//! what tests and other crates use to talk to the simulator).
+//! what the fleet and the tests use; the server is what sfsim serves).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto/pubsub_api.proto");

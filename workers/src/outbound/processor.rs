@@ -1,0 +1,540 @@
+//! One batch of the outbound stream: claim each change's record, drop echoes and changes
+//! Stripe does not care about, read the records that need it (one query per object),
+//! decide, call Stripe, write the results back (one Collections call for the updates, one
+//! for the customer records), and settle every entry through the same ledger as inbound
+//! events: applied, retried later, or dead-lettered.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{atomic::AtomicU64, Arc},
+};
+
+use common::time::unix_millis;
+use salesforce_client::{FailureClass, SalesforceClient, SalesforceError};
+use serde_json::{json, Map, Value};
+use stripe_client::StripeError;
+use tokio::task::JoinSet;
+
+use super::{
+    change::{triage, Change, Triage},
+    decide::{decide, Action},
+    rules::OutboundRules,
+    salesforce_side::{read_records, update_records},
+    stripe_side::{CheckoutRequest, CheckoutUrls, OutboundError, StripeSide},
+};
+use crate::{
+    consumer::{retry::RetrySchedule, signals::SettledSignals, Batch},
+    store::{
+        Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, RecordClaim, RecordKey,
+        RecordOutcome, Settlement,
+    },
+};
+
+/// Longest text written to `Error_Message__c` (a 255-character field).
+const ERROR_TEXT_LIMIT: usize = 255;
+
+/// What a change came to.
+enum Outcome {
+    Open,
+    Done(Finish, RecordOutcome),
+    Failed(Failure),
+}
+
+struct Work {
+    held: HeldEntry,
+    change: Change,
+    record: RecordKey,
+    state: Option<Map<String, Value>>,
+    outcome: Outcome,
+}
+
+/// A Salesforce write a change's Stripe call asks for.
+enum WriteBack {
+    Update {
+        sobject: String,
+        id: String,
+        fields: Map<String, Value>,
+    },
+    LinkCustomer {
+        customer_id: String,
+        contact_id: String,
+    },
+}
+
+/// Everything a batch needs.
+pub struct Processor {
+    /// Salesforce, behind the fleet's limiter.
+    pub client: SalesforceClient,
+    /// The ledger of the outbound stream.
+    pub ledger: EventLedger,
+    /// Stripe.
+    pub stripe: StripeSide,
+    /// What triggers what.
+    pub rules: Arc<OutboundRules>,
+    /// The user the fleet writes to Salesforce as.
+    pub fleet_user: String,
+    /// Checkout's return URLs.
+    pub urls: CheckoutUrls,
+    /// Retry delays.
+    pub retry: RetrySchedule,
+    /// Names batches uniquely in this replica.
+    pub batches: AtomicU64,
+}
+
+impl Processor {
+    /// Processes one batch; only a Redis failure is an error (the entries stay pending).
+    pub async fn process(&self, batch: Batch) -> redis::RedisResult<()> {
+        let name = self
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string();
+        let mut settled = Vec::new();
+        for malformed in batch.malformed {
+            tracing::error!(entry_id = %malformed.entry_id, problem = %malformed.problem, "Malformed outbound entry; dead-lettered.");
+            let field = |name: &str| malformed.fields.get(name).cloned().unwrap_or_default();
+            let entry = crate::store::StreamEntry {
+                event_id: malformed
+                    .fields
+                    .get("event_id")
+                    .cloned()
+                    .unwrap_or_else(|| malformed.entry_id.clone()),
+                event_type: field("type"),
+                object_id: field("object_id"),
+                created: 0,
+                attempts: 0,
+                received_at: 0,
+                payload: field("payload"),
+            };
+            settled.push(Settlement::Defer {
+                held: HeldEntry {
+                    entry_id: malformed.entry_id,
+                    entry,
+                },
+                deferral: Deferral::Dead,
+                failure: Failure::new(
+                    FailureClass::Permanent,
+                    "MALFORMED_ENTRY",
+                    malformed.problem,
+                ),
+                records: Vec::new(),
+            });
+        }
+        let mut work = Vec::new();
+        for held in batch.entries {
+            match Change::from_entry(&held.entry) {
+                Ok(change) => work.push(Work {
+                    record: RecordKey::outbound(&change.entity, &change.record_id),
+                    held,
+                    change,
+                    state: None,
+                    outcome: Outcome::Open,
+                }),
+                Err(problem) => settled.push(Settlement::Defer {
+                    held,
+                    deferral: Deferral::Dead,
+                    failure: Failure::new(FailureClass::Permanent, "MALFORMED_CHANGE", problem),
+                    records: Vec::new(),
+                }),
+            }
+        }
+        let claims = {
+            let asked: Vec<_> = work
+                .iter()
+                .map(|w| (&w.held.entry, std::slice::from_ref(&w.record)))
+                .collect();
+            self.ledger.claim_all(&asked, &name).await?
+        };
+        let mut active = Vec::new();
+        for (mut w, claim) in work.into_iter().zip(claims) {
+            match claim {
+                Claim::Busy(_) => {} // another batch holds the record: stays pending
+                Claim::AlreadyApplied => settled.push(finish(w, Finish::Duplicate, None)),
+                Claim::Claimed(verdicts) if verdicts.first() == Some(&RecordClaim::Stale) => {
+                    settled.push(finish(w, Finish::Stale, None));
+                }
+                Claim::Claimed(_) => {
+                    w.outcome = match triage(&w.change, &self.rules, &self.fleet_user) {
+                        Triage::Echo => Outcome::Done(Finish::Echo, RecordOutcome::Released),
+                        Triage::Irrelevant => {
+                            Outcome::Done(Finish::Unhandled, RecordOutcome::Released)
+                        }
+                        Triage::Complete => {
+                            w.state = Some(w.change.fields.clone());
+                            Outcome::Open
+                        }
+                        Triage::Read => Outcome::Open,
+                    };
+                    active.push(w);
+                }
+            }
+        }
+        self.read_states(&mut active).await;
+        self.act(&mut active).await;
+        for w in active {
+            settled.push(self.settle_one(w));
+        }
+        let signals = SettledSignals::of(Priority::Outbound, &settled);
+        self.ledger.settle_all(&name, settled).await?;
+        signals.publish(unix_millis());
+        Ok(())
+    }
+
+    /// Reads the records of open changes that have no state yet: one query per object.
+    async fn read_states(&self, work: &mut [Work]) {
+        let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for w in work.iter().filter(|w| w.state.is_none() && is_open(w)) {
+            wanted
+                .entry(w.change.entity.clone())
+                .or_default()
+                .push(w.change.record_id.clone());
+        }
+        for (entity, ids) in wanted {
+            let read = read_records(&self.client, &self.rules, &entity, &ids).await;
+            let found: HashMap<String, Map<String, Value>> = match read {
+                Ok(records) => records.into_iter().collect(),
+                Err(error) => {
+                    let failure = Failure::from(&error);
+                    for w in work
+                        .iter_mut()
+                        .filter(|w| w.change.entity == entity && is_open(w))
+                    {
+                        w.outcome = Outcome::Failed(failure.clone());
+                    }
+                    continue;
+                }
+            };
+            for w in work
+                .iter_mut()
+                .filter(|w| w.change.entity == entity && is_open(w))
+            {
+                match found.get(&w.change.record_id) {
+                    Some(state) => w.state = Some(state.clone()),
+                    // Deleted since: nothing left to do.
+                    None if w.state.is_none() => {
+                        w.outcome = Outcome::Done(Finish::Unhandled, RecordOutcome::Released);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// Decides, calls Stripe (concurrently; the fleet's Stripe budget paces the calls), and
+    /// writes back.
+    async fn act(&self, work: &mut [Work]) {
+        let mut calls = JoinSet::new();
+        for (index, w) in work.iter_mut().enumerate() {
+            let (Outcome::Open, Some(state)) = (&w.outcome, &w.state) else {
+                continue;
+            };
+            let action = decide(&w.change, state, &self.rules);
+            if action == Action::Nothing {
+                w.outcome = Outcome::Done(Finish::Unhandled, RecordOutcome::Released);
+                continue;
+            }
+            let stripe = self.stripe.clone();
+            let urls = self.urls.clone();
+            let rules = self.rules.clone();
+            let cause = w.held.entry.event_id.clone();
+            calls.spawn(async move { (index, call(&stripe, &rules, &urls, action, &cause).await) });
+        }
+        let mut writes: Vec<(usize, WriteBack)> = Vec::new();
+        while let Some(joined) = calls.join_next().await {
+            let Ok((index, result)) = joined else {
+                continue; // a panicked call leaves its change open: retried below
+            };
+            match result {
+                Ok(backs) if backs.is_empty() => {
+                    work[index].outcome = Outcome::Done(Finish::Applied, RecordOutcome::Written);
+                }
+                Ok(backs) => writes.extend(backs.into_iter().map(|back| (index, back))),
+                Err(failure) => work[index].outcome = Outcome::Failed(failure),
+            }
+        }
+        self.write_back(work, writes).await;
+    }
+
+    /// The write-backs of the batch: updates in one call, customer links in another.
+    async fn write_back(&self, work: &mut [Work], writes: Vec<(usize, WriteBack)>) {
+        let mut ok: HashMap<usize, bool> = HashMap::new();
+        let mut updates = Vec::new();
+        let mut update_owner = Vec::new();
+        let mut links = Vec::new();
+        let mut link_owner = Vec::new();
+        for (index, write) in writes {
+            ok.entry(index).or_insert(true);
+            match write {
+                WriteBack::Update {
+                    sobject,
+                    id,
+                    fields,
+                } => {
+                    updates.push((sobject, id, fields));
+                    update_owner.push(index);
+                }
+                WriteBack::LinkCustomer {
+                    customer_id,
+                    contact_id,
+                } => {
+                    let record = &self.rules.contacts.customer_record;
+                    let mut fields = Map::new();
+                    fields.insert(record.external_id_field.clone(), json!(customer_id));
+                    fields.insert(record.contact_field.clone(), json!(contact_id));
+                    links.push(fields);
+                    link_owner.push(index);
+                }
+            }
+        }
+        let mut failures: HashMap<usize, Failure> = HashMap::new();
+        if !updates.is_empty() {
+            let outcomes = update_records(&self.client, &updates).await;
+            record_outcomes(outcomes, &update_owner, &mut failures);
+        }
+        if !links.is_empty() {
+            let record = &self.rules.contacts.customer_record;
+            let mut outcomes = Vec::new();
+            let mut error = None;
+            for chunk in links.chunks(salesforce_client::COLLECTION_LIMIT) {
+                match self
+                    .client
+                    .upsert_collection(&record.sobject, &record.external_id_field, chunk)
+                    .await
+                {
+                    Ok(chunk_outcomes) => outcomes.extend(chunk_outcomes),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let outcomes = match error {
+                Some(error) => Err(error),
+                None => Ok(outcomes),
+            };
+            record_outcomes(outcomes, &link_owner, &mut failures);
+        }
+        for index in ok.keys() {
+            work[*index].outcome = match failures.remove(index) {
+                Some(failure) => Outcome::Failed(failure),
+                None => Outcome::Done(Finish::Applied, RecordOutcome::Written),
+            };
+        }
+    }
+
+    fn settle_one(&self, w: Work) -> Settlement {
+        let failure = match w.outcome {
+            Outcome::Done(finish, outcome) => {
+                return Settlement::Finish {
+                    held: w.held,
+                    finish,
+                    salesforce_id: Some(w.change.record_id),
+                    records: vec![(w.record, outcome)],
+                };
+            }
+            Outcome::Failed(failure) => failure,
+            Outcome::Open => Failure::new(FailureClass::Retryable, "NOT_DONE", "not attempted"),
+        };
+        let mut held = w.held;
+        held.entry.attempts += 1;
+        let deferral = match failure.class {
+            FailureClass::Permanent => Deferral::Dead,
+            _ => match self.retry.delay_after(held.entry.attempts) {
+                Some(delay) => Deferral::RetryAt(
+                    unix_millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+                ),
+                None => Deferral::Dead,
+            },
+        };
+        tracing::warn!(
+            change_id = %held.entry.event_id,
+            record_id = %w.change.record_id,
+            attempts = held.entry.attempts,
+            class = %failure.class,
+            code = %failure.code,
+            outcome = if deferral == Deferral::Dead { "dead" } else { "retrying" },
+            "Outbound change not applied."
+        );
+        Settlement::Defer {
+            held,
+            deferral,
+            failure,
+            records: vec![w.record],
+        }
+    }
+}
+
+fn is_open(w: &Work) -> bool {
+    matches!(w.outcome, Outcome::Open)
+}
+
+fn finish(w: Work, finish: Finish, outcome: Option<RecordOutcome>) -> Settlement {
+    let outcome = outcome.unwrap_or(match finish {
+        Finish::Stale => RecordOutcome::Superseded,
+        _ => RecordOutcome::Released,
+    });
+    Settlement::Finish {
+        held: w.held,
+        finish,
+        salesforce_id: Some(w.change.record_id),
+        records: vec![(w.record, outcome)],
+    }
+}
+
+/// Failures of a Collections call, by the index of the change each record belongs to.
+fn record_outcomes(
+    outcomes: Result<Vec<salesforce_client::RecordOutcome>, SalesforceError>,
+    owners: &[usize],
+    failures: &mut HashMap<usize, Failure>,
+) {
+    match outcomes {
+        Ok(outcomes) => {
+            for (owner, outcome) in owners.iter().zip(outcomes) {
+                if let Some(error) = outcome.errors.first() {
+                    let class = outcome.failure_class().unwrap_or(FailureClass::Retryable);
+                    failures.entry(*owner).or_insert_with(|| {
+                        Failure::new(class, &error.code, "the write-back was refused")
+                    });
+                }
+            }
+        }
+        Err(error) => {
+            for owner in owners {
+                failures
+                    .entry(*owner)
+                    .or_insert_with(|| Failure::from(&error));
+            }
+        }
+    }
+}
+
+/// Runs one action's Stripe calls; answers the write-backs it asks for.
+async fn call(
+    stripe: &StripeSide,
+    rules: &OutboundRules,
+    urls: &CheckoutUrls,
+    action: Action,
+    cause: &str,
+) -> Result<Vec<WriteBack>, Failure> {
+    match action {
+        Action::Nothing => Ok(Vec::new()),
+        Action::CreateCustomer { contact_id, data } => {
+            let customer_id = stripe
+                .ensure_customer(&contact_id, &data, cause)
+                .await
+                .map_err(|e| failure_of(&e))?;
+            let mut fields = Map::new();
+            fields.insert(rules.contacts.stripe_id_field.clone(), json!(customer_id));
+            Ok(vec![
+                WriteBack::Update {
+                    sobject: rules.contacts.sobject.clone(),
+                    id: contact_id.clone(),
+                    fields,
+                },
+                WriteBack::LinkCustomer {
+                    customer_id,
+                    contact_id,
+                },
+            ])
+        }
+        Action::UpdateCustomer { customer_id, data } => {
+            stripe
+                .update_customer(&customer_id, &data, cause)
+                .await
+                .map_err(|e| failure_of(&e))?;
+            Ok(Vec::new())
+        }
+        Action::Checkout {
+            record_id,
+            customer_id,
+            price_id,
+        } => {
+            let s = &rules.subscriptions;
+            let status = |status: &str, error: &str, extra: &[(&str, Value)]| {
+                let mut fields = Map::new();
+                fields.insert(s.status_field.clone(), json!(status));
+                fields.insert(s.error_field.clone(), json!(truncate(error)));
+                for (name, value) in extra {
+                    fields.insert((*name).to_owned(), value.clone());
+                }
+                vec![WriteBack::Update {
+                    sobject: s.sobject.clone(),
+                    id: record_id.clone(),
+                    fields,
+                }]
+            };
+            let (Some(customer_id), Some(price_id)) = (customer_id, price_id) else {
+                return Ok(status(
+                    &s.failed,
+                    "The record needs a Stripe customer and a Stripe price before a Checkout session can be opened.",
+                    &[],
+                ));
+            };
+            let request = CheckoutRequest {
+                record_id: record_id.clone(),
+                customer_id,
+                price_id,
+                cause: cause.to_owned(),
+            };
+            match stripe.open_checkout(&request, urls).await {
+                Ok((session_id, url)) => Ok(status(
+                    &s.checkout_created,
+                    "",
+                    &[
+                        (s.session_id_field.as_str(), json!(session_id)),
+                        (s.url_field.as_str(), json!(url.unwrap_or_default())),
+                    ],
+                )),
+                // Stripe refused the request itself: the record says why.
+                Err(error) if error.class() == stripe_client::FailureClass::Permanent => {
+                    Ok(status(&s.failed, &refusal_text(&error), &[]))
+                }
+                Err(error) => Err(failure_of(&OutboundError::Stripe(error))),
+            }
+        }
+    }
+}
+
+/// A Stripe refusal as users read it in Salesforce: code and message, no request data.
+fn refusal_text(error: &StripeError) -> String {
+    match error {
+        StripeError::Api { error, status, .. } => format!(
+            "Stripe refused the Checkout session ({status} {}): {}",
+            error.code.as_deref().unwrap_or(&error.kind),
+            salesforce_client::redact::redact_values(error.message.as_deref().unwrap_or(""))
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(ERROR_TEXT_LIMIT).collect()
+}
+
+/// The ledger's failure for an outbound error.
+fn failure_of(error: &OutboundError) -> Failure {
+    match error {
+        OutboundError::Stripe(error) => {
+            let class = match error.class() {
+                stripe_client::FailureClass::Retryable => FailureClass::Retryable,
+                stripe_client::FailureClass::RateLimited => FailureClass::RateLimited,
+                stripe_client::FailureClass::Auth => FailureClass::Auth,
+                stripe_client::FailureClass::Permanent => FailureClass::Permanent,
+            };
+            let code = match error {
+                StripeError::Api { error, .. } => {
+                    error.code.clone().unwrap_or_else(|| error.kind.clone())
+                }
+                StripeError::Transport(_) => "STRIPE_UNREACHABLE".to_owned(),
+                _ => "STRIPE_ERROR".to_owned(),
+            };
+            let mut failure = Failure::new(class, &code, error.to_string());
+            if let StripeError::Api { error, .. } = error {
+                failure.detail = error.message.clone();
+            }
+            failure
+        }
+        OutboundError::Redis(error) => {
+            Failure::new(FailureClass::Retryable, "REDIS_ERROR", error.to_string())
+        }
+    }
+}

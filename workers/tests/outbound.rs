@@ -1,0 +1,466 @@
+//! Salesforce → Stripe through the real binary: a person's changes in `sfsim` arrive as
+//! Change Data Capture events over the Pub/Sub API (gRPC over TLS), `workers outbound`
+//! journals them into Redis and turns them into Stripe calls against `stripesim`, and writes
+//! the results back to Salesforce.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::sim::Sim;
+use testkit::harness::{self, RedisServer, ServiceProcess};
+
+const KEY: &str = "sk_test_outbound";
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// Redis, both simulators, and a place for the Pub/Sub certificate.
+struct Org {
+    redis: RedisServer,
+    salesforce: Sim,
+    stripe: stripesim::RunningSimulator,
+    http: reqwest::Client,
+    person: String,
+    cert: tempfile_path::TempPath,
+}
+
+mod tempfile_path {
+    /// A file removed when dropped.
+    pub struct TempPath(pub std::path::PathBuf);
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+impl Org {
+    async fn start() -> Self {
+        let redis = RedisServer::start().await.expect("redis starts");
+        let salesforce = Sim::start().await;
+        let mut config = stripesim::SimConfig::on_free_port();
+        config.api_key = Some(KEY.into());
+        let stripe = stripesim::Simulator::start(config)
+            .await
+            .expect("stripesim starts");
+        let http = harness::http_client();
+        let cert = std::env::temp_dir().join(format!("sfsim-pubsub-{}.pem", harness::free_port()));
+        std::fs::write(
+            &cert,
+            salesforce.sim.pubsub_cert_pem().expect("Pub/Sub is served"),
+        )
+        .expect("certificate written");
+        // A person at the org (not the integration user), logged in with the password flow.
+        let token: Value = http
+            .post(salesforce.sim.token_url())
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", salesforce.sim.client_id()),
+                ("client_secret", salesforce.sim.client_secret()),
+                ("username", sfsim::config::ADMIN_USERNAME),
+                ("password", sfsim::config::ADMIN_PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("token endpoint")
+            .json()
+            .await
+            .expect("token JSON");
+        let person = token["access_token"].as_str().expect("a token").to_owned();
+        Self {
+            redis,
+            salesforce,
+            stripe,
+            http,
+            person,
+            cert: tempfile_path::TempPath(cert),
+        }
+    }
+
+    async fn outbound(&self, extra: &[(&str, &str)]) -> ServiceProcess {
+        let metrics_port = harness::free_port();
+        let mut env: Vec<(String, String)> = self.salesforce.env();
+        env.extend([
+            ("REDIS_URL".to_owned(), self.redis.url()),
+            (
+                "METRICS_ADDR".to_owned(),
+                format!("127.0.0.1:{metrics_port}"),
+            ),
+            ("WORKER_ID".to_owned(), format!("outbound-{metrics_port}")),
+            ("RUST_LOG".to_owned(), "info".to_owned()),
+            ("STRIPE_API_KEY".to_owned(), KEY.to_owned()),
+            (
+                "STRIPE_API_BASE".to_owned(),
+                self.stripe.base_url().to_owned(),
+            ),
+            (
+                "PUBSUB_URL".to_owned(),
+                self.salesforce.sim.pubsub_url().expect("Pub/Sub URL"),
+            ),
+            (
+                "PUBSUB_CA_FILE".to_owned(),
+                self.cert.0.display().to_string(),
+            ),
+            ("PUBSUB_TLS_DOMAIN".to_owned(), "localhost".to_owned()),
+            ("OUTBOUND_LINGER_MS".to_owned(), "50".to_owned()),
+            ("OUTBOUND_LEASE_MS".to_owned(), "2000".to_owned()),
+            ("RETRY_DELAYS_SECS".to_owned(), "1,1".to_owned()),
+            ("RECLAIM_IDLE_MS".to_owned(), "3000".to_owned()),
+            ("CLAIM_TTL_MS".to_owned(), "2000".to_owned()),
+        ]);
+        for (key, value) in extra {
+            env.retain(|(k, _)| k != key);
+            env.push(((*key).to_owned(), (*value).to_owned()));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let process = ServiceProcess::spawn(
+            "outbound",
+            env!("CARGO_BIN_EXE_workers"),
+            &["outbound"],
+            &env,
+        )
+        .expect("outbound starts");
+        harness::wait_for_http(
+            &format!("http://127.0.0.1:{metrics_port}/health/live"),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}; log: {}", process.log_contents()));
+        process
+    }
+
+    /// Waits until the subscriber holds the channel (its lease is in Redis).
+    async fn wait_subscribed(&self, process: &ServiceProcess) {
+        let client = redis::Client::open(self.redis.url()).expect("redis URL");
+        harness::wait_for("the Contact channel's lease", SETTLE, || async {
+            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+            let holder: Option<String> = redis::cmd("GET")
+                .arg("{fleet}:outbound:lease:/data/ContactChangeEvent")
+                .query_async(&mut conn)
+                .await
+                .ok()?;
+            let replay: Option<String> = redis::cmd("HGET")
+                .arg("{fleet}:outbound:replay:/data/ContactChangeEvent")
+                .arg("replay_id")
+                .query_async(&mut conn)
+                .await
+                .ok()?;
+            holder.and(replay)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}; log: {}", process.log_contents()));
+    }
+
+    /// A REST call as the person.
+    async fn person_call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!(
+            "{}/services/data/v62.0{path}",
+            self.salesforce.sim.base_url()
+        );
+        let reply = self
+            .http
+            .request(method, url)
+            .bearer_auth(&self.person)
+            .json(&body)
+            .send()
+            .await
+            .expect("sfsim answers");
+        let status = reply.status();
+        let text = reply.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{status}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn insert_contact(&self, email: &str, last: &str) -> String {
+        let created = self
+            .person_call(
+                reqwest::Method::POST,
+                "/sobjects/Contact",
+                json!({"FirstName": "Ada", "LastName": last, "Email": email, "Phone": "555-0100"}),
+            )
+            .await;
+        created["id"].as_str().expect("an id").to_owned()
+    }
+
+    async fn contact(&self, id: &str) -> Option<Value> {
+        self.salesforce.record_by("Contact", "Id", id).await
+    }
+
+    /// Waits until the Contact carries a Stripe customer id, and returns it.
+    async fn customer_of(&self, id: &str, processes: &[&ServiceProcess]) -> String {
+        harness::wait_for(
+            &format!("Contact {id} with a customer id"),
+            SETTLE,
+            || async {
+                self.contact(id).await.and_then(|contact| {
+                    contact["Stripe_Customer_ID__c"].as_str().map(str::to_owned)
+                })
+            },
+        )
+        .await
+        .unwrap_or_else(|e| {
+            let logs: String = processes.iter().map(|p| p.log_contents()).collect();
+            panic!("{e}; logs: {logs}")
+        })
+    }
+
+    /// A form `POST` to stripesim, as a Stripe user would in the dashboard.
+    async fn stripe_form(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let reply = self
+            .http
+            .post(format!("{}{path}", self.stripe.base_url()))
+            .bearer_auth(KEY)
+            .form(form)
+            .send()
+            .await
+            .expect("stripesim answers");
+        assert!(reply.status().is_success(), "{path}: {}", reply.status());
+        reply.json().await.expect("JSON")
+    }
+
+    /// Every customer in stripesim.
+    async fn stripe_customers(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut url = format!("{}/v1/customers?limit=100", self.stripe.base_url());
+            if let Some(after) = &after {
+                url.push_str(&format!("&starting_after={after}"));
+            }
+            let page: Value = self
+                .http
+                .get(url)
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .expect("stripesim answers")
+                .json()
+                .await
+                .expect("a list");
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            after = data
+                .last()
+                .and_then(|c| c["id"].as_str())
+                .map(str::to_owned);
+            all.extend(data);
+            if page["has_more"] != true {
+                return all;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_contact_becomes_one_stripe_customer_and_its_id_comes_back() {
+    let org = Org::start().await;
+    let outbound = org.outbound(&[]).await;
+    org.wait_subscribed(&outbound).await;
+
+    let contact = org.insert_contact("ada@example.com", "Lovelace").await;
+    let customer_id = org.customer_of(&contact, &[&outbound]).await;
+
+    let customers = org.stripe_customers().await;
+    assert_eq!(customers.len(), 1, "{customers:?}");
+    let customer = &customers[0];
+    assert_eq!(customer["id"], customer_id.as_str());
+    assert_eq!(customer["email"], "ada@example.com");
+    assert_eq!(customer["name"], "Ada Lovelace");
+    assert_eq!(customer["phone"], "555-0100");
+    assert_eq!(customer["metadata"]["salesforce_id"], contact.as_str());
+    let link = harness::wait_for("the Stripe_Customer__c link", SETTLE, || async {
+        org.salesforce
+            .record_by("Stripe_Customer__c", "Stripe_Customer_ID__c", &customer_id)
+            .await
+    })
+    .await
+    .expect("linked");
+    assert_eq!(link["Contact__c"], contact.as_str());
+
+    // A person's edit reaches the customer; the write-back did not bounce (still one
+    // customer, and its data is the Contact's newest).
+    org.person_call(
+        reqwest::Method::PATCH,
+        &format!("/sobjects/Contact/{contact}"),
+        json!({"Email": "ada.lovelace@example.com"}),
+    )
+    .await;
+    harness::wait_for("the new e-mail in Stripe", SETTLE, || async {
+        let customers = org.stripe_customers().await;
+        (customers.len() == 1 && customers[0]["email"] == "ada.lovelace@example.com").then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", outbound.log_contents()));
+    let log = outbound.log_contents();
+    assert!(
+        !log.contains("ada@example.com"),
+        "personal data in the log: {log}"
+    );
+}
+
+#[tokio::test]
+async fn two_replicas_and_a_killed_subscriber_still_make_one_customer_per_contact() {
+    let org = Org::start().await;
+    let mut first = org.outbound(&[]).await;
+    org.wait_subscribed(&first).await;
+    let second = org.outbound(&[]).await;
+
+    let mut contacts = Vec::new();
+    for n in 0..15 {
+        contacts.push(
+            org.insert_contact(&format!("p{n}@example.com"), &format!("P{n}"))
+                .await,
+        );
+    }
+    // The subscriber (the first replica holds the lease) dies mid-stream; the standby takes
+    // the channel over from the stored replay id.
+    first.kill();
+    for n in 15..30 {
+        contacts.push(
+            org.insert_contact(&format!("p{n}@example.com"), &format!("P{n}"))
+                .await,
+        );
+    }
+    let mut ids = std::collections::HashSet::new();
+    for contact in &contacts {
+        ids.insert(org.customer_of(contact, &[&second]).await);
+    }
+    assert_eq!(ids.len(), contacts.len(), "one customer per Contact");
+    let customers = org.stripe_customers().await;
+    assert_eq!(
+        customers.len(),
+        contacts.len(),
+        "no second customer for any Contact"
+    );
+    let named: std::collections::HashSet<&str> = customers
+        .iter()
+        .filter_map(|c| c["metadata"]["salesforce_id"].as_str())
+        .collect();
+    assert_eq!(named.len(), contacts.len());
+}
+
+#[tokio::test]
+async fn a_refused_replay_id_is_caught_up_by_soql() {
+    let org = Org::start().await;
+    // A position from long ago: Salesforce no longer knows the replay id.
+    let client = redis::Client::open(org.redis.url()).expect("redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let contact = org.insert_contact("grace@example.com", "Hopper").await;
+    let since = common::time::unix_millis() - 10_000;
+    let _: () = redis::cmd("HSET")
+        .arg("{fleet}:outbound:replay:/data/ContactChangeEvent")
+        .arg("replay_id")
+        .arg("00000000ffffffff")
+        .arg("commit_timestamp")
+        .arg(since)
+        .query_async(&mut conn)
+        .await
+        .expect("position stored");
+
+    let outbound = org.outbound(&[]).await;
+    let customer = org.customer_of(&contact, &[&outbound]).await;
+    assert!(customer.starts_with("cus_"));
+    assert!(
+        outbound.log_contents().contains("Caught up by SOQL"),
+        "{}",
+        outbound.log_contents()
+    );
+    assert_eq!(org.stripe_customers().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_pending_subscription_gets_a_checkout_page() {
+    let org = Org::start().await;
+    let outbound = org.outbound(&[]).await;
+    org.wait_subscribed(&outbound).await;
+    let contact = org.insert_contact("lin@example.com", "Lin").await;
+    let customer_id = org.customer_of(&contact, &[&outbound]).await;
+    let product = org.stripe_form("/v1/products", &[("name", "Pro")]).await;
+    let price = org
+        .stripe_form(
+            "/v1/prices",
+            &[
+                ("product", product["id"].as_str().expect("product id")),
+                ("currency", "eur"),
+                ("unit_amount", "3000"),
+                ("recurring[interval]", "month"),
+            ],
+        )
+        .await;
+    let price_id = price["id"].as_str().expect("price id");
+    let link = harness::wait_for("the customer record", SETTLE, || async {
+        org.salesforce
+            .record_by("Stripe_Customer__c", "Stripe_Customer_ID__c", &customer_id)
+            .await
+    })
+    .await
+    .expect("linked");
+    let created = org
+        .person_call(
+            reqwest::Method::POST,
+            "/sobjects/Stripe_Subscription__c",
+            json!({
+                "Sync_Status__c": "Pending",
+                "Stripe_Price_ID__c": price_id,
+                "Stripe_Customer__c": link["Id"],
+            }),
+        )
+        .await;
+    let record_id = created["id"].as_str().expect("id").to_owned();
+    let record = harness::wait_for("the Checkout URL", SETTLE, || async {
+        org.salesforce
+            .record_by("Stripe_Subscription__c", "Id", &record_id)
+            .await
+            .filter(|r| r["Sync_Status__c"] == "Checkout Created")
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", outbound.log_contents()));
+    assert!(record["Checkout_URL__c"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("http")));
+    let session_id = record["Stripe_Checkout_Session_ID__c"]
+        .as_str()
+        .expect("session");
+    let session: Value = org
+        .http
+        .get(format!(
+            "{}/v1/checkout/sessions/{session_id}",
+            org.stripe.base_url()
+        ))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("stripesim answers")
+        .json()
+        .await
+        .expect("a session");
+    assert_eq!(session["customer"], customer_id.as_str());
+    assert_eq!(session["client_reference_id"], record_id.as_str());
+
+    // A price Stripe does not know: the record says Failed, with the reason.
+    let refused = org
+        .person_call(
+            reqwest::Method::POST,
+            "/sobjects/Stripe_Subscription__c",
+            json!({
+                "Sync_Status__c": "Pending",
+                "Stripe_Price_ID__c": "price_unknown",
+                "Stripe_Customer__c": link["Id"],
+            }),
+        )
+        .await;
+    let refused_id = refused["id"].as_str().expect("id").to_owned();
+    let failed = harness::wait_for("the refusal in Salesforce", SETTLE, || async {
+        org.salesforce
+            .record_by("Stripe_Subscription__c", "Id", &refused_id)
+            .await
+            .filter(|r| r["Sync_Status__c"] == "Failed")
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", outbound.log_contents()));
+    assert!(failed["Error_Message__c"]
+        .as_str()
+        .is_some_and(|m| m.contains("Stripe refused")));
+}
