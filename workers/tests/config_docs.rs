@@ -154,7 +154,9 @@ fn readme_rows(readme: &str) -> Vec<Row> {
         for user in cells[1].split(", ").map(str::trim) {
             match user {
                 "ingress" => binaries.extend(["ingress"]),
-                "bridge" | "realtime" | "bulk" | "workers" => binaries.extend(["workers"]),
+                "bridge" | "realtime" | "bulk" | "outbound" | "workers" => {
+                    binaries.extend(["workers"])
+                }
                 "all" => binaries.extend(["ingress", "workers"]),
                 // The simulators' rows are left out by their prefix (see `NOT_OURS`); a
                 // variable they share with the fleet is checked where the fleet reads it.

@@ -37,7 +37,10 @@ mod tempfile_path {
 impl Org {
     async fn start() -> Self {
         let redis = RedisServer::start().await.expect("redis starts");
-        let salesforce = Sim::start().await;
+        // Keep-alives every 200 ms: an idle subscription stores its position quickly.
+        let mut sf_config = sfsim::SimConfig::on_free_port();
+        sf_config.pubsub.keepalive = Duration::from_millis(200);
+        let salesforce = Sim::start_with(sf_config).await;
         let mut config = stripesim::SimConfig::on_free_port();
         config.api_key = Some(KEY.into());
         let stripe = stripesim::Simulator::start(config)
