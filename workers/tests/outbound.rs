@@ -221,6 +221,32 @@ impl Org {
         reply.json().await.expect("JSON")
     }
 
+    /// Every customer in stripesim, read through its admin view (works during an outage).
+    async fn stripe_customers_unfaulted(&self) -> Vec<Value> {
+        let faults: Value = self
+            .http
+            .get(format!("{}/__sim/faults", self.stripe.base_url()))
+            .send()
+            .await
+            .expect("stripesim answers")
+            .json()
+            .await
+            .expect("faults");
+        self.http
+            .delete(format!("{}/__sim/faults", self.stripe.base_url()))
+            .send()
+            .await
+            .expect("stripesim answers");
+        let customers = self.stripe_customers().await;
+        self.http
+            .put(format!("{}/__sim/faults", self.stripe.base_url()))
+            .json(&faults)
+            .send()
+            .await
+            .expect("stripesim answers");
+        customers
+    }
+
     /// Every customer in stripesim.
     async fn stripe_customers(&self) -> Vec<Value> {
         let mut all = Vec::new();
@@ -466,4 +492,197 @@ async fn a_pending_subscription_gets_a_checkout_page() {
     assert!(failed["Error_Message__c"]
         .as_str()
         .is_some_and(|m| m.contains("Stripe refused")));
+}
+
+#[tokio::test]
+async fn a_crash_between_stripe_and_the_write_back_makes_no_second_customer() {
+    let org = Org::start().await;
+    let mut doomed = org
+        .outbound(&[("FAILPOINTS", "outbound-before-write-back=return")])
+        .await;
+    org.wait_subscribed(&doomed).await;
+    let contact = org.insert_contact("kat@example.com", "Johnson").await;
+    // Stripe made the customer, then the process died before Salesforce heard of it.
+    let deadline = std::time::Instant::now() + SETTLE;
+    while doomed.is_running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failpoint did not abort: {}",
+            doomed.log_contents()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await; // polling, with a deadline
+    }
+    assert_eq!(org.stripe_customers().await.len(), 1);
+    assert!(org.contact(&contact).await.expect("contact")["Stripe_Customer_ID__c"].is_null());
+
+    // A new replica takes the entry over (it was never acknowledged) and finds the customer.
+    let healthy = org.outbound(&[]).await;
+    let customer_id = org.customer_of(&contact, &[&healthy]).await;
+    let customers = org.stripe_customers().await;
+    assert_eq!(customers.len(), 1, "{customers:?}");
+    assert_eq!(customers[0]["id"], customer_id.as_str());
+}
+
+#[tokio::test]
+async fn changes_delivered_again_with_every_marker_gone_make_no_second_customer() {
+    let org = Org::start().await;
+    let mut first = org.outbound(&[]).await;
+    org.wait_subscribed(&first).await;
+    let mut contacts = Vec::new();
+    for n in 0..5 {
+        contacts.push(
+            org.insert_contact(&format!("d{n}@example.com"), &format!("D{n}"))
+                .await,
+        );
+    }
+    let mut customers = Vec::new();
+    for contact in &contacts {
+        customers.push(org.customer_of(contact, &[&first]).await);
+    }
+    first.kill();
+    // Every change again from the start of the retention, with the dedupe markers, the
+    // applied markers and the stored position gone: only the recorded attempts remain.
+    let client = redis::Client::open(org.redis.url()).expect("redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    for pattern in [
+        "{fleet}:seen:*",
+        "{fleet}:applied:*",
+        "{fleet}:outbound:replay:*",
+        "{fleet}:record:*",
+    ] {
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(pattern)
+            .query_async(&mut conn)
+            .await
+            .expect("keys");
+        for key in keys {
+            let _: () = redis::cmd("DEL")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .expect("del");
+        }
+    }
+    let again = org.outbound(&[("OUTBOUND_START", "earliest")]).await;
+    // Journaling a change sets its dedupe marker: the first run's 5 creates and 5
+    // write-back echoes are all journaled again.
+    harness::wait_for("the changes journaled again", SETTLE, || async {
+        let seen: Vec<String> = redis::cmd("KEYS")
+            .arg("{fleet}:seen:*")
+            .query_async(&mut conn.clone())
+            .await
+            .ok()?;
+        (seen.len() >= 10).then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", again.log_contents()));
+    harness::wait_for("every redelivered change settled", SETTLE, || async {
+        let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
+            .arg("{fleet}:outbound")
+            .arg("outbound")
+            .query_async(&mut conn.clone())
+            .await
+            .ok()?;
+        let length: u64 = redis::cmd("XLEN")
+            .arg("{fleet}:outbound")
+            .query_async(&mut conn.clone())
+            .await
+            .ok()?;
+        (pending.0 == 0 && length == 0).then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", again.log_contents()));
+    let stripe = org.stripe_customers().await;
+    assert_eq!(stripe.len(), contacts.len(), "no second customer");
+    for (contact, customer) in contacts.iter().zip(&customers) {
+        let now = org.contact(contact).await.expect("contact");
+        assert_eq!(now["Stripe_Customer_ID__c"], customer.as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_gap_event_is_read_back_from_salesforce() {
+    let org = Org::start().await;
+    // Created while nobody listened (and no position is stored): missed.
+    let missed = org.insert_contact("gap@example.com", "Gap").await;
+    let outbound = org.outbound(&[]).await;
+    org.wait_subscribed(&outbound).await;
+    // Salesforce reports that it could not send the change's data.
+    let reply = org
+        .http
+        .post(format!("{}/__sim/pubsub/gap", org.salesforce.sim.base_url()))
+        .json(&json!({"channel": "/data/ContactChangeEvent", "changeType": "GAP_UPDATE", "recordIds": [missed]}))
+        .send()
+        .await
+        .expect("sfsim answers");
+    assert!(reply.status().is_success(), "{}", reply.status());
+    let customer = org.customer_of(&missed, &[&outbound]).await;
+    assert!(customer.starts_with("cus_"));
+}
+
+#[tokio::test]
+async fn a_stripe_outage_is_retried_then_dead_lettered_and_replayable() {
+    let org = Org::start().await;
+    let outbound = org.outbound(&[]).await;
+    org.wait_subscribed(&outbound).await;
+    let faults = |body: Value| {
+        let http = org.http.clone();
+        let url = format!("{}/__sim/faults", org.stripe.base_url());
+        async move {
+            let reply = http
+                .put(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("stripesim answers");
+            assert!(reply.status().is_success());
+        }
+    };
+    faults(json!({"outage": {"status": 503}})).await;
+    let contact = org.insert_contact("out@example.com", "Age").await;
+    let client = redis::Client::open(org.redis.url()).expect("redis URL");
+    let conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    // RETRY_DELAYS_SECS=1,1: two retries, then the dead letters.
+    harness::wait_for("the change in the dead letters", SETTLE, || async {
+        let dead: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+            .arg("{fleet}:dead")
+            .arg("-")
+            .arg("+")
+            .query_async(&mut conn.clone())
+            .await
+            .ok()?;
+        dead.iter()
+            .any(|(_, fields)| {
+                fields.iter().any(|(k, v)| k == "source" && v == "outbound")
+                    && fields
+                        .iter()
+                        .any(|(k, v)| k == "object_id" && v == &contact)
+            })
+            .then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", outbound.log_contents()));
+    assert!(org.stripe_customers_unfaulted().await.is_empty());
+
+    // Stripe is back; the operator replays the dead letters.
+    faults(json!({})).await;
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_workers"))
+        .args(["dlq", "replay", "--all"])
+        .env("REDIS_URL", org.redis.url())
+        .output()
+        .expect("workers dlq replay runs");
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let customer = org.customer_of(&contact, &[&outbound]).await;
+    assert!(customer.starts_with("cus_"));
+    assert_eq!(org.stripe_customers().await.len(), 1);
 }

@@ -251,6 +251,16 @@ impl Processor {
                 Err(failure) => work[index].outcome = Outcome::Failed(failure),
             }
         }
+        // Tests only (`--features failpoints`): with FAILPOINTS=outbound-before-write-back=return
+        // the process dies here, after Stripe made the customers and before Salesforce
+        // hears of them, to show the next attempt finds them instead of making new ones.
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!("outbound-before-write-back", |_| {
+            tracing::error!(
+                "Failpoint outbound-before-write-back: aborting before the write-back."
+            );
+            std::process::abort()
+        });
         self.write_back(work, writes).await;
     }
 
