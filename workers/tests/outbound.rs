@@ -468,6 +468,36 @@ async fn a_pending_subscription_gets_a_checkout_page() {
     assert_eq!(session["customer"], customer_id.as_str());
     assert_eq!(session["client_reference_id"], record_id.as_str());
 
+    // No price on the record, but a plan record pointing at it has one.
+    let planned = org
+        .person_call(
+            reqwest::Method::POST,
+            "/sobjects/Stripe_Subscription__c",
+            json!({"Stripe_Customer__c": link["Id"]}),
+        )
+        .await;
+    let planned_id = planned["id"].as_str().expect("id").to_owned();
+    org.person_call(
+        reqwest::Method::POST,
+        "/sobjects/Pricing_Plan__c",
+        json!({"Name": "Pro monthly", "Stripe_Price_ID__c": price_id, "Stripe_Subscription__c": planned_id}),
+    )
+    .await;
+    org.person_call(
+        reqwest::Method::PATCH,
+        &format!("/sobjects/Stripe_Subscription__c/{planned_id}"),
+        json!({"Sync_Status__c": "Pending"}),
+    )
+    .await;
+    harness::wait_for("the plan's Checkout URL", SETTLE, || async {
+        org.salesforce
+            .record_by("Stripe_Subscription__c", "Id", &planned_id)
+            .await
+            .filter(|r| r["Sync_Status__c"] == "Checkout Created")
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", outbound.log_contents()));
+
     // A price Stripe does not know: the record says Failed, with the reason.
     let refused = org
         .person_call(

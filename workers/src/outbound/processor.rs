@@ -19,7 +19,7 @@ use super::{
     change::{triage, Change, Triage},
     decide::{decide, Action},
     rules::OutboundRules,
-    salesforce_side::{read_records, update_records},
+    salesforce_side::{plan_prices, read_records, update_records},
     stripe_side::{CheckoutRequest, CheckoutUrls, OutboundError, StripeSide},
 };
 use crate::{
@@ -222,7 +222,7 @@ impl Processor {
     /// Decides, calls Stripe (concurrently; the fleet's Stripe budget paces the calls), and
     /// writes back.
     async fn act(&self, work: &mut [Work]) {
-        let mut calls = JoinSet::new();
+        let mut actions = Vec::new();
         for (index, w) in work.iter_mut().enumerate() {
             let (Outcome::Open, Some(state)) = (&w.outcome, &w.state) else {
                 continue;
@@ -232,6 +232,21 @@ impl Processor {
                 w.outcome = Outcome::Done(Finish::Unhandled, RecordOutcome::Released);
                 continue;
             }
+            actions.push((index, action));
+        }
+        if let Err(error) = self.fill_plan_prices(&mut actions).await {
+            let failure = Failure::from(&error);
+            for (index, action) in &actions {
+                if matches!(action, Action::Checkout { price_id: None, .. }) {
+                    work[*index].outcome = Outcome::Failed(failure.clone());
+                }
+            }
+            actions
+                .retain(|(_, action)| !matches!(action, Action::Checkout { price_id: None, .. }));
+        }
+        let mut calls = JoinSet::new();
+        for (index, action) in actions {
+            let w = &work[index];
             let stripe = self.stripe.clone();
             let urls = self.urls.clone();
             let rules = self.rules.clone();
@@ -262,6 +277,42 @@ impl Processor {
             std::process::abort()
         });
         self.write_back(work, writes).await;
+    }
+
+    /// Prices for Checkout requests whose record has none: from the plan records pointing at
+    /// them (one query for the batch).
+    async fn fill_plan_prices(
+        &self,
+        actions: &mut [(usize, Action)],
+    ) -> Result<(), SalesforceError> {
+        let wanted: Vec<String> = actions
+            .iter()
+            .filter_map(|(_, action)| match action {
+                Action::Checkout {
+                    record_id,
+                    price_id: None,
+                    ..
+                } => Some(record_id.clone()),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let prices = plan_prices(&self.client, &self.rules, &wanted).await?;
+        for (_, action) in actions.iter_mut() {
+            if let Action::Checkout {
+                record_id,
+                price_id: price @ None,
+                ..
+            } = action
+            {
+                *price = prices
+                    .get(record_id.get(..15).unwrap_or(record_id))
+                    .cloned();
+            }
+        }
+        Ok(())
     }
 
     /// The write-backs of the batch: updates in one call, customer links in another.

@@ -2,6 +2,8 @@
 //! name (one SOQL query per object and batch), reading records changed since a time (the
 //! catch-up), and writing results back through sObject Collections.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use salesforce_client::{soql::quote, RecordOutcome, SalesforceClient, SalesforceError};
 use serde_json::{Map, Value};
@@ -51,6 +53,42 @@ pub async fn read_records(
         records.extend(client.query(&soql).await?.into_iter().filter_map(by_id));
     }
     Ok(records)
+}
+
+/// The Stripe price of each subscription record in `ids` that a plan record points at, by
+/// the record's 15-character id (one query).
+pub async fn plan_prices(
+    client: &SalesforceClient,
+    rules: &OutboundRules,
+    ids: &[String],
+) -> Result<HashMap<String, String>, SalesforceError> {
+    let plan = &rules.subscriptions.plan;
+    let mut prices = HashMap::new();
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let list = chunk
+            .iter()
+            .map(|id| quote(id))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let soql = format!(
+            "SELECT {price}, {parent} FROM {object} WHERE {parent} IN ({list}) AND {price} != null",
+            price = plan.price_field,
+            parent = plan.subscription_field,
+            object = plan.sobject,
+        );
+        for record in client.query(&soql).await? {
+            let (Some(parent), Some(price)) = (
+                record.get(&plan.subscription_field).and_then(Value::as_str),
+                record.get(&plan.price_field).and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            prices
+                .entry(parent.get(..15).unwrap_or(parent).to_owned())
+                .or_insert_with(|| price.to_owned());
+        }
+    }
+    Ok(prices)
 }
 
 /// Changes for every record of `entity` modified since `since_ms` (less the overlap), as
