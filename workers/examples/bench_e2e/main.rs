@@ -3,6 +3,7 @@
 //! ```text
 //! scripts/bench-fleet.sh realtime   # signed POSTs → ingress → SQS → bridge → realtime → sfsim
 //! scripts/bench-fleet.sh bulk       # 100,000 queued low-priority events → bulk → sfsim
+//! scripts/bench-fleet.sh outbound --rate 50   # Contacts in sfsim → outbound → stripesim
 //! ```
 //!
 //! Realtime: open-loop POSTs of `payment_intent.succeeded` events (each a new customer, so
@@ -19,6 +20,7 @@
 
 mod bulk;
 mod fleet;
+mod outbound;
 mod realtime;
 
 /// The endpoint secret the benchmark's ingress verifies and its POSTs are signed with.
@@ -78,6 +80,7 @@ async fn main() {
     match args.mode.as_str() {
         "realtime" => realtime::realtime(&args).await,
         "bulk" => bulk::bulk(&args).await,
-        other => panic!("unknown mode {other}: realtime | bulk"),
+        "outbound" => outbound::outbound(&args).await,
+        other => panic!("unknown mode {other}: realtime | bulk | outbound"),
     }
 }

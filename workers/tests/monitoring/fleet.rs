@@ -1,6 +1,7 @@
 //! Every metric an alert rule or a dashboard panel names is exported by a running fleet:
-//! the `ingress` binary, and the `workers` binary as bridge, realtime and bulk, against
-//! Redis, the SQS emulator and sfsim, after events went through the whole path.
+//! the `ingress` binary, and the `workers` binary as bridge, realtime, bulk and outbound,
+//! against Redis, the SQS emulator, sfsim and stripesim, after events went through the whole
+//! path (and a Contact became a Stripe customer).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -15,21 +16,12 @@ use testkit::{
 use super::{
     deploy::{alert_rules, dashboard_queries},
     promql::{exposed_names, metric_names},
-    support::{sim::Sim, BridgeStack},
+    support::{outbound::Org, sim::Sim, BridgeStack},
 };
 
 /// Metrics the rules or the dashboard name that the fleet does not export yet, and why.
 /// A name listed here must not be exported (the list would be stale).
-const NOT_EXPORTED_YET: &[(&str, &str)] = &[
-    (
-        "outbound_subscription_up",
-        "exported by the outbound role (Salesforce Pub/Sub API subscription), not built yet",
-    ),
-    (
-        "stripe_requests_total",
-        "counted by the roles that call Stripe (outbound, backfill); today only `workers check-stripe` does, which serves no metrics",
-    ),
-];
+const NOT_EXPORTED_YET: &[(&str, &str)] = &[];
 
 const SECRET: &str = "whsec_monitoring_test_secret";
 const WAIT: Duration = Duration::from_secs(90);
@@ -109,6 +101,13 @@ async fn every_metric_a_rule_or_a_panel_names_is_exported_by_the_running_fleet()
         .start_consumer_with_port("bulk", &sim, &[("BULK_BATCH_AGE_MS", "200")])
         .await;
 
+    // The outbound role, after it made a customer of a Contact.
+    let org = Org::start().await;
+    let (outbound, outbound_port) = org.outbound_with_port(&[]).await;
+    org.wait_subscribed(&outbound).await;
+    let contact = org.insert_contact("metrics@example.com", "Metrics").await;
+    org.customer_of(&contact, &[&outbound]).await;
+
     // A customer's life through the front door: low (customer.*) and high events.
     let http = harness::http_client();
     let events = EventFactory::new().lifecycle("usd", unix_now());
@@ -135,6 +134,7 @@ async fn every_metric_a_rule_or_a_panel_names_is_exported_by_the_running_fleet()
         format!("http://127.0.0.1:{bridge_port}/metrics"),
         format!("http://127.0.0.1:{realtime_port}/metrics"),
         format!("http://127.0.0.1:{bulk_port}/metrics"),
+        format!("http://127.0.0.1:{outbound_port}/metrics"),
     ];
     let complete = harness::wait_for("every named metric", WAIT, || async {
         absent(&wanted, &exported(&http, &urls).await)

@@ -1,6 +1,7 @@
 //! A private Redis, the SQS emulator and bridge processes, for the bridge tests.
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod outbound;
 pub mod sim;
 
 use std::{collections::HashMap, time::Duration};
