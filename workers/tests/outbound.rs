@@ -448,3 +448,140 @@ async fn a_stripe_outage_is_retried_then_dead_lettered_and_replayable() {
     assert!(customer.starts_with("cus_"));
     assert_eq!(org.stripe_customers().await.len(), 1);
 }
+
+/// The sum of a metric's series on `/metrics` at `port` whose labels contain `labels`.
+async fn metric(http: &reqwest::Client, port: u16, name: &str, labels: &str) -> f64 {
+    let text = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|line| line.starts_with(name) && line.contains(labels))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_directions_complete_a_subscription_and_nothing_bounces() {
+    let org = Org::start().await;
+    let inbound = org.start_inbound().await;
+    let (outbound, port) = org.outbound_with_port(&[]).await;
+    org.wait_subscribed(&outbound).await;
+    let logs = || {
+        format!(
+            "{}\n--- outbound:\n{}",
+            inbound.logs(),
+            outbound.log_contents()
+        )
+    };
+
+    // Salesforce → Stripe: the Contact's customer; Stripe → Salesforce: its customer.created
+    // fills the linked Stripe_Customer__c.
+    let contact = org.insert_contact("both@example.com", "Ways").await;
+    let customer_id = org.customer_of(&contact, &[&outbound]).await;
+    let customer = org
+        .record_where(
+            "Stripe_Customer__c",
+            "Stripe_Customer_ID__c",
+            &customer_id,
+            |r| r["Customer_Email__c"] == "both@example.com" && r["Contact__c"] == contact.as_str(),
+            logs,
+        )
+        .await;
+
+    // A person asks for a subscription; the fleet opens its Checkout page.
+    let product = org.stripe_form("/v1/products", &[("name", "Team")]).await;
+    let price = org
+        .stripe_form(
+            "/v1/prices",
+            &[
+                ("product", product["id"].as_str().expect("product id")),
+                ("currency", "usd"),
+                ("unit_amount", "4900"),
+                ("recurring[interval]", "month"),
+            ],
+        )
+        .await;
+    let price_id = price["id"].as_str().expect("price id");
+    let created = org
+        .person_call(
+            reqwest::Method::POST,
+            "/sobjects/Stripe_Subscription__c",
+            json!({"Sync_Status__c": "Pending", "Stripe_Price_ID__c": price_id, "Stripe_Customer__c": customer["Id"]}),
+        )
+        .await;
+    let record_id = created["id"].as_str().expect("id").to_owned();
+    let opened = org
+        .record_where(
+            "Stripe_Subscription__c",
+            "Id",
+            &record_id,
+            |r| r["Sync_Status__c"] == "Checkout Created",
+            logs,
+        )
+        .await;
+    let session = opened["Stripe_Checkout_Session_ID__c"]
+        .as_str()
+        .expect("session id");
+
+    // The customer pays; checkout.session.completed comes back and completes the record.
+    let reply = org
+        .http
+        .post(format!(
+            "{}/__sim/checkout/sessions/{session}/complete",
+            org.stripe.base_url()
+        ))
+        .send()
+        .await
+        .expect("stripesim answers");
+    assert!(reply.status().is_success(), "{}", reply.status());
+    let completed = org
+        .record_where(
+            "Stripe_Subscription__c",
+            "Id",
+            &record_id,
+            |r| {
+                r["Sync_Status__c"] == "Completed"
+                    && r["Stripe_Subscription_ID__c"]
+                        .as_str()
+                        .is_some_and(|id| id.starts_with("sub_"))
+            },
+            logs,
+        )
+        .await;
+    assert_eq!(completed["Amount__c"].as_f64(), Some(49.0));
+    let payments = harness::wait_for("the first payment's transactions", SETTLE, || async {
+        let all = org.salesforce.records("Payment_Transaction__c").await;
+        (all.len() >= 2).then_some(all)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; {}", logs()));
+    assert!(
+        payments.iter().all(|p| p["Status__c"] == "succeeded"),
+        "{payments:?}"
+    );
+
+    // Nothing bounced: the inbound writes to both records came back as changes and were
+    // echoes or irrelevant; the outbound replica made exactly its two Stripe requests.
+    harness::wait_for("the outbound stream drained", SETTLE, || async {
+        let client = redis::Client::open(org.redis.url()).ok()?;
+        let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+        let length: u64 = redis::cmd("XLEN")
+            .arg("{fleet}:outbound")
+            .query_async(&mut conn)
+            .await
+            .ok()?;
+        (length == 0).then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; {}", logs()));
+    let requests = metric(&org.http, port, "stripe_requests_total", "outcome=\"ok\"").await;
+    assert_eq!(requests, 2.0, "a customer and a session, nothing more");
+    let echoes = metric(&org.http, port, "worker_events_total", "outcome=\"echo\"").await;
+    assert!(echoes >= 1.0, "the write-backs came back as echoes");
+    assert_eq!(org.stripe_customers().await.len(), 1);
+}

@@ -6,95 +6,39 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::Value;
 use stripe_client::checkout::{CheckoutMode, CreateCheckoutSession, LineItem};
 use stripe_client::customers::CustomerParams;
 use stripe_client::{ApiKey, IdempotencyKey, StripeClient, StripeSettings, Unmetered};
-use support::{sim::Sim, BridgeStack};
-use testkit::harness::{self, ServiceProcess};
+use support::outbound::{Inbound, Org, KEY, SETTLE};
+use testkit::harness;
 
-const KEY: &str = "sk_test_stripe_loop";
-const SETTLE: Duration = Duration::from_secs(60);
-
-/// Everything between Stripe and Salesforce, started on free ports.
+/// Everything between Stripe and Salesforce, started on free ports, and the fleet's own
+/// Stripe client.
 struct Loop {
-    _stack: BridgeStack,
-    salesforce: Sim,
-    stripe: stripesim::RunningSimulator,
+    org: Org,
+    inbound: Inbound,
     client: StripeClient,
-    http: reqwest::Client,
-    processes: Vec<ServiceProcess>,
 }
 
 impl Loop {
     async fn start() -> Self {
-        let stack = BridgeStack::start(false).await;
-        let salesforce = Sim::start().await;
-        let mut config = stripesim::SimConfig::on_free_port();
-        config.api_key = Some(KEY.into());
-        let stripe = stripesim::Simulator::start(config)
-            .await
-            .expect("stripesim starts");
-        let http = harness::http_client();
-
-        // Stripe's dashboard step: a webhook endpoint for the ingress; its secret is shown once.
-        let ingress_port = harness::free_port();
-        let url = format!("http://127.0.0.1:{ingress_port}/webhook/stripe");
-        let endpoint = stripe_post(
-            &http,
-            stripe.base_url(),
-            "/v1/webhook_endpoints",
-            &[("url", url.as_str()), ("enabled_events[]", "*")],
-        )
-        .await;
-        let secret = endpoint["secret"]
-            .as_str()
-            .expect("the signing secret")
-            .to_string();
-
-        let mut env: Vec<(&str, String)> = stack.sqs.env();
-        env.push(("SQS_QUEUE_URL", stack.queue_url.clone()));
-        env.push(("LISTEN_ADDR", format!("127.0.0.1:{ingress_port}")));
-        env.push(("STRIPE_WEBHOOK_SECRETS", secret));
-        let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let ingress = ServiceProcess::spawn("ingress", harness::binary("ingress"), &[], &env_refs)
-            .expect("ingress starts");
-        harness::wait_for_http(
-            &format!("http://127.0.0.1:{ingress_port}/health/ready"),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}; log: {}", ingress.log_contents()));
-
-        let bridge = stack.start_bridge(&[]).await;
-        let realtime = stack.start_consumer("realtime", &salesforce, &[]).await;
-        let bulk = stack
-            .start_consumer("bulk", &salesforce, &[("BULK_BATCH_AGE_MS", "300")])
-            .await;
+        let org = Org::start().await;
+        let inbound = org.start_inbound().await;
         let settings = StripeSettings::new(ApiKey::new(KEY).expect("a secret key"))
-            .with_api_base(stripe.base_url());
+            .with_api_base(org.stripe.base_url());
         let client = StripeClient::new(settings, Arc::new(Unmetered)).expect("client");
         Self {
-            _stack: stack,
-            salesforce,
-            stripe,
+            org,
+            inbound,
             client,
-            http,
-            processes: vec![ingress, bridge, realtime, bulk],
         }
     }
 
     /// Waits until `object` holds a record whose `field` is `value`, and returns it.
     async fn record(&self, object: &str, field: &str, value: &str) -> Value {
-        harness::wait_for(
-            &format!("{object} with {field} = {value}"),
-            SETTLE,
-            || async { self.salesforce.record_by(object, field, value).await },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}; processes: {}", self.logs()))
+        self.record_where(object, field, value, |_| true).await
     }
 
     /// Waits until the record of `object` with `field` = `value` satisfies `done`.
@@ -105,52 +49,10 @@ impl Loop {
         value: &str,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        harness::wait_for(&format!("{object} {value} as expected"), SETTLE, || async {
-            self.salesforce
-                .record_by(object, field, value)
-                .await
-                .filter(|record| done(record))
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}; processes: {}", self.logs()))
+        self.org
+            .record_where(object, field, value, done, || self.inbound.logs())
+            .await
     }
-
-    fn logs(&self) -> String {
-        self.processes
-            .iter()
-            .map(|process| {
-                format!(
-                    "\n--- {}:\n{}",
-                    process.name(),
-                    tail(&process.log_contents())
-                )
-            })
-            .collect()
-    }
-}
-
-/// `POST` to stripesim with the key: what the fleet's client does not offer (a webhook
-/// endpoint, the catalogue), as a Stripe user would do it in the dashboard.
-async fn stripe_post(
-    http: &reqwest::Client,
-    base: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> Value {
-    let reply = http
-        .post(format!("{base}{path}"))
-        .bearer_auth(KEY)
-        .form(form)
-        .send()
-        .await
-        .expect("stripesim answers");
-    assert!(reply.status().is_success(), "{path}: {}", reply.status());
-    reply.json().await.expect("JSON")
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,27 +101,24 @@ async fn a_customer_created_through_the_fleets_client_becomes_a_salesforce_recor
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_checkout_session_becomes_subscription_payment_and_plan_records() {
     let fleet = Loop::start().await;
-    let product = stripe_post(
-        &fleet.http,
-        fleet.stripe.base_url(),
-        "/v1/products",
-        &[("name", "Pro")],
-    )
-    .await;
+    let product = fleet
+        .org
+        .stripe_form("/v1/products", &[("name", "Pro")])
+        .await;
     let product = product["id"].as_str().expect("product id");
-    let price = stripe_post(
-        &fleet.http,
-        fleet.stripe.base_url(),
-        "/v1/prices",
-        &[
-            ("product", product),
-            ("currency", "eur"),
-            ("unit_amount", "1500"),
-            ("nickname", "Pro monthly"),
-            ("recurring[interval]", "month"),
-        ],
-    )
-    .await;
+    let price = fleet
+        .org
+        .stripe_form(
+            "/v1/prices",
+            &[
+                ("product", product),
+                ("currency", "eur"),
+                ("unit_amount", "1500"),
+                ("nickname", "Pro monthly"),
+                ("recurring[interval]", "month"),
+            ],
+        )
+        .await;
     let price = price["id"].as_str().expect("price id").to_string();
     let customer = fleet
         .client
@@ -255,10 +154,11 @@ async fn a_paid_checkout_session_becomes_subscription_payment_and_plan_records()
     assert!(session.url.is_some());
 
     let paid: Value = fleet
+        .org
         .http
         .post(format!(
             "{}/__sim/checkout/sessions/{}/complete",
-            fleet.stripe.base_url(),
+            fleet.org.stripe.base_url(),
             session.id
         ))
         .send()
@@ -297,11 +197,11 @@ async fn a_paid_checkout_session_becomes_subscription_payment_and_plan_records()
     // The first invoice and its PaymentIntent: two transactions of 30.00 (see the mapping's
     // note on basil-era invoices), both succeeded.
     let payments = harness::wait_for("two transactions", SETTLE, || async {
-        let all = fleet.salesforce.records("Payment_Transaction__c").await;
+        let all = fleet.org.salesforce.records("Payment_Transaction__c").await;
         (all.len() >= 2).then_some(all)
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}; {}", fleet.logs()));
+    .unwrap_or_else(|e| panic!("{e}; {}", fleet.inbound.logs()));
     assert_eq!(payments.len(), 2, "{payments:?}");
     for payment in &payments {
         assert_eq!(payment["Amount__c"].as_f64(), Some(30.0), "{payment:?}");

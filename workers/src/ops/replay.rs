@@ -123,7 +123,7 @@ impl Ops {
         report.refused.extend(refused.into_iter().map(|d| Refused {
             reason: format!(
                 "source `{}` ({}): only events that died on a stream can be replayed; \
-                 bridge dead letters are not events",
+                 bridge dead letters are not Stripe events",
                 d.source, d.reason
             ),
             dead_id: d.id,

@@ -1,7 +1,7 @@
 //! Payment intents and invoices: transactions, failure reasons, subscription statuses.
 
 use serde_json::{json, Value};
-use workers::mapping::WriteRole;
+use workers::mapping::{RecordTarget, WriteRole};
 
 use crate::fixtures::*;
 
@@ -79,9 +79,11 @@ fn invoice_paid_stubs_the_subscription_and_records_a_transaction_by_invoice_id()
     ));
     assert_eq!(writes.len(), 3);
     assert_eq!(writes[0], customer_stub());
-    // Only the key: the status is the subscription events' to write (newest wins per record).
+    // Only the key: the status is the subscription events' to write (newest wins per record),
+    // and as its own aspect this write never makes theirs stale.
     assert_eq!(writes[1].sobject, "Stripe_Subscription__c");
-    assert_eq!(writes[1].role, WriteRole::ParentStub);
+    assert_eq!(writes[1].role, WriteRole::Main);
+    assert_eq!(writes[1].aspect.as_deref(), Some("stripe_link"));
     assert_eq!(
         fields(&writes[1]),
         json!({ "Stripe_Subscription_ID__c": "sub_1" })
@@ -135,7 +137,7 @@ fn invoice_failed_records_the_failed_attempt_and_leaves_the_status_to_the_subscr
         "invoice.payment_failed",
         invoice(15_250, "kwd", false),
     ));
-    assert_eq!(writes[1].role, WriteRole::ParentStub);
+    assert_eq!(writes[1].aspect.as_deref(), Some("stripe_link"));
     assert!(!writes[1].fields.contains_key("Status__c"));
     let transaction = fields(&writes[2]);
     assert_eq!(transaction["Status__c"], json!("requires_payment_method"));
@@ -151,4 +153,20 @@ fn invoice_without_subscription_skips_the_subscription_write() {
     let objects: Vec<&str> = writes.iter().map(|w| w.sobject.as_str()).collect();
     assert_eq!(objects, ["Stripe_Customer__c", "Payment_Transaction__c"]);
     assert_eq!(writes[1].fields["Stripe_Subscription__c"], Value::Null);
+}
+
+#[test]
+fn an_invoice_of_a_subscription_bought_for_a_salesforce_record_links_that_record() {
+    let mut paid = invoice(4_999, "usd", true);
+    paid["parent"]["subscription_details"]["metadata"] =
+        json!({ "salesforce_id": "a02000000000001AAA" });
+    let writes = map(&event("invoice.payment_succeeded", paid));
+    assert_eq!(
+        writes[1].target,
+        RecordTarget::SalesforceId("a02000000000001AAA".into())
+    );
+    assert_eq!(
+        fields(&writes[1]),
+        json!({ "Stripe_Subscription_ID__c": "sub_1" })
+    );
 }

@@ -1,7 +1,7 @@
 //! Subscription events: stubs, amounts, periods (with the pre-basil fallbacks), statuses.
 
 use serde_json::json;
-use workers::mapping::{Mapping, MappingError, WriteRole};
+use workers::mapping::{Mapping, MappingError, RecordTarget, WriteRole};
 
 use crate::fixtures::*;
 
@@ -130,5 +130,20 @@ fn subscription_deleted_sets_canceled() {
     assert_eq!(
         writes[2].fields["Subscription_Status__c"],
         json!("Canceled")
+    );
+}
+
+#[test]
+fn a_subscription_bought_for_a_salesforce_record_writes_that_record() {
+    let mut bought = subscription("active", 4_999, "usd");
+    bought["metadata"] = json!({ "salesforce_id": "a02000000000001AAA" });
+    let writes = map(&event("customer.subscription.created", bought));
+    assert_eq!(
+        writes[1].target,
+        RecordTarget::SalesforceId("a02000000000001AAA".into())
+    );
+    assert_eq!(
+        fields(&writes[1])["Stripe_Subscription_ID__c"],
+        json!("sub_1")
     );
 }

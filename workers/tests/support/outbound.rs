@@ -1,13 +1,41 @@
 //! Both simulators and Redis for `workers outbound`: a person at the org making changes over
 //! REST, the outbound binary pointed at sfsim's Pub/Sub API and at stripesim, and readers of
-//! what came out on each side.
+//! what came out on each side. [`Org::start_inbound`] adds the Stripe → Salesforce half
+//! (stripesim's webhooks → ingress → SQS → bridge → realtime and bulk), for the whole loop.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use testkit::harness::{self, RedisServer, ServiceProcess};
 
-use super::sim::Sim;
+use super::{sim::Sim, BridgeStack};
+
+/// The inbound half against an [`Org`]'s simulators: its own Redis and SQS emulator, the
+/// ingress receiving stripesim's signed webhooks, a bridge, a realtime and a bulk replica.
+pub struct Inbound {
+    /// Redis and the SQS emulator of the inbound half.
+    pub stack: BridgeStack,
+    /// ingress, bridge, realtime, bulk.
+    pub processes: Vec<ServiceProcess>,
+}
+
+impl Inbound {
+    /// The tail of every process's log, for a failure message.
+    pub fn logs(&self) -> String {
+        self.processes
+            .iter()
+            .map(|process| {
+                let log = process.log_contents();
+                let lines: Vec<&str> = log.lines().collect();
+                format!(
+                    "\n--- {}:\n{}",
+                    process.name(),
+                    lines[lines.len().saturating_sub(15)..].join("\n")
+                )
+            })
+            .collect()
+    }
+}
 
 /// The Stripe key of the tests.
 pub const KEY: &str = "sk_test_outbound";
@@ -135,6 +163,65 @@ impl Org {
         .await
         .unwrap_or_else(|e| panic!("{e}; log: {}", process.log_contents()));
         (process, metrics_port)
+    }
+
+    /// Starts the inbound half: a webhook endpoint in stripesim (Stripe's dashboard step; its
+    /// secret is shown once) for a new ingress, then the bridge and both consumers.
+    pub async fn start_inbound(&self) -> Inbound {
+        let stack = BridgeStack::start(false).await;
+        let ingress_port = harness::free_port();
+        let url = format!("http://127.0.0.1:{ingress_port}/webhook/stripe");
+        let endpoint = self
+            .stripe_form(
+                "/v1/webhook_endpoints",
+                &[("url", url.as_str()), ("enabled_events[]", "*")],
+            )
+            .await;
+        let secret = endpoint["secret"].as_str().expect("the signing secret");
+        let mut env: Vec<(&str, String)> = stack.sqs.env();
+        env.push(("SQS_QUEUE_URL", stack.queue_url.clone()));
+        env.push(("LISTEN_ADDR", format!("127.0.0.1:{ingress_port}")));
+        env.push(("STRIPE_WEBHOOK_SECRETS", secret.to_owned()));
+        let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ingress = ServiceProcess::spawn("ingress", harness::binary("ingress"), &[], &env_refs)
+            .expect("ingress starts");
+        harness::wait_for_http(
+            &format!("http://127.0.0.1:{ingress_port}/health/ready"),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}; log: {}", ingress.log_contents()));
+        let bridge = stack.start_bridge(&[]).await;
+        let realtime = stack
+            .start_consumer("realtime", &self.salesforce, &[])
+            .await;
+        let bulk = stack
+            .start_consumer("bulk", &self.salesforce, &[("BULK_BATCH_AGE_MS", "300")])
+            .await;
+        Inbound {
+            stack,
+            processes: vec![ingress, bridge, realtime, bulk],
+        }
+    }
+
+    /// Waits until `object` holds a record whose `field` is `value` and which satisfies
+    /// `done`, and returns it; `logs` explains a timeout.
+    pub async fn record_where(
+        &self,
+        object: &str,
+        field: &str,
+        value: &str,
+        done: impl Fn(&Value) -> bool,
+        logs: impl Fn() -> String,
+    ) -> Value {
+        harness::wait_for(&format!("{object} {value} as expected"), SETTLE, || async {
+            self.salesforce
+                .record_by(object, field, value)
+                .await
+                .filter(|record| done(record))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}; processes: {}", logs()))
     }
 
     /// Waits until the subscriber holds the channel (its lease is in Redis).
