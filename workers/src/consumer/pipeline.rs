@@ -297,15 +297,9 @@ impl Pipeline {
     /// Retry later or dead-letter, by class and attempts.
     fn fail(&self, mut held: HeldEntry, failure: Failure, records: Vec<RecordKey>) -> Settlement {
         held.entry.attempts += 1;
-        let deferral = match failure.class {
-            FailureClass::Permanent => Deferral::Dead,
-            _ => match self.retry.delay_after(held.entry.attempts) {
-                Some(delay) => Deferral::RetryAt(
-                    unix_millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
-                ),
-                None => Deferral::Dead,
-            },
-        };
+        let deferral = self
+            .retry
+            .deferral(failure.class, held.entry.attempts, unix_millis());
         tracing::warn!(
             event_id = %held.entry.event_id,
             attempts = held.entry.attempts,

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use salesforce_client::FailureClass;
+
+use crate::store::Deferral;
+
 /// Delays before the 1st, 2nd, ... retry; after the last one the event is dead-lettered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule {
@@ -23,6 +27,21 @@ impl RetrySchedule {
         Ok(Self { delays })
     }
 
+    /// Where an event that failed with `class` goes after `attempts` attempts (this one
+    /// included), `now_ms` being Unix ms: a permanent failure to the dead letters at once,
+    /// anything else back on its stream after the next delay, until the delays run out.
+    pub fn deferral(&self, class: FailureClass, attempts: u32, now_ms: i64) -> Deferral {
+        match class {
+            FailureClass::Permanent => Deferral::Dead,
+            _ => match self.delay_after(attempts) {
+                Some(delay) => Deferral::RetryAt(
+                    now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
+                ),
+                None => Deferral::Dead,
+            },
+        }
+    }
+
     /// The delay before the next attempt, given the attempts made so far (this one
     /// included), or None when the retries are used up.
     pub fn delay_after(&self, attempts: u32) -> Option<Duration> {
@@ -35,6 +54,27 @@ impl RetrySchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permanent_failures_die_at_once_and_others_after_the_last_delay() {
+        let schedule = RetrySchedule::parse("2,4").expect("valid");
+        assert_eq!(
+            schedule.deferral(FailureClass::Permanent, 1, 1_000),
+            Deferral::Dead
+        );
+        assert_eq!(
+            schedule.deferral(FailureClass::Retryable, 1, 1_000),
+            Deferral::RetryAt(3_000)
+        );
+        assert_eq!(
+            schedule.deferral(FailureClass::RateLimited, 2, 1_000),
+            Deferral::RetryAt(5_000)
+        );
+        assert_eq!(
+            schedule.deferral(FailureClass::Retryable, 3, 1_000),
+            Deferral::Dead
+        );
+    }
 
     #[test]
     fn retry_schedule_runs_out() {

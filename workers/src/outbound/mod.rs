@@ -13,6 +13,7 @@
 //!
 //! The fleet's own writes coming back as changes are echoes and trigger nothing ([`change`]).
 
+pub mod actions;
 pub mod change;
 pub mod config;
 pub mod decide;
