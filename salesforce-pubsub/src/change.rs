@@ -220,3 +220,114 @@ pub fn to_json(value: Avro) -> Value {
         other => Value::String(format!("{other:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use apache_avro::types::Value as Avro;
+
+    use super::*;
+
+    /// A Contact change event schema in Salesforce's shape: the header, a compound `Name`,
+    /// and plain fields, each `["null", type]`.
+    const SCHEMA: &str = r#"{
+      "type": "record", "name": "ContactChangeEvent", "namespace": "com.sforce.eventbus",
+      "fields": [
+        {"name": "ChangeEventHeader", "type": {"type": "record", "name": "ChangeEventHeader", "fields": [
+          {"name": "entityName", "type": "string"},
+          {"name": "recordIds", "type": {"type": "array", "items": "string"}},
+          {"name": "changeType", "type": "string"},
+          {"name": "changeOrigin", "type": "string"},
+          {"name": "transactionKey", "type": "string"},
+          {"name": "sequenceNumber", "type": "int"},
+          {"name": "commitTimestamp", "type": "long"},
+          {"name": "commitNumber", "type": "long"},
+          {"name": "commitUser", "type": "string"},
+          {"name": "nulledFields", "type": {"type": "array", "items": "string"}},
+          {"name": "diffFields", "type": {"type": "array", "items": "string"}},
+          {"name": "changedFields", "type": {"type": "array", "items": "string"}}
+        ]}},
+        {"name": "Name", "type": ["null", {"type": "record", "name": "Switchable_PersonName", "fields": [
+          {"name": "FirstName", "type": ["null", "string"], "default": null},
+          {"name": "LastName", "type": ["null", "string"], "default": null}
+        ]}], "default": null},
+        {"name": "Email", "type": ["null", "string"], "default": null},
+        {"name": "Phone", "type": ["null", "string"], "default": null}
+      ]
+    }"#;
+
+    fn strings(items: &[&str]) -> Avro {
+        Avro::Array(items.iter().map(|s| Avro::String((*s).into())).collect())
+    }
+
+    fn payload(changed: &[&str], nulled: &[&str]) -> Vec<u8> {
+        let schema = apache_avro::Schema::parse_str(SCHEMA).expect("schema");
+        let header = Avro::Record(vec![
+            ("entityName".into(), Avro::String("Contact".into())),
+            ("recordIds".into(), strings(&["003000000000001AAA"])),
+            ("changeType".into(), Avro::String("UPDATE".into())),
+            ("changeOrigin".into(), Avro::String(String::new())),
+            ("transactionKey".into(), Avro::String("tx".into())),
+            ("sequenceNumber".into(), Avro::Int(1)),
+            ("commitTimestamp".into(), Avro::Long(1_700_000_000_000)),
+            ("commitNumber".into(), Avro::Long(42)),
+            (
+                "commitUser".into(),
+                Avro::String("005000000000001AAA".into()),
+            ),
+            ("nulledFields".into(), strings(nulled)),
+            ("diffFields".into(), strings(&[])),
+            ("changedFields".into(), strings(changed)),
+        ]);
+        let name = Avro::Record(vec![
+            (
+                "FirstName".into(),
+                Avro::Union(1, Box::new(Avro::String("Ada".into()))),
+            ),
+            ("LastName".into(), Avro::Union(0, Box::new(Avro::Null))),
+        ]);
+        let record = Avro::Record(vec![
+            ("ChangeEventHeader".into(), header),
+            ("Name".into(), Avro::Union(1, Box::new(name))),
+            (
+                "Email".into(),
+                Avro::Union(1, Box::new(Avro::String("ada@example.com".into()))),
+            ),
+            ("Phone".into(), Avro::Union(0, Box::new(Avro::Null))),
+        ]);
+        apache_avro::to_avro_datum(&schema, record).expect("encodes")
+    }
+
+    #[test]
+    fn compound_fields_and_bitmaps_are_flattened_to_the_rest_api_names() {
+        let schema = EventSchema::parse(SCHEMA).expect("parses");
+        // Email (position 2), FirstName inside Name (position 1, nested 0); Phone nulled (3).
+        let event = schema
+            .decode(&payload(&["0x04", "1-0x01"], &["0x08"]))
+            .expect("decodes");
+        assert_eq!(event.header.entity_name, "Contact");
+        assert_eq!(event.header.record_ids, ["003000000000001AAA"]);
+        assert_eq!(event.header.commit_number, 42);
+        assert_eq!(event.header.changed_fields, ["Email", "FirstName"]);
+        assert_eq!(event.header.nulled_fields, ["Phone"]);
+        assert_eq!(event.fields["FirstName"], "Ada");
+        assert_eq!(event.fields["Email"], "ada@example.com");
+        assert!(!event.fields.contains_key("LastName"), "nulls are left out");
+        assert!(!event.fields.contains_key("Name"));
+        // A whole compound in the bitmap names each of its parts.
+        let whole = schema.decode(&payload(&["1-0x03"], &[])).expect("decodes");
+        assert_eq!(whole.header.changed_fields, ["FirstName", "LastName"]);
+    }
+
+    #[test]
+    fn a_payload_of_another_schema_is_a_clear_error() {
+        let schema = EventSchema::parse(SCHEMA).expect("parses");
+        assert!(matches!(
+            schema.decode(&[1, 2, 3]),
+            Err(DecodeError::Payload(_))
+        ));
+        assert!(matches!(
+            EventSchema::parse("{}"),
+            Err(DecodeError::Schema(_))
+        ));
+    }
+}
