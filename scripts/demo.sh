@@ -61,6 +61,21 @@ echo "  in Salesforce: Stripe_Subscription__c $subscription: $(curl -s "http://1
   | tr '}' '\n' | grep "$subscription" | grep -o '"Status__c":"[^"]*"\|"Sync_Status__c":"[^"]*"\|"Amount__c":[0-9.]*' | tr '\n' ' ')"
 echo "  webhook deliveries by stripesim: $(curl -s "$api/__sim/deliveries" | grep -o '"succeeded":true' | wc -l) succeeded"
 
+echo "==> the other way: a Contact created in Salesforce becomes a Stripe customer (workers outbound)"
+sf="http://127.0.0.1:$sfsim_port"
+# A person at the org (sfsim's second user), not the integration user.
+person=$(curl -s "$sf/services/oauth2/token" -d grant_type=password -d client_id=sfsim-client-id \
+  -d client_secret=sfsim-client-secret -d username=admin@sfsim.example.com -d password=sfsim-adminSFSIMTOKEN \
+  | json_field access_token)
+contact=$(curl -s "$sf/services/data/v62.0/sobjects/Contact" -H "Authorization: Bearer $person" \
+  -H 'Content-Type: application/json' -d '{"FirstName":"Grace","LastName":"Hopper","Email":"grace@example.com"}' | json_field id)
+for _ in $(seq 1 60); do
+  linked=$(curl -s "$sf/__sim/records/Contact" | tr '}' '\n' | grep "$contact" | grep -o '"Stripe_Customer_ID__c":"cus_[^"]*"' | cut -d'"' -f4)
+  [ -n "$linked" ] && break
+  sleep 0.5
+done
+echo "  Contact $contact → Stripe customer ${linked:-<none yet: see .run/outbound-1.log>}"
+
 echo "==> records in Salesforce (the simulator)"
 for object in Stripe_Customer__c Payment_Transaction__c Stripe_Subscription__c; do
   printf '  %-24s %s\n' "$object" "$(curl -s "http://127.0.0.1:$sfsim_port/__sim/records/$object" | sed -n 's/.*"totalSize":\([0-9]*\).*/\1/p')"
@@ -69,7 +84,7 @@ echo "==> Salesforce API calls used: $(curl -s "http://127.0.0.1:$sfsim_port/__s
 echo "==> dead letters"
 target/release/workers dlq list
 echo "==> consumer groups (redis-cli XINFO GROUPS)"
-for stream in high low; do echo "  {fleet}:$stream"; redis-cli -p "$redis_port" XINFO GROUPS "{fleet}:$stream" | paste - - | sed 's/^/    /'; done
+for stream in high low outbound; do echo "  {fleet}:$stream"; redis-cli -p "$redis_port" XINFO GROUPS "{fleet}:$stream" | paste - - | sed 's/^/    /'; done
 target/release/workers pending
 
 if [ "$wait_for_ctrl_c" = 1 ]; then
