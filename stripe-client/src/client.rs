@@ -8,6 +8,7 @@ use reqwest::{header::HeaderMap, Method};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
+    config::ApiKey,
     error::{classify, ApiError, StripeError},
     gate::RequestGate,
     idempotency::IdempotencyKey,
@@ -23,6 +24,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 pub struct StripeClient {
     http: reqwest::Client,
     settings: Arc<StripeSettings>,
+    /// The key in force: the settings' at first, replaced by [`StripeClient::set_api_key`].
+    key: Arc<std::sync::RwLock<ApiKey>>,
     gate: Arc<dyn RequestGate>,
 }
 
@@ -48,9 +51,19 @@ impl StripeClient {
             .map_err(|e| StripeError::Transport(e.to_string()))?;
         Ok(Self {
             http,
+            key: Arc::new(std::sync::RwLock::new(settings.api_key.clone())),
             settings: Arc::new(settings),
             gate,
         })
+    }
+
+    /// Puts a rotated key in force for every later request of this client and its clones
+    /// (a request in flight keeps the key it was sent with).
+    pub fn set_api_key(&self, key: ApiKey) {
+        *self
+            .key
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = key;
     }
 
     /// The settings the client was built with.
@@ -170,7 +183,12 @@ impl StripeClient {
         let mut builder = self
             .http
             .request(request.method.clone(), url)
-            .bearer_auth(self.settings.api_key.expose())
+            .bearer_auth(
+                self.key
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .expose(),
+            )
             .header("Stripe-Version", &self.settings.api_version);
         if let Some(key) = request.key {
             builder = builder.header("Idempotency-Key", key.as_str());

@@ -146,6 +146,24 @@ async fn a_wrong_key_is_an_auth_failure_and_is_not_retried() {
 }
 
 #[tokio::test]
+async fn a_rotated_key_is_used_by_the_next_request_of_every_clone() {
+    let setup = Setup::start_with(|settings| {
+        settings.api_key = ApiKey::new("sk_test_retired_key").expect("a key");
+    })
+    .await;
+    let clone = setup.client.clone();
+    let refused = clone.list_customers(&ListCustomers::default()).await;
+    assert_eq!(refused.expect_err("the old key").status(), Some(401));
+    setup
+        .client
+        .set_api_key(ApiKey::new(support::KEY).expect("the key stripesim accepts"));
+    clone
+        .list_customers(&ListCustomers::default())
+        .await
+        .expect("the rotated key is accepted");
+}
+
+#[tokio::test]
 async fn nobody_listening_is_a_retryable_transport_failure() {
     let setup = Setup::start().await;
     let mut settings = setup.client.settings().clone();

@@ -65,6 +65,25 @@ async fn whoami(client: &SalesforceClient) -> anyhow::Result<(String, String)> {
     Ok((field("organization_id")?, field("user_id")?))
 }
 
+/// With the secrets in AWS Secrets Manager, a rotated `STRIPE_API_KEY` is put in force for the
+/// next Stripe request (the budget keeps the rate chosen at start for the first key's mode).
+fn follow_key_rotation(client: &StripeClient, shutdown: CancellationToken) {
+    let client = client.clone();
+    common::secrets::follow(
+        "STRIPE_API_KEY",
+        shutdown,
+        move |text| match stripe_client::ApiKey::new(text) {
+            Ok(key) => {
+                tracing::info!(key = %key, "Stripe API key rotated; the next request uses it.");
+                client.set_api_key(key);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "The rotated STRIPE_API_KEY is not a key; the old one stays in force.");
+            }
+        },
+    );
+}
+
 /// Runs the outbound role until `shutdown`.
 pub async fn run(
     fleet: FleetConfig,
@@ -94,6 +113,7 @@ pub async fn run(
         shutdown.clone(),
     );
     let stripe_client = StripeClient::new(stripe.settings(), budget)?;
+    follow_key_rotation(&stripe_client, shutdown.clone());
     let client = runtime.client().clone();
     let mut delays = outage_backoff();
     let (tenant_id, fleet_user) = loop {
