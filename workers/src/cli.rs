@@ -7,6 +7,7 @@ use common::{config::ConfigError, telemetry::LogConfig};
 
 use crate::{
     bulk::BulkConfig,
+    catchup::{backfill::BackfillArgs, role::CatchupConfig},
     config::{BridgeConfig, FleetConfig, StripeConfig},
     consumer::ConsumerConfig,
     mapping_check::MappingSource,
@@ -99,6 +100,32 @@ pub enum Command {
         #[command(flatten)]
         stripe: StripeConfig,
     },
+    /// Enqueue Stripe's events since an instant (`GET /v1/events`, oldest first) through
+    /// the bridge's idempotent enqueue: events the fleet has add nothing. Resumable.
+    Backfill {
+        /// Where the fleet's Redis is (streams, dedupe, budget, the run's cursor).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// What to list.
+        #[command(flatten)]
+        args: BackfillArgs,
+    },
+    /// Every `CATCHUP_INTERVAL_SECS`, enqueue the Stripe events the webhooks did not bring
+    /// (one replica active at a time, through a Redis lease).
+    Catchup {
+        /// What every role needs.
+        #[command(flatten)]
+        role: RoleConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// The catch-up's own settings.
+        #[command(flatten)]
+        config: CatchupConfig,
+    },
     /// One event's lifecycle: state, times, attempts, last error, Salesforce id. Exits 1
     /// if the event is unknown.
     Status {
@@ -138,7 +165,9 @@ impl Cli {
             | Command::Dlq { .. }
             | Command::Status { .. }
             | Command::CheckMapping { .. }
-            | Command::CheckStripe { .. } => Ok(()),
+            | Command::CheckStripe { .. }
+            | Command::Backfill { .. }
+            | Command::Catchup { .. } => Ok(()),
         }
     }
 }

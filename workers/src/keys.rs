@@ -157,6 +157,24 @@ impl KeySpace {
     pub fn salesforce_api_usage(&self) -> String {
         format!("{}:sf:api-usage", self.tag)
     }
+
+    /// An unfinished `workers backfill` run, to resume after an interruption:
+    /// `{prefix}:backfill` (hash: `from`, `types`, `cursor` and the counts so far).
+    pub fn backfill_run(&self) -> String {
+        format!("{}:backfill", self.tag)
+    }
+
+    /// How far the automatic catch-up has listed Stripe's events:
+    /// `{prefix}:catchup:watermark` (hash: `created`, `event_id`, `at`).
+    pub fn catchup_watermark(&self) -> String {
+        format!("{}:catchup:watermark", self.tag)
+    }
+
+    /// The lease of the one active catch-up replica: `{prefix}:catchup:lease` (its worker
+    /// id, with a TTL the holder renews).
+    pub fn catchup_lease(&self) -> String {
+        format!("{}:catchup:lease", self.tag)
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +202,9 @@ mod tests {
             keys.bulk_job("750x"),
             keys.known_record("Stripe_Customer__c", "cus_1"),
             keys.salesforce_api_usage(),
+            keys.backfill_run(),
+            keys.catchup_watermark(),
+            keys.catchup_lease(),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");
         }

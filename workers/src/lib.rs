@@ -6,6 +6,8 @@
 //! - [`bulk`]: the low-priority stream, batched into Collections or Bulk API 2.0 jobs.
 //! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
+//! - [`catchup`]: `catchup` (a role) and `backfill` (a command): Stripe's event list as a
+//!   second source, so that no event a webhook missed stays missing.
 //! - [`mapping_check`]: `check-mapping`, the mapping checked against the org's metadata
 //!   (also run by every role that maps, at start).
 //!
@@ -18,6 +20,7 @@
 pub mod backoff;
 pub mod bridge;
 pub mod bulk;
+pub mod catchup;
 pub mod cli;
 pub mod config;
 pub mod consumer;

@@ -106,6 +106,33 @@ async fn run() -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Backfill {
+            fleet,
+            stripe,
+            args,
+        } => {
+            let shutdown = common::shutdown::on_signal();
+            match workers::catchup::backfill::run(&fleet, &stripe, &args, shutdown).await {
+                Ok(summary) => {
+                    print!("{}", summary.render(args.json));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Catchup {
+            role,
+            stripe,
+            config,
+        } => {
+            run_role(role, |fleet, shutdown| {
+                workers::catchup::role::run(fleet, stripe, config, shutdown)
+            })
+            .await
+        }
         Command::Status { fleet, args } => {
             operate(
                 &fleet,
