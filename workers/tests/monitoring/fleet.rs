@@ -26,6 +26,10 @@ const NOT_EXPORTED_YET: &[(&str, &str)] = &[
         "exported by the outbound role (Salesforce Pub/Sub API subscription), not built yet",
     ),
     (
+        "catchup_events_recovered_total",
+        "exported by `workers catchup`, which this fleet does not start (workers/tests/catchup.rs checks it)",
+    ),
+    (
         "stripe_requests_total",
         "counted by the roles that call Stripe (outbound, backfill); today only `workers check-stripe` does, which serves no metrics",
     ),
