@@ -16,6 +16,7 @@ use crate::{
         status_api::StatusApiConfig,
     },
     realtime::RealtimeConfig,
+    reconcile::ReconcileArgs,
 };
 
 /// `workers`: the fleet's worker roles and operator commands.
@@ -126,6 +127,22 @@ pub enum Command {
         #[command(flatten)]
         config: CatchupConfig,
     },
+    /// Compare Stripe's objects with the Salesforce records the mapping would make of
+    /// them; exits 1 when they differ. `--repair` enqueues fixes through the pipeline.
+    Reconcile {
+        /// Where the fleet's Redis is (budgets, token, repairs).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// Salesforce, the mapping and the call budget (as the consumers read them).
+        #[command(flatten)]
+        consumer: ConsumerConfig,
+        /// What to compare.
+        #[command(flatten)]
+        args: ReconcileArgs,
+    },
     /// One event's lifecycle: state, times, attempts, last error, Salesforce id. Exits 1
     /// if the event is unknown.
     Status {
@@ -158,9 +175,9 @@ impl Cli {
     pub fn validate(&self) -> Result<(), ConfigError> {
         match &self.command {
             Command::Bridge { config, .. } => config.validate(),
-            Command::Realtime { consumer, .. } | Command::Bulk { consumer, .. } => {
-                consumer.validate()
-            }
+            Command::Realtime { consumer, .. }
+            | Command::Bulk { consumer, .. }
+            | Command::Reconcile { consumer, .. } => consumer.validate(),
             Command::Pending { .. }
             | Command::Dlq { .. }
             | Command::Status { .. }

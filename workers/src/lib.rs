@@ -8,6 +8,8 @@
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
 //! - [`catchup`]: `catchup` (a role) and `backfill` (a command): Stripe's event list as a
 //!   second source, so that no event a webhook missed stays missing.
+//! - [`reconcile`]: `reconcile`, Stripe's objects against the Salesforce records the
+//!   mapping would make of them, with repairs through the normal pipeline.
 //! - [`mapping_check`]: `check-mapping`, the mapping checked against the org's metadata
 //!   (also run by every role that maps, at start).
 //!
@@ -30,6 +32,7 @@ pub mod mapping;
 pub mod mapping_check;
 pub mod ops;
 pub mod realtime;
+pub mod reconcile;
 pub mod store;
 pub mod stripe_check;
 pub mod telemetry;

@@ -133,6 +133,28 @@ async fn run() -> anyhow::Result<ExitCode> {
             })
             .await
         }
+        Command::Reconcile {
+            fleet,
+            stripe,
+            consumer,
+            args,
+        } => {
+            common::telemetry::install_crypto_provider();
+            match workers::reconcile::run(&fleet, &stripe, &consumer, &args).await {
+                Ok(report) => {
+                    print!("{}", report.render(args.json));
+                    Ok(if report.differences() == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    })
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Command::Status { fleet, args } => {
             operate(
                 &fleet,
