@@ -173,14 +173,113 @@ async fn a_record_changed_by_hand_is_reported_then_repaired() {
     .await
     .expect("repaired");
 
-    let again = workers(
-        "reconcile",
-        &stack,
-        &stripe,
-        &salesforce,
-        &["--objects", "customers"],
-    );
+    // Every kind (subscriptions and prices too, none here): nothing to report.
+    let again = workers("reconcile", &stack, &stripe, &salesforce, &[]);
     let text = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success(), "{text}");
     assert!(text.contains("OK: Salesforce matches Stripe"), "{text}");
+}
+
+/// `POST` to stripesim with the key, as a Stripe user would in the dashboard.
+async fn stripe_post(base: &str, path: &str, form: &[(&str, &str)]) -> Value {
+    let reply = harness::http_client()
+        .post(format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .form(form)
+        .send()
+        .await
+        .expect("stripesim answers");
+    assert!(reply.status().is_success(), "{path}: {}", reply.status());
+    reply.json().await.expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_and_its_price_applied_by_the_fleet_reconcile_clean() {
+    use stripe_client::checkout::{CheckoutMode, CreateCheckoutSession, LineItem};
+
+    let stack = BridgeStack::start(false).await;
+    let salesforce = Sim::start().await;
+    let mut config = stripesim::SimConfig::on_free_port();
+    config.api_key = Some(KEY.into());
+    let stripe = stripesim::Simulator::start(config)
+        .await
+        .expect("stripesim starts");
+    let base = stripe.base_url().to_owned();
+    let product = stripe_post(&base, "/v1/products", &[("name", "Pro")]).await;
+    let price = stripe_post(
+        &base,
+        "/v1/prices",
+        &[
+            ("product", product["id"].as_str().expect("product")),
+            ("currency", "eur"),
+            ("unit_amount", "1500"),
+            ("nickname", "Pro monthly"),
+            ("recurring[interval]", "month"),
+        ],
+    )
+    .await;
+    let settings =
+        StripeSettings::new(ApiKey::new(KEY).expect("key")).with_api_base(stripe.base_url());
+    let client = StripeClient::new(settings, Arc::new(Unmetered)).expect("client");
+    let customer = client
+        .create_customer(
+            &CustomerParams {
+                email: Some("grace@example.com".into()),
+                ..CustomerParams::default()
+            },
+            &IdempotencyKey::derive("customer.create", &["grace"]),
+        )
+        .await
+        .expect("customer");
+    let session = client
+        .create_checkout_session(
+            &CreateCheckoutSession {
+                mode: CheckoutMode::Subscription,
+                customer: Some(customer.id.clone()),
+                line_items: vec![LineItem {
+                    price: price["id"].as_str().expect("price").to_owned(),
+                    quantity: 2,
+                }],
+                success_url: "https://example.com/thanks".into(),
+                cancel_url: None,
+                client_reference_id: None,
+                metadata: Default::default(),
+                subscription_data: None,
+            },
+            &IdempotencyKey::derive("checkout.create", &["session-1"]),
+        )
+        .await
+        .expect("session");
+    let paid = harness::http_client()
+        .post(format!(
+            "{base}/__sim/checkout/sessions/{}/complete",
+            session.id
+        ))
+        .send()
+        .await
+        .expect("stripesim answers");
+    assert!(paid.status().is_success());
+
+    let backfilled = workers("backfill", &stack, &stripe, &salesforce, &["--since", "1h"]);
+    assert!(backfilled.status.success(), "{backfilled:?}");
+    let _realtime = stack.start_consumer("realtime", &salesforce, &[]).await;
+    let _bulk = stack
+        .start_consumer("bulk", &salesforce, &[("BULK_BATCH_AGE_MS", "200")])
+        .await;
+    harness::wait_for("every event applied", SETTLE, || async {
+        let high = stack.entries("high").await.len();
+        let low = stack.entries("low").await.len();
+        let subscriptions = salesforce.records("Stripe_Subscription__c").await.len();
+        (high + low == 0 && subscriptions == 1).then_some(())
+    })
+    .await
+    .expect("applied");
+
+    let output = workers("reconcile", &stack, &stripe, &salesforce, &["--json"]);
+    let report = json_of(&output);
+    for object in report["objects"].as_array().expect("objects") {
+        assert_eq!(object["findings"], json!([]), "{object}");
+        assert_eq!(object["in_stripe"], 1, "{object}");
+    }
+    assert!(output.status.success(), "{report}");
 }
