@@ -333,3 +333,72 @@ async fn held_webhooks_are_recovered_by_the_catch_up() {
         assert_eq!(writes.len(), 1, "{id} written once: {writes:?}");
     }
 }
+
+/// `catchup_lease_held` of the catch-up serving metrics on `port` (None if it does not
+/// answer).
+async fn lease_held(port: u16) -> Option<bool> {
+    let text = harness::http_client()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("catchup_lease_held "))
+        .map(|value| value.trim() == "1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_catch_up_replica_lists_and_another_takes_over_when_it_stops() {
+    let stack = BridgeStack::start(false).await;
+    let salesforce = Sim::start().await;
+    let stripe = Stripe::start().await;
+    let stripe_env = stripe.env();
+    let mut env: Vec<(&str, &str)> = stripe_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([("CATCHUP_INTERVAL_SECS", "1"), ("CATCHUP_LEASE_MS", "2000")]);
+    let (first, first_port) = stack
+        .start_consumer_with_port("catchup", &salesforce, &env)
+        .await;
+    let (second, second_port) = stack
+        .start_consumer_with_port("catchup", &salesforce, &env)
+        .await;
+    let holder = harness::wait_for("one replica holding the lease", SETTLE, || async {
+        let a = lease_held(first_port).await?;
+        let b = lease_held(second_port).await?;
+        match (a, b) {
+            (true, false) => Some(1),
+            (false, true) => Some(2),
+            _ => None,
+        }
+    })
+    .await
+    .expect("a holder");
+    // Never both: sampled over a few intervals (a sampling period, not a synchronisation).
+    for _ in 0..3 {
+        let both = lease_held(first_port).await == Some(true)
+            && lease_held(second_port).await == Some(true);
+        assert!(!both, "two replicas hold the lease");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // The holder stops; the other takes over and recovers what is new.
+    let (mut stopped, other_port, other) = if holder == 1 {
+        (first, second_port, second)
+    } else {
+        (second, first_port, first)
+    };
+    stopped.kill();
+    let customer = stripe.customer("Ada").await;
+    harness::wait_for("the other replica takes over", SETTLE, || async {
+        lease_held(other_port).await.filter(|held| *held)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}; log: {}", other.log_contents()));
+    harness::wait_for("the new customer's event enqueued", SETTLE, || async {
+        let low = stack.entries("low").await;
+        low.iter().any(|e| e["object_id"] == customer).then_some(())
+    })
+    .await
+    .expect("enqueued by the new holder");
+}
