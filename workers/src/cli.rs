@@ -10,6 +10,7 @@ use crate::{
     catchup::{backfill::BackfillArgs, role::CatchupConfig},
     config::{BridgeConfig, FleetConfig, StripeConfig},
     consumer::ConsumerConfig,
+    import::ImportArgs,
     mapping_check::MappingSource,
     ops::{
         cli::{DlqCommand, PendingArgs, StatusArgs},
@@ -127,6 +128,19 @@ pub enum Command {
         #[command(flatten)]
         config: CatchupConfig,
     },
+    /// Import an account's current state (Stripe's list APIs) through the bulk path:
+    /// parents first, resumable.
+    Import {
+        /// Where the fleet's Redis is (the low stream, the budget, the cursor).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// What to import.
+        #[command(flatten)]
+        args: ImportArgs,
+    },
     /// Compare Stripe's objects with the Salesforce records the mapping would make of
     /// them; exits 1 when they differ. `--repair` enqueues fixes through the pipeline.
     Reconcile {
@@ -184,6 +198,7 @@ impl Cli {
             | Command::CheckMapping { .. }
             | Command::CheckStripe { .. }
             | Command::Backfill { .. }
+            | Command::Import { .. }
             | Command::Catchup { .. } => Ok(()),
         }
     }

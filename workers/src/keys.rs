@@ -164,6 +164,12 @@ impl KeySpace {
         format!("{}:backfill", self.tag)
     }
 
+    /// An unfinished `workers import`, to resume after an interruption: `{prefix}:import`
+    /// (hash: per object kind its cursor, whether it is done, and its counts).
+    pub fn import_run(&self) -> String {
+        format!("{}:import", self.tag)
+    }
+
     /// How far the automatic catch-up has listed Stripe's events:
     /// `{prefix}:catchup:watermark` (hash: `created`, `event_id`, `at`).
     pub fn catchup_watermark(&self) -> String {
@@ -203,6 +209,7 @@ mod tests {
             keys.known_record("Stripe_Customer__c", "cus_1"),
             keys.salesforce_api_usage(),
             keys.backfill_run(),
+            keys.import_run(),
             keys.catchup_watermark(),
             keys.catchup_lease(),
         ] {

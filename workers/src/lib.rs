@@ -8,6 +8,7 @@
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
 //! - [`catchup`]: `catchup` (a role) and `backfill` (a command): Stripe's event list as a
 //!   second source, so that no event a webhook missed stays missing.
+//! - [`import`]: `import`, an account's current state through the bulk path.
 //! - [`reconcile`]: `reconcile`, Stripe's objects against the Salesforce records the
 //!   mapping would make of them, with repairs through the normal pipeline.
 //! - [`mapping_check`]: `check-mapping`, the mapping checked against the org's metadata
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod consumer;
 pub mod guard;
+pub mod import;
 pub mod keys;
 pub mod mapping;
 pub mod mapping_check;

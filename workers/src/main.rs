@@ -133,6 +133,23 @@ async fn run() -> anyhow::Result<ExitCode> {
             })
             .await
         }
+        Command::Import {
+            fleet,
+            stripe,
+            args,
+        } => {
+            let shutdown = common::shutdown::on_signal();
+            match workers::import::run(&fleet, &stripe, &args, shutdown).await {
+                Ok(summary) => {
+                    print!("{}", summary.render(args.json));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Reconcile {
             fleet,
             stripe,

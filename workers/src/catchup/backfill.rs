@@ -237,14 +237,14 @@ async fn start(feed: &EventFeed, from: i64) -> anyhow::Result<Start> {
 }
 
 /// One line of progress on stderr, redrawn per page, only when stderr is a terminal (a
-/// script reading the output gets the summary alone).
-struct Progress {
+/// script reading the output gets the summary alone). Shared with `workers import`.
+pub(crate) struct Progress {
     terminal: bool,
     drawn: bool,
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             terminal: std::io::stderr().is_terminal(),
             drawn: false,
@@ -252,17 +252,23 @@ impl Progress {
     }
 
     fn show(&mut self, tally: &Tally, newest: Option<i64>) {
-        if !self.terminal {
-            return;
-        }
         let at = newest.map_or_else(String::new, |created| {
             format!(" — at {}", iso8601_millis(created.saturating_mul(1000)))
         });
-        eprint!("\r\x1b[K{tally}{at}");
+        self.line(&format!("{tally}{at}"));
+    }
+
+    /// Redraws the line with `text`.
+    pub(crate) fn line(&mut self, text: &str) {
+        if !self.terminal {
+            return;
+        }
+        eprint!("\r\x1b[K{text}");
         self.drawn = true;
     }
 
-    fn done(&mut self) {
+    /// Ends the line, if one was drawn.
+    pub(crate) fn done(&mut self) {
         if self.drawn {
             eprintln!();
             self.drawn = false;

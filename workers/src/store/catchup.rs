@@ -116,6 +116,25 @@ impl CatchupStore {
         conn.del(self.keys.backfill_run()).await
     }
 
+    /// The state of an unfinished import: field → value (`<kind>:cursor`, `<kind>:done`,
+    /// `<kind>:listed`, `<kind>:enqueued`).
+    pub async fn import_state(&self) -> RedisResult<HashMap<String, String>> {
+        let mut conn = self.conn.clone();
+        conn.hgetall(self.keys.import_run()).await
+    }
+
+    /// Records an import's progress for one object kind.
+    pub async fn save_import(&self, fields: &[(String, String)]) -> RedisResult<()> {
+        let mut conn = self.conn.clone();
+        conn.hset_multiple(self.keys.import_run(), fields).await
+    }
+
+    /// Forgets the import: it finished (or starts afresh).
+    pub async fn clear_import(&self) -> RedisResult<()> {
+        let mut conn = self.conn.clone();
+        conn.del(self.keys.import_run()).await
+    }
+
     /// The catch-up's watermark, if it ever ran.
     pub async fn watermark(&self) -> RedisResult<Option<Watermark>> {
         let mut conn = self.conn.clone();
