@@ -262,6 +262,7 @@ async fn import_kind(
         };
         let listed_at = unix_seconds();
         let page = client.list_objects(kind.list_path(), &filter).await?;
+        let mut entries = Vec::with_capacity(page.data.len());
         for object in &page.data {
             counts.listed += 1;
             let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -272,13 +273,15 @@ async fn import_kind(
             let event = synthetic_event(&format!("evt_import_{id}"), event_type, listed_at, object);
             // The routing rules only parse here; the import writes through the bulk path.
             match intake::classify(&event.to_string(), Some(unix_millis()), &routing) {
-                intake::Intake::Event { entry, .. } => {
-                    match events.enqueue(Priority::Low, &entry).await? {
-                        EnqueueOutcome::Added(_) => counts.enqueued += 1,
-                        EnqueueOutcome::Duplicate(_) => counts.skipped += 1,
-                    }
-                }
+                intake::Intake::Event { entry, .. } => entries.push(entry),
                 intake::Intake::NotAnEvent { .. } => counts.skipped += 1,
+            }
+        }
+        // One round trip per page: each entry still its own idempotent script call.
+        for outcome in events.enqueue_many(Priority::Low, &entries).await? {
+            match outcome {
+                EnqueueOutcome::Added(_) => counts.enqueued += 1,
+                EnqueueOutcome::Duplicate(_) => counts.skipped += 1,
             }
         }
         if let Some(last) = page
