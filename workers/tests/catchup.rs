@@ -402,3 +402,27 @@ async fn one_catch_up_replica_lists_and_another_takes_over_when_it_stops() {
     .await
     .expect("enqueued by the new holder");
 }
+
+#[tokio::test]
+async fn the_lease_is_held_renewed_and_released_only_by_its_holder() {
+    use workers::store::{connect, CatchupStore, KeySpace};
+
+    let redis = testkit::harness::RedisServer::start()
+        .await
+        .expect("redis starts");
+    let state = CatchupStore::new(connect(&redis.url()).expect("url"), KeySpace::new(PREFIX));
+    let ttl = Duration::from_secs(30);
+    assert!(state.hold_lease("a", ttl).await.expect("redis"));
+    assert!(!state.hold_lease("b", ttl).await.expect("redis"), "taken");
+    assert!(state.hold_lease("a", ttl).await.expect("redis"), "renewed");
+    state.release_lease("b").await.expect("redis");
+    assert!(
+        !state.hold_lease("b", ttl).await.expect("redis"),
+        "only the holder releases"
+    );
+    state.release_lease("a").await.expect("redis");
+    assert!(
+        state.hold_lease("b", ttl).await.expect("redis"),
+        "free again"
+    );
+}
