@@ -1,12 +1,14 @@
--- Renews a lease if the caller still holds it: one replica per change event channel.
+-- Renews a lease only for its holder.
 --
--- KEYS[1]  {prefix}:outbound:lease:<channel>   (string: the holder, with a TTL)
--- ARGV[1]  the caller (its WORKER_ID)
--- ARGV[2]  lease time, milliseconds
--- Returns 1 when renewed or newly taken (the lease was free), 0 when another replica holds it.
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] or not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+-- Used by the catch-up role: one replica holds `{prefix}:catchup:lease` (taken with
+-- SET NX PX) and extends it while it works; a replica whose lease expired and was taken by
+-- another must learn so instead of extending the other's.
+--
+-- KEYS[1]  the lease key
+-- ARGV[1]  the holder's id
+-- ARGV[2]  the new time to live, milliseconds
+-- Returns 1 if renewed, 0 if the key is held by someone else (or by no one).
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0

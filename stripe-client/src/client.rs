@@ -87,6 +87,18 @@ impl StripeClient {
         .await
     }
 
+    /// One page of a list endpoint (`/v1/customers`, `/v1/subscriptions`, ...) with every
+    /// object as Stripe sent it: for a caller that maps objects exactly as the webhooks
+    /// carry them (the fleet's reconciliation feeds them to its mapping), not the typed
+    /// fields. `params` holds the filters and the [`crate::Page`] cursor.
+    pub async fn list_objects(
+        &self,
+        path: &str,
+        params: &impl Serialize,
+    ) -> Result<crate::List<serde_json::Value>, StripeError> {
+        self.get(path, params).await
+    }
+
     /// `GET path` without parameters.
     pub(crate) async fn get_one<T: DeserializeOwned>(&self, path: &str) -> Result<T, StripeError> {
         self.send(Request {

@@ -7,14 +7,17 @@ use common::{config::ConfigError, telemetry::LogConfig};
 
 use crate::{
     bulk::BulkConfig,
+    catchup::{backfill::BackfillArgs, role::CatchupConfig},
     config::{BridgeConfig, FleetConfig, StripeConfig},
     consumer::ConsumerConfig,
+    import::ImportArgs,
     mapping_check::MappingSource,
     ops::{
         cli::{DlqCommand, PendingArgs, StatusArgs},
         status_api::StatusApiConfig,
     },
     realtime::RealtimeConfig,
+    reconcile::ReconcileArgs,
 };
 
 /// `workers`: the fleet's worker roles and operator commands.
@@ -116,6 +119,61 @@ pub enum Command {
         #[command(flatten)]
         stripe: StripeConfig,
     },
+    /// Enqueue Stripe's events since an instant (`GET /v1/events`, oldest first) through
+    /// the bridge's idempotent enqueue: events the fleet has add nothing. Resumable.
+    Backfill {
+        /// Where the fleet's Redis is (streams, dedupe, budget, the run's cursor).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// What to list.
+        #[command(flatten)]
+        args: BackfillArgs,
+    },
+    /// Every `CATCHUP_INTERVAL_SECS`, enqueue the Stripe events the webhooks did not bring
+    /// (one replica active at a time, through a Redis lease).
+    Catchup {
+        /// What every role needs.
+        #[command(flatten)]
+        role: RoleConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// The catch-up's own settings.
+        #[command(flatten)]
+        config: CatchupConfig,
+    },
+    /// Import an account's current state (Stripe's list APIs) through the bulk path:
+    /// parents first, resumable.
+    Import {
+        /// Where the fleet's Redis is (the low stream, the budget, the cursor).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// What to import.
+        #[command(flatten)]
+        args: ImportArgs,
+    },
+    /// Compare Stripe's objects with the Salesforce records the mapping would make of
+    /// them; exits 1 when they differ. `--repair` enqueues fixes through the pipeline.
+    Reconcile {
+        /// Where the fleet's Redis is (budgets, token, repairs).
+        #[command(flatten)]
+        fleet: FleetConfig,
+        /// Stripe's key, endpoint and budget.
+        #[command(flatten)]
+        stripe: StripeConfig,
+        /// Salesforce, the mapping and the call budget (as the consumers read them).
+        #[command(flatten)]
+        consumer: ConsumerConfig,
+        /// What to compare.
+        #[command(flatten)]
+        args: ReconcileArgs,
+    },
     /// One event's lifecycle: state, times, attempts, last error, Salesforce id. Exits 1
     /// if the event is unknown.
     Status {
@@ -150,12 +208,16 @@ impl Cli {
             Command::Bridge { config, .. } => config.validate(),
             Command::Realtime { consumer, .. }
             | Command::Bulk { consumer, .. }
-            | Command::Outbound { consumer, .. } => consumer.validate(),
+            | Command::Outbound { consumer, .. }
+            | Command::Reconcile { consumer, .. } => consumer.validate(),
             Command::Pending { .. }
             | Command::Dlq { .. }
             | Command::Status { .. }
             | Command::CheckMapping { .. }
-            | Command::CheckStripe { .. } => Ok(()),
+            | Command::CheckStripe { .. }
+            | Command::Backfill { .. }
+            | Command::Import { .. }
+            | Command::Catchup { .. } => Ok(()),
         }
     }
 }

@@ -172,7 +172,7 @@ fn wait_secs(text: &str) -> Result<Duration, String> {
 }
 
 /// `ROUTING_FILE`: read and checked at start.
-fn routing_file(path: &str) -> Result<RoutingRules, String> {
+pub(crate) fn routing_file(path: &str) -> Result<RoutingRules, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     RoutingRules::from_toml(&text).map_err(|e| e.to_string())
 }

@@ -188,6 +188,30 @@ impl KeySpace {
     pub fn salesforce_api_usage(&self) -> String {
         format!("{}:sf:api-usage", self.tag)
     }
+
+    /// An unfinished `workers backfill` run, to resume after an interruption:
+    /// `{prefix}:backfill` (hash: `from`, `types`, `cursor` and the counts so far).
+    pub fn backfill_run(&self) -> String {
+        format!("{}:backfill", self.tag)
+    }
+
+    /// An unfinished `workers import`, to resume after an interruption: `{prefix}:import`
+    /// (hash: per object kind its cursor, whether it is done, and its counts).
+    pub fn import_run(&self) -> String {
+        format!("{}:import", self.tag)
+    }
+
+    /// How far the automatic catch-up has listed Stripe's events:
+    /// `{prefix}:catchup:watermark` (hash: `created`, `event_id`, `at`).
+    pub fn catchup_watermark(&self) -> String {
+        format!("{}:catchup:watermark", self.tag)
+    }
+
+    /// The lease of the one active catch-up replica: `{prefix}:catchup:lease` (its worker
+    /// id, with a TTL the holder renews).
+    pub fn catchup_lease(&self) -> String {
+        format!("{}:catchup:lease", self.tag)
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +243,10 @@ mod tests {
             keys.outbound_lease("/data/ContactChangeEvent"),
             keys.outbound_replay("/data/ContactChangeEvent"),
             keys.outbound_customer("003000000000001AAA"),
+            keys.backfill_run(),
+            keys.import_run(),
+            keys.catchup_watermark(),
+            keys.catchup_lease(),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");
         }

@@ -8,6 +8,11 @@
 //!   customers and Checkout sessions.
 //! - [`ops`]: the operator commands (`pending`, `dlq`, `status`) and the HTTP status API;
 //!   they only read and repair the Redis state, so they need nothing but `REDIS_URL`.
+//! - [`catchup`]: `catchup` (a role) and `backfill` (a command): Stripe's event list as a
+//!   second source, so that no event a webhook missed stays missing.
+//! - [`import`]: `import`, an account's current state through the bulk path.
+//! - [`reconcile`]: `reconcile`, Stripe's objects against the Salesforce records the
+//!   mapping would make of them, with repairs through the normal pipeline.
 //! - [`mapping_check`]: `check-mapping`, the mapping checked against the org's metadata
 //!   (also run by every role that maps, at start).
 //!
@@ -20,16 +25,19 @@
 pub mod backoff;
 pub mod bridge;
 pub mod bulk;
+pub mod catchup;
 pub mod cli;
 pub mod config;
 pub mod consumer;
 pub mod guard;
+pub mod import;
 pub mod keys;
 pub mod mapping;
 pub mod mapping_check;
 pub mod ops;
 pub mod outbound;
 pub mod realtime;
+pub mod reconcile;
 pub mod store;
 pub mod stripe_check;
 pub mod telemetry;

@@ -117,6 +117,72 @@ async fn run() -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Backfill {
+            fleet,
+            stripe,
+            args,
+        } => {
+            let shutdown = common::shutdown::on_signal();
+            match workers::catchup::backfill::run(&fleet, &stripe, &args, shutdown).await {
+                Ok(summary) => {
+                    print!("{}", summary.render(args.json));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Catchup {
+            role,
+            stripe,
+            config,
+        } => {
+            run_role(role, |fleet, shutdown| {
+                workers::catchup::role::run(fleet, stripe, config, shutdown)
+            })
+            .await
+        }
+        Command::Import {
+            fleet,
+            stripe,
+            args,
+        } => {
+            let shutdown = common::shutdown::on_signal();
+            match workers::import::run(&fleet, &stripe, &args, shutdown).await {
+                Ok(summary) => {
+                    print!("{}", summary.render(args.json));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Reconcile {
+            fleet,
+            stripe,
+            consumer,
+            args,
+        } => {
+            common::telemetry::install_crypto_provider();
+            match workers::reconcile::run(&fleet, &stripe, &consumer, &args).await {
+                Ok(report) => {
+                    print!("{}", report.render(args.json));
+                    Ok(if report.differences() == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    })
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Command::Status { fleet, args } => {
             operate(
                 &fleet,

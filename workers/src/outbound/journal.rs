@@ -1,5 +1,5 @@
 //! The Redis side of a channel's subscription: the lease that makes one replica the
-//! subscriber (`lua/renew_lease.lua`, released with `lua/compare_and_delete.lua`), the
+//! subscriber (`lua/hold_lease.lua`, released with `lua/compare_and_delete.lua`), the
 //! stored replay position, and journaling changes into the outbound stream together with the
 //! position after them (`lua/journal_changes.lua`).
 
@@ -11,7 +11,7 @@ use redis::aio::ConnectionManager;
 use super::change::Change;
 use crate::keys::KeySpace;
 
-const RENEW: &str = include_str!("../../../lua/renew_lease.lua");
+const HOLD: &str = include_str!("../../../lua/hold_lease.lua");
 const RELEASE: &str = include_str!("../../../lua/compare_and_delete.lua");
 const JOURNAL: &str = include_str!("../../../lua/journal_changes.lua");
 
@@ -75,7 +75,7 @@ impl ChannelJournal {
 
     /// Takes or renews the lease; false when another replica holds it.
     pub async fn hold_lease(&self) -> redis::RedisResult<bool> {
-        let held: i64 = redis::Script::new(RENEW)
+        let held: i64 = redis::Script::new(HOLD)
             .key(self.keys.outbound_lease(&self.channel))
             .arg(&self.owner)
             .arg(self.lease.as_millis() as u64)

@@ -5,6 +5,7 @@
 //! layout" section lists each key, its type, and who reads and writes it.
 
 mod bulk_jobs;
+mod catchup;
 mod known;
 mod ledger;
 mod reader;
@@ -14,6 +15,7 @@ mod scripts;
 mod streams;
 
 pub use bulk_jobs::{BulkJobStore, JobRecord};
+pub use catchup::{BackfillRun, CatchupStore, Watermark};
 pub use known::KnownRecords;
 pub use ledger::{
     Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, RecordClaim, RecordOutcome,

@@ -209,6 +209,47 @@ impl EventStore {
         })
     }
 
+    /// [`enqueue`](Self::enqueue) for many entries in one pipeline (one round trip): for
+    /// the commands that enqueue a page of listed objects at a time. Each entry is its own
+    /// atomic script call; the answers come in order.
+    pub async fn enqueue_many(
+        &self,
+        priority: Priority,
+        entries: &[StreamEntry],
+    ) -> redis::RedisResult<Vec<EnqueueOutcome>> {
+        let now = unix_millis();
+        let invocations: Vec<redis::ScriptInvocation<'_>> = entries
+            .iter()
+            .map(|entry| {
+                let mut invocation = self.enqueue.prepare_invoke();
+                invocation
+                    .key(self.keys.seen(&entry.event_id))
+                    .key(self.keys.stream(priority))
+                    .key(self.keys.lifecycle(&entry.event_id))
+                    .arg(self.dedupe_window.as_secs().max(1))
+                    .arg(self.lifecycle_retention.as_secs().max(1))
+                    .arg(now)
+                    .arg(priority.name());
+                for (field, value) in entry.fields() {
+                    invocation.arg(field).arg(value);
+                }
+                invocation
+            })
+            .collect();
+        let answers: Vec<(i64, String)> =
+            super::scripts::invoke_all(&self.conn, &[&self.enqueue], &invocations).await?;
+        Ok(answers
+            .into_iter()
+            .map(|(added, detail)| {
+                if added == 1 {
+                    EnqueueOutcome::Added(detail)
+                } else {
+                    EnqueueOutcome::Duplicate(detail)
+                }
+            })
+            .collect())
+    }
+
     /// Appends a dead letter with its reason and whatever is known of the event.
     pub async fn dead_letter(&self, fields: &[(&str, String)]) -> redis::RedisResult<String> {
         let mut command = redis::cmd("XADD");
