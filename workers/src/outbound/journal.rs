@@ -1,7 +1,6 @@
-//! The Redis side of a channel's subscription: the lease that makes one replica the
-//! subscriber (`lua/hold_lease.lua`, released with `lua/compare_and_delete.lua`), the
-//! stored replay position, and journaling changes into the outbound stream together with the
-//! position after them (`lua/journal_changes.lua`).
+//! The Redis side of a channel's subscription: the [`Lease`] that makes one replica the
+//! subscriber, the stored replay position, and journaling changes into the outbound stream
+//! together with the position after them (`lua/journal_changes.lua`).
 
 use std::time::Duration;
 
@@ -9,10 +8,8 @@ use common::time::unix_millis;
 use redis::aio::ConnectionManager;
 
 use super::change::Change;
-use crate::keys::KeySpace;
+use crate::{keys::KeySpace, store::Lease};
 
-const HOLD: &str = include_str!("../../../lua/hold_lease.lua");
-const RELEASE: &str = include_str!("../../../lua/compare_and_delete.lua");
 const JOURNAL: &str = include_str!("../../../lua/journal_changes.lua");
 
 /// Where a channel resumes.
@@ -35,8 +32,7 @@ pub struct ChannelJournal {
     conn: ConnectionManager,
     keys: KeySpace,
     channel: String,
-    owner: String,
-    lease: Duration,
+    lease: Lease,
     dedupe_window: Duration,
     lifecycle_retention: Duration,
 }
@@ -53,11 +49,10 @@ impl ChannelJournal {
         lifecycle_retention: Duration,
     ) -> Self {
         Self {
+            lease: Lease::new(conn.clone(), keys.outbound_lease(channel), owner, lease),
             conn,
             keys,
             channel: channel.to_owned(),
-            owner: owner.to_owned(),
-            lease,
             dedupe_window,
             lifecycle_retention,
         }
@@ -70,28 +65,17 @@ impl ChannelJournal {
 
     /// How long a lease lasts unrenewed.
     pub fn lease_time(&self) -> Duration {
-        self.lease
+        self.lease.ttl()
     }
 
     /// Takes or renews the lease; false when another replica holds it.
     pub async fn hold_lease(&self) -> redis::RedisResult<bool> {
-        let held: i64 = redis::Script::new(HOLD)
-            .key(self.keys.outbound_lease(&self.channel))
-            .arg(&self.owner)
-            .arg(self.lease.as_millis() as u64)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(held == 1)
+        self.lease.hold().await
     }
 
     /// Gives the lease up (at shutdown), so a standby takes over at once.
     pub async fn release_lease(&self) -> redis::RedisResult<()> {
-        let _: i64 = redis::Script::new(RELEASE)
-            .key(self.keys.outbound_lease(&self.channel))
-            .arg(&self.owner)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(())
+        self.lease.release().await
     }
 
     /// The stored position.
@@ -137,10 +121,10 @@ impl ChannelJournal {
         let script = redis::Script::new(JOURNAL);
         let mut invocation = script.prepare_invoke();
         invocation
-            .key(self.keys.outbound_lease(&self.channel))
+            .key(self.lease.key())
             .key(self.keys.outbound_replay(&self.channel))
             .key(self.keys.stream(crate::keys::Priority::Outbound))
-            .arg(&self.owner)
+            .arg(self.lease.holder())
             .arg(replay_id.unwrap_or_default())
             .arg(newest)
             .arg(self.dedupe_window.as_secs().max(1))

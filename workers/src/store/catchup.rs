@@ -7,12 +7,7 @@ use std::{collections::HashMap, time::Duration};
 use common::time::unix_millis;
 use redis::{aio::ConnectionManager, AsyncCommands, RedisResult};
 
-use super::KeySpace;
-
-/// Releases a lease only for its holder (`lua/compare_and_delete.lua`).
-const COMPARE_AND_DELETE: &str = include_str!("../../../lua/compare_and_delete.lua");
-/// Renews a lease only for its holder (`lua/renew_lease.lua`).
-const RENEW_LEASE: &str = include_str!("../../../lua/renew_lease.lua");
+use super::{KeySpace, Lease};
 
 /// A backfill run as stored while it is under way: what it lists, how far it got and what
 /// it counted, so that running the same backfill again resumes it.
@@ -80,19 +75,12 @@ pub struct Watermark {
 pub struct CatchupStore {
     conn: ConnectionManager,
     keys: KeySpace,
-    renew: redis::Script,
-    release: redis::Script,
 }
 
 impl CatchupStore {
     /// A store over `conn`.
     pub fn new(conn: ConnectionManager, keys: KeySpace) -> Self {
-        Self {
-            conn,
-            keys,
-            renew: redis::Script::new(RENEW_LEASE),
-            release: redis::Script::new(COMPARE_AND_DELETE),
-        }
+        Self { conn, keys }
     }
 
     /// The unfinished backfill run, if one was interrupted.
@@ -162,42 +150,20 @@ impl CatchupStore {
         .await
     }
 
-    /// Takes the lease for `holder` for `ttl` if no one holds it (`SET NX PX`), or renews
-    /// it if `holder` already does. True when `holder` holds it now.
+    /// The catch-up's lease (`{prefix}:catchup:lease`) as `holder`, for `ttl` at a time.
+    pub fn lease(&self, holder: &str, ttl: Duration) -> Lease {
+        Lease::new(self.conn.clone(), self.keys.catchup_lease(), holder, ttl)
+    }
+
+    /// Takes the catch-up's lease for `holder` if no one holds it, or renews it if `holder`
+    /// already does. True when `holder` holds it now.
     pub async fn hold_lease(&self, holder: &str, ttl: Duration) -> RedisResult<bool> {
-        let mut conn = self.conn.clone();
-        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let taken: Option<String> = redis::cmd("SET")
-            .arg(self.keys.catchup_lease())
-            .arg(holder)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl_ms)
-            .query_async(&mut conn)
-            .await?;
-        if taken.is_some() {
-            return Ok(true);
-        }
-        let renewed: i64 = self
-            .renew
-            .key(self.keys.catchup_lease())
-            .arg(holder)
-            .arg(ttl_ms)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(renewed == 1)
+        self.lease(holder, ttl).hold().await
     }
 
     /// Gives the lease up if `holder` still holds it, so another replica takes over at once.
     pub async fn release_lease(&self, holder: &str) -> RedisResult<()> {
-        let mut conn = self.conn.clone();
-        let _: i64 = self
-            .release
-            .key(self.keys.catchup_lease())
-            .arg(holder)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(())
+        self.lease(holder, Duration::ZERO).release().await
     }
 }
 

@@ -7,6 +7,7 @@
 mod bulk_jobs;
 mod catchup;
 mod known;
+mod lease;
 mod ledger;
 mod reader;
 mod record_key;
@@ -17,6 +18,7 @@ mod streams;
 pub use bulk_jobs::{BulkJobStore, JobRecord};
 pub use catchup::{BackfillRun, CatchupStore, Watermark};
 pub use known::KnownRecords;
+pub use lease::Lease;
 pub use ledger::{
     Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, RecordClaim, RecordOutcome,
     Settlement,
