@@ -85,6 +85,7 @@ fn write_context<'a>(state: &'a AppState, ctx: &'a RequestContext) -> WriteConte
         api: ctx.endpoint,
         lock_row_rate: state.faults.lock_row_rate(),
         events: &state.events,
+        enclosing: ctx.transaction.as_deref(),
     }
 }
 
