@@ -1,6 +1,6 @@
-//! The REST API under `/services/data/`: versions, limits, describe, sObjects, Collections, query,
-//! and (from [`crate::bulk`]) Bulk API 2.0 ingest. Everything versioned passes the
-//! [`gate`](mod@crate::gate) first.
+//! The REST API under `/services/data/`: versions, limits, describe, sObjects, Collections,
+//! Composite, query, and (from [`crate::bulk`]) Bulk API 2.0 ingest. Everything versioned
+//! passes the [`gate`](mod@crate::gate) first (a Composite request once, not per subrequest).
 
 pub mod body;
 pub mod collections;
