@@ -4,8 +4,13 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "support/cdc.rs"]
+mod cdc;
+
+use cdc::{connect, fetch};
 use reqwest::Method;
 use serde_json::{json, Value};
+use sfsim::pubsub::proto::ReplayPreset;
 use support::Org;
 
 const V: &str = "/services/data/v62.0";
@@ -193,4 +198,57 @@ async fn limits_are_refused_before_anything_runs() {
     let missing_reference =
         json!({"compositeRequest": [{"method": "GET", "url": format!("{V}/limits")}]});
     assert_eq!(org.post("/composite", &missing_reference).await.status, 400);
+}
+
+#[tokio::test]
+async fn change_events_come_from_committed_composites_only() {
+    let mut config = support::test_config();
+    config.pubsub.keepalive = std::time::Duration::from_millis(150);
+    let org = Org::start_with(config).await;
+    let mut cdc = connect(&org).await;
+    let mut sub = cdc
+        .live(fetch(
+            "/data/ContactChangeEvent",
+            ReplayPreset::Latest,
+            Vec::new(),
+            10,
+        ))
+        .await;
+    let contact = |reference: &str, name: &str| {
+        json!({"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": reference,
+               "body": {"LastName": name}})
+    };
+    let invalid = json!({"method": "POST", "url": format!("{V}/sobjects/Contact"),
+                         "referenceId": "invalid", "body": {}});
+    let rolled_back = json!({"allOrNone": true, "compositeRequest": [contact("x", "X"), invalid]});
+    let reply = org.post("/composite", &rolled_back).await;
+    assert_eq!(
+        reply.body["compositeResponse"][0]["body"][0]["errorCode"], "PROCESSING_HALTED",
+        "{}",
+        reply.text
+    );
+    let committed =
+        json!({"allOrNone": true, "compositeRequest": [contact("y", "Y"), contact("z", "Z")]});
+    let reply = org.post("/composite", &committed).await;
+    assert_eq!(
+        reply.body["compositeResponse"][1]["httpStatusCode"], 201,
+        "{}",
+        reply.text
+    );
+
+    let events = sub.events(2).await;
+    let mut names = Vec::new();
+    let mut keys = Vec::new();
+    for event in &events {
+        let decoded = cdc.decode(event).await;
+        names.push(
+            decoded["Name"]["LastName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        keys.push(decoded["ChangeEventHeader"]["transactionKey"].clone());
+    }
+    assert_eq!(names, ["Y", "Z"], "nothing from the rolled-back request");
+    assert_eq!(keys[0], keys[1], "one transaction for the whole request");
 }
