@@ -4,7 +4,8 @@
 //! ([`client`]), Bulk API 2.0 ingest jobs ([`bulk`], [`csv`]), daily usage from
 //! `Sforce-Limit-Info` ([`usage`]), literal escaping ([`soql`]), and the classification of
 //! every failure ([`error`]). sObject Collections calls (upsert, update, delete of up to 200
-//! records) are methods of [`SalesforceClient`] too, in `collections.rs`.
+//! records) are methods of [`SalesforceClient`] too, in `collections.rs`; several of them go in
+//! one call through the Composite resource ([`composite`]).
 //!
 //! Everything follows `docs/salesforce-api.md`, the documented behaviour of a real
 //! org; the tests run it against the `sfsim` simulator over HTTP.
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod bulk;
 pub mod client;
 mod collections;
+pub mod composite;
 pub mod coordination;
 pub mod csv;
 pub mod error;
@@ -29,6 +31,9 @@ pub mod usage;
 
 pub use auth::{ClientCredentials, Grant, Session};
 pub use client::{Body, SalesforceClient, SalesforceSettings, COLLECTION_LIMIT};
+pub use composite::{
+    CompositeRequest, SubResponse, Subrequest, COMPOSITE_COLLECTIONS_LIMIT, COMPOSITE_LIMIT,
+};
 pub use coordination::{
     CallGate, Coordination, InProcess, Interrupted, StoreError, StoreFuture, TokenStore, Ungated,
     UsageStore,

@@ -5,8 +5,8 @@
 use std::{sync::Arc, time::Duration};
 
 use salesforce_client::{
-    ClientCredentials, Coordination, FailureClass, Grant, SalesforceClient, SalesforceError,
-    SalesforceSettings,
+    CallGate, ClientCredentials, CompositeRequest, Coordination, FailureClass, Grant, Interrupted,
+    SalesforceClient, SalesforceError, SalesforceSettings, StoreFuture, Subrequest,
 };
 use serde_json::{json, Map, Value};
 use sfsim::{RunningSimulator, SimAdmin, SimConfig, Simulator};
@@ -275,5 +275,91 @@ async fn collections_update_by_id_and_delete_one_call_each() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// Counts the calls the client's gate admits.
+#[derive(Default)]
+struct CountingGate(std::sync::atomic::AtomicU64);
+
+impl CallGate for CountingGate {
+    fn admit(&self) -> StoreFuture<'_, Result<(), Interrupted>> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_composite_request_writes_parents_then_children_in_one_call() {
+    let sim = Sim::start().await;
+    let gate = Arc::new(CountingGate::default());
+    let coordination = Coordination {
+        gate: gate.clone(),
+        ..Coordination::in_process()
+    };
+    let client = client(&sim, &coordination);
+    let children: Vec<Map<String, Value>> = [("sub_c1", "cus_c1"), ("sub_c2", "cus_missing")]
+        .map(|(sub, customer)| {
+            json!({ "Stripe_Subscription_ID__c": sub, "Status__c": "active",
+                    "Stripe_Customer__r": { "Stripe_Customer_ID__c": customer } })
+            .as_object()
+            .cloned()
+            .expect("object")
+        })
+        .to_vec();
+    let mut request = CompositeRequest::in_order();
+    request
+        .push(Subrequest::upsert_collection(
+            "parents",
+            "Stripe_Customer__c",
+            "Stripe_Customer_ID__c",
+            &[customer("cus_c1")],
+        ))
+        .push(Subrequest::upsert_collection(
+            "children",
+            "Stripe_Subscription__c",
+            "Stripe_Subscription_ID__c",
+            &children,
+        ))
+        .push(Subrequest::query(
+            "count",
+            "SELECT Id FROM Stripe_Subscription__c",
+        ));
+    let responses = client
+        .composite(&request)
+        .await
+        .expect("composite answered");
+    assert_eq!(responses.len(), 3);
+    let parents = responses[0].record_outcomes(1).unwrap();
+    assert!(parents[0].is_success() && parents[0].created, "{parents:?}");
+    let children = responses[1].record_outcomes(2).unwrap();
+    assert!(children[0].is_success(), "{children:?}");
+    assert!(children[1].errors[0]
+        .message
+        .contains("Foreign key external ID"));
+    assert_eq!(responses[2].body["totalSize"], 1);
+    assert_eq!(gate.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let calls = sim.admin.calls().await.unwrap();
+    assert_eq!(calls["by_endpoint"]["composite"], 1, "{calls}");
+    assert_eq!(client.latest_usage().await.map(|u| u.used), Some(1));
+
+    let too_many = CompositeRequest {
+        subrequests: (0..6)
+            .map(|i| Subrequest::query(format!("q{i}"), "SELECT Id FROM Stripe_Customer__c"))
+            .collect(),
+        ..CompositeRequest::in_order()
+    };
+    let refused = client
+        .composite(&too_many)
+        .await
+        .expect_err("over the limit");
+    assert!(
+        matches!(refused, SalesforceError::Unexpected(_)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        gate.0.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "not sent"
     );
 }

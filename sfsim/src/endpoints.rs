@@ -33,6 +33,7 @@ fn classify_versioned(method: &Method, rest: &[&str]) -> &'static str {
         ["sobjects", _, _, _] if get => "sobject.get_by_external_id",
         ["sobjects", _, _, _] if patch => "sobject.upsert",
         ["sobjects", _, _, _] if delete => "sobject.delete_by_external_id",
+        ["composite"] if post => "composite",
         ["composite", "sobjects"] if post => "collections.create",
         ["composite", "sobjects"] if patch => "collections.update",
         ["composite", "sobjects"] if delete => "collections.delete",

@@ -9,11 +9,16 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
 use crate::clock;
 use crate::endpoints;
 use crate::error::ApiError;
 use crate::faults;
 use crate::state::AppState;
+use crate::store::Txn;
 
 /// Oldest API version still served: 21.0–30.0 were retired in Summer '25 (§2.1).
 pub const OLDEST_LIVE_VERSION: u32 = 31;
@@ -29,6 +34,9 @@ pub struct RequestContext {
     pub api_version: u32,
     /// The id of the user whose session makes the call: the `commitUser` of its changes.
     pub user_id: String,
+    /// The transaction of the all-or-none Composite request this is a subrequest of
+    /// ([`crate::rest::composite`]); `None` for a request of its own.
+    pub transaction: Option<Arc<Mutex<Txn>>>,
 }
 
 /// The gate of `/services/data/vNN.N/...`.
@@ -126,6 +134,7 @@ async fn admit(
         endpoint,
         api_version,
         user_id,
+        transaction: None,
     });
     let response = next.run(request).await;
     (method_not_allowed_body(&method, response), Some(usage))
@@ -168,7 +177,7 @@ fn bearer_token(request: &Request) -> Option<&str> {
 
 /// The major version of `/services/data/vNN.N/...`: retired versions answer 410, unknown
 /// ones 404 (the 410 body is unverified, §2.1).
-fn api_version(path: &str, latest: u32) -> Result<u32, ApiError> {
+pub(crate) fn api_version(path: &str, latest: u32) -> Result<u32, ApiError> {
     let segment = path.split('/').nth(3).unwrap_or("");
     let parsed = segment
         .strip_prefix('v')

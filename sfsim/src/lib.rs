@@ -3,7 +3,7 @@
 //! client written against Salesforce's documentation must work with it unchanged.
 //!
 //! It serves OAuth 2.0 (client credentials, username-password, JWT bearer, revoke), REST
-//! (versions, limits, sObjects by id and external id, Collections, SOQL), Bulk API 2.0
+//! (versions, limits, sObjects by id and external id, Collections, Composite, SOQL), Bulk API 2.0
 //! ingest, the daily allocation with `Sforce-Limit-Info`, fault injection and, under
 //! `/__sim/`, inspection and control for tests. See `docs/sfsim.md` for the user guide.
 //!

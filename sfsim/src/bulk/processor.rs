@@ -319,6 +319,7 @@ fn apply_chunk(state: &AppState, job_id: &str, context: &JobContext<'_>, chunk: 
         lock_row_rate: state.faults.lock_row_rate(),
         events: &state.events,
         user_id: &created_by,
+        enclosing: None,
     };
     let results = apply_batch(&mut state.db.lock(), &write_context, ops, false);
     let mut jobs = state.bulk_jobs.jobs.lock();

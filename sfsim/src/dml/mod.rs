@@ -16,6 +16,7 @@ mod rules;
 mod target;
 mod write;
 
+use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::clock;
@@ -133,6 +134,10 @@ pub struct WriteContext<'a> {
     pub events: &'a EventBus,
     /// The user making the write: the change events' `commitUser`.
     pub user_id: &'a str,
+    /// The enclosing transaction of an all-or-none Composite request, if any: a batch that
+    /// succeeds is added to it instead of committed; the Composite handler commits or rolls
+    /// back the whole.
+    pub enclosing: Option<&'a Mutex<Txn>>,
 }
 
 /// The time of a write batch, read once: every record of a batch gets the same stamp,
@@ -161,6 +166,10 @@ pub fn apply_batch(
         .collect();
     let any_failed = results.iter().any(|result| result.outcome.is_err());
     if !(all_or_none && any_failed) {
+        if let Some(enclosing) = ctx.enclosing {
+            enclosing.lock().absorb(txn);
+            return results;
+        }
         let changes = db.commit(txn);
         ctx.events.publish(changes, ms, ctx.user_id);
         return results;

@@ -1,11 +1,13 @@
-//! The REST API under `/services/data/`: versions, limits, describe, sObjects, Collections, query,
-//! and (from [`crate::bulk`]) Bulk API 2.0 ingest. Everything versioned passes the
-//! [`gate`](mod@crate::gate) first.
+//! The REST API under `/services/data/`: versions, limits, describe, sObjects, Collections,
+//! Composite, query, and (from [`crate::bulk`]) Bulk API 2.0 ingest. Everything versioned
+//! passes the [`gate`](mod@crate::gate) first (a Composite request once, not per subrequest).
 
 pub mod body;
 pub mod collections;
+pub mod composite;
 pub mod describe;
 pub mod query;
+pub mod references;
 pub mod sobjects;
 pub mod versions;
 
@@ -21,9 +23,24 @@ use crate::state::AppState;
 /// counted, docs/salesforce-api.md §2.1).
 pub fn router(state: AppState) -> Router<AppState> {
     let v = "/services/data/{version}";
-    let versioned = Router::new()
+    let versioned = subrequest_routes()
         .route(v, get(versions::resources))
         .route(&format!("{v}/limits"), get(versions::limits))
+        .route(&format!("{v}/composite"), post(composite::composite))
+        .merge(bulk::router())
+        .layer(from_fn_with_state(state.clone(), gate::rest_gate));
+    let versions = Router::new()
+        .route("/services/data", get(versions::versions))
+        .layer(from_fn_with_state(state, gate::edge_gate));
+    versioned.merge(versions)
+}
+
+/// The resources a Composite subrequest may name (docs/salesforce-api.md §4.4: sObject
+/// resources, Collections, query and queryAll), without the gate: the Composite request
+/// passed it once for all its subrequests.
+pub fn subrequest_routes() -> Router<AppState> {
+    let v = "/services/data/{version}";
+    Router::new()
         .route(&format!("{v}/sobjects"), get(describe::global))
         .route(&format!("{v}/sobjects/{{object}}"), post(sobjects::create))
         .route(
@@ -56,10 +73,4 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{v}/queryAll"), get(query::query))
         .route(&format!("{v}/query/{{locator}}"), get(query::more))
         .route(&format!("{v}/queryAll/{{locator}}"), get(query::more))
-        .merge(bulk::router())
-        .layer(from_fn_with_state(state.clone(), gate::rest_gate));
-    let versions = Router::new()
-        .route("/services/data", get(versions::versions))
-        .layer(from_fn_with_state(state, gate::edge_gate));
-    versioned.merge(versions)
 }

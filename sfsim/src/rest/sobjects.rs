@@ -86,6 +86,7 @@ fn write_context<'a>(state: &'a AppState, ctx: &'a RequestContext) -> WriteConte
         lock_row_rate: state.faults.lock_row_rate(),
         events: &state.events,
         user_id: &ctx.user_id,
+        enclosing: ctx.transaction.as_deref(),
     }
 }
 

@@ -55,6 +55,17 @@ pub struct Txn {
     changes: Vec<Change>,
 }
 
+impl Txn {
+    /// Appends `later` (a batch that ran after this one) to this transaction, so that one
+    /// commit or rollback covers both: a Composite request with `allOrNone` true is one
+    /// transaction over all its subrequests (docs/salesforce-api.md §4.4).
+    pub fn absorb(&mut self, later: Txn) {
+        self.undo.extend(later.undo);
+        self.history.extend(later.history);
+        self.changes.extend(later.changes);
+    }
+}
+
 /// All records of the org.
 #[derive(Debug, Default)]
 pub struct Db {

@@ -1,11 +1,12 @@
 //! Applies mapped events to Salesforce with as few calls as possible.
 //!
-//! Writes by external id are grouped per sObject and external id field and sent as sObject
-//! Collections upserts of up to 200 records: a burst of events costs one call per object
-//! type, not one per event. Parent stubs (a subscription's customer, which may not exist
-//! yet) go first, deduplicated, so children's lookups resolve. Writes by Salesforce id or
-//! by query (Checkout completion, a product's plans) go one event at a time
-//! ([`super::targeted`]). Before any write, lookups that are set only when the parent exists
+//! Writes by external id are grouped per sObject and external id field into sObject
+//! Collections upserts of up to 200 records, and the upserts of a batch go together in one
+//! Composite request ([`super::calls`], [`super::upserts`]): a burst of events costs one
+//! call, not one per event or per object type. Parent stubs (a subscription's customer,
+//! which may not exist yet) go first in that request, deduplicated, so children's lookups
+//! resolve. Writes by Salesforce id or by query (Checkout completion, a product's plans) go
+//! one event at a time ([`super::targeted`]). Before any write, lookups that are set only when the parent exists
 //! are resolved ([`super::lookups`]); after all writes, the records an event's list no longer
 //! has are deleted ([`super::deletions`]).
 //!
@@ -13,14 +14,14 @@
 
 use std::collections::HashSet;
 
-use salesforce_client::{FailureClass, SalesforceClient, SalesforceError, COLLECTION_LIMIT};
-use serde_json::{Map, Value};
+use salesforce_client::{FailureClass, SalesforceClient, SalesforceError};
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    calls::upserts,
     lookups::{self, FoundParents},
     outcome::{BatchResults, WriteError, WriteResult},
-    plan::{plan, record_key, stubs_to_write, writes_of, Pending},
+    plan::{plan, record_key, stubs_to_write, writes_of, Pending, WritePlan},
 };
 use crate::{
     guard::CircuitBreaker,
@@ -66,11 +67,12 @@ impl RecordWriter {
     /// Applies `events` (in order: an earlier write to the same record happens first) and
     /// returns one result per event, in the same order.
     ///
-    /// Parent stubs go first, once per parent, in one Collections call per parent type, and
-    /// only for parents not known to exist ([`KnownRecords`]): a stub carries only the
-    /// parent's external id, so upserting it creates a missing parent and leaves an existing
-    /// one unchanged. Writing them before the children (rather than after a child failed)
-    /// keeps every record's writes in event order.
+    /// Parent stubs go first, once per parent, one Collections upsert per parent type in the
+    /// same Composite request as the children, and only for parents not known to exist
+    /// ([`KnownRecords`]): a stub carries only the parent's external id, so upserting it
+    /// creates a missing parent and leaves an existing one unchanged. Writing them before
+    /// the children (rather than after a child failed) keeps every record's writes in event
+    /// order.
     pub async fn apply(
         &self,
         events: &[&MappedEvent],
@@ -96,9 +98,9 @@ impl RecordWriter {
             .filter_map(|(parent, known)| known.then_some(parent))
             .collect();
         let stubs = stubs_to_write(events, |sobject, id| known.contains(&(sobject, id)));
-        self.write_all(&stubs, &found, &mut results, shutdown).await;
         let mains: Vec<Pending<'_>> = writes_of(events, WriteRole::Main).collect();
-        self.write_all(&mains, &found, &mut results, shutdown).await;
+        self.write_all(&stubs, &mains, &found, &mut results, shutdown)
+            .await;
         self.delete_missing(events, &mut results, shutdown).await;
         self.update_known(events, &results).await;
         results.into_results()
@@ -130,73 +132,48 @@ impl RecordWriter {
         self.known.forget(&missing).await;
     }
 
-    /// Writes `pending` (with the parents `found` for their pending lookups) as [`plan`]
-    /// orders it and records each event's result.
+    /// Writes the parent `stubs`, then the `mains` (with the parents `found` for their
+    /// pending lookups), as [`plan`] orders each, and records each event's result. The
+    /// Collections upserts of both go in the same calls, stubs first; writes by id or by
+    /// query follow, one call each. A stub written by id or by query must land before the
+    /// children: then the stubs are sent on their own first, as two phases.
     async fn write_all(
         &self,
-        pending: &[Pending<'_>],
+        stubs: &[Pending<'_>],
+        mains: &[Pending<'_>],
         found: &FoundParents,
         results: &mut BatchResults,
         shutdown: &CancellationToken,
     ) {
-        let plan = plan(pending, |event| results.has_failed(event));
-        for round in plan.rounds {
-            for ((sobject, field), members) in round {
-                for chunk in members.chunks(COLLECTION_LIMIT) {
-                    if !self.breaker.wait_until_closed(shutdown).await {
-                        chunk.iter().for_each(|m| results.not_attempted(m.event));
-                        continue;
-                    }
-                    let records: Vec<Map<String, Value>> = chunk
-                        .iter()
-                        .map(|m| found.fields_of(m.write).into_owned())
-                        .collect();
-                    let outcome = self
-                        .timed(self.client.upsert_collection(sobject, field, &records))
-                        .await;
-                    match outcome {
-                        Err(SalesforceError::Interrupted) => {
-                            chunk.iter().for_each(|m| results.not_attempted(m.event));
-                        }
-                        Err(error) => {
-                            let failure = Failure::from(&error);
-                            chunk
-                                .iter()
-                                .for_each(|m| results.failed(m.event, failure.clone()));
-                        }
-                        Ok(outcomes) => {
-                            for (member, record) in chunk.iter().zip(outcomes) {
-                                match record.errors.first() {
-                                    None => results.succeeded(
-                                        member.event,
-                                        member.write.role,
-                                        record.id,
-                                    ),
-                                    // A parent the fleet believed to exist is gone: retry
-                                    // with its stub (see `update_known`).
-                                    Some(error) if is_missing_parent(&record.errors) => results
-                                        .failed(
-                                            member.event,
-                                            Failure::quoting(
-                                                FailureClass::Retryable,
-                                                PARENT_MISSING,
-                                                &error.message,
-                                            ),
-                                        ),
-                                    Some(error) => results.refused(
-                                        member.event,
-                                        member.write,
-                                        record.failure_class().unwrap_or(FailureClass::Permanent),
-                                        error,
-                                    ),
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let stub_plan = plan(stubs, |event| results.has_failed(event));
+        let together = stub_plan.single.is_empty();
+        if !together {
+            self.send_upserts(upserts(&[&stub_plan]), found, results, shutdown)
+                .await;
+            self.write_singles(&stub_plan, found, results, shutdown)
+                .await;
         }
-        for write in plan.single {
+        let main_plan = plan(mains, |event| results.has_failed(event));
+        let plans = if together {
+            vec![&stub_plan, &main_plan]
+        } else {
+            vec![&main_plan]
+        };
+        self.send_upserts(upserts(&plans), found, results, shutdown)
+            .await;
+        self.write_singles(&main_plan, found, results, shutdown)
+            .await;
+    }
+
+    /// Writes the plan's writes by id or by query, one call each.
+    async fn write_singles(
+        &self,
+        plan: &WritePlan<'_, '_>,
+        found: &FoundParents,
+        results: &mut BatchResults,
+        shutdown: &CancellationToken,
+    ) {
+        for write in &plan.single {
             if results.has_failed(write.event) {
                 continue;
             }
@@ -249,9 +226,10 @@ pub(super) fn failure_of(error: SalesforceError) -> Option<WriteError> {
 }
 
 /// The failure code of a child whose parent does not exist.
-const PARENT_MISSING: &str = "PARENT_MISSING";
+pub(super) const PARENT_MISSING: &str = "PARENT_MISSING";
 
-fn is_missing_parent(errors: &[salesforce_client::ApiError]) -> bool {
+/// Whether a record's errors say its parent (looked up by external id) does not exist.
+pub(super) fn is_missing_parent(errors: &[salesforce_client::ApiError]) -> bool {
     errors
         .iter()
         .any(|e| e.message.contains("Foreign key external ID") && e.message.contains("not found"))
