@@ -23,6 +23,7 @@ pub mod rules;
 pub mod salesforce_side;
 pub mod stripe_side;
 pub mod subscriber;
+pub mod write_back;
 
 use std::sync::{atomic::AtomicU64, Arc};
 

@@ -5,13 +5,13 @@
 //! events: applied, retried later, or dead-lettered.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{atomic::AtomicU64, Arc},
 };
 
 use common::time::unix_millis;
 use salesforce_client::{FailureClass, SalesforceClient, SalesforceError};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tokio::task::JoinSet;
 
 use super::{
@@ -19,7 +19,7 @@ use super::{
     change::{triage, Change, Triage},
     decide::{decide, Action},
     rules::OutboundRules,
-    salesforce_side::{plan_prices, read_records, update_records},
+    salesforce_side::{plan_prices, read_records},
     stripe_side::{CheckoutUrls, StripeSide},
 };
 use crate::{
@@ -299,67 +299,12 @@ impl Processor {
         Ok(())
     }
 
-    /// The write-backs of the batch: updates in one call, customer links in another.
+    /// The write-backs of the batch, in one Composite request ([`super::write_back`]).
     async fn write_back(&self, work: &mut [Work], writes: Vec<(usize, WriteBack)>) {
-        let mut ok: HashMap<usize, bool> = HashMap::new();
-        let mut updates = Vec::new();
-        let mut update_owner = Vec::new();
-        let mut links = Vec::new();
-        let mut link_owner = Vec::new();
-        for (index, write) in writes {
-            ok.entry(index).or_insert(true);
-            match write {
-                WriteBack::Update {
-                    sobject,
-                    id,
-                    fields,
-                } => {
-                    updates.push((sobject, id, fields));
-                    update_owner.push(index);
-                }
-                WriteBack::LinkCustomer {
-                    customer_id,
-                    contact_id,
-                } => {
-                    let record = &self.rules.contacts.customer_record;
-                    let mut fields = Map::new();
-                    fields.insert(record.external_id_field.clone(), json!(customer_id));
-                    fields.insert(record.contact_field.clone(), json!(contact_id));
-                    links.push(fields);
-                    link_owner.push(index);
-                }
-            }
-        }
-        let mut failures: HashMap<usize, Failure> = HashMap::new();
-        if !updates.is_empty() {
-            let outcomes = update_records(&self.client, &updates).await;
-            record_outcomes(outcomes, &update_owner, &mut failures);
-        }
-        if !links.is_empty() {
-            let record = &self.rules.contacts.customer_record;
-            let mut outcomes = Vec::new();
-            let mut error = None;
-            for chunk in links.chunks(salesforce_client::COLLECTION_LIMIT) {
-                match self
-                    .client
-                    .upsert_collection(&record.sobject, &record.external_id_field, chunk)
-                    .await
-                {
-                    Ok(chunk_outcomes) => outcomes.extend(chunk_outcomes),
-                    Err(e) => {
-                        error = Some(e);
-                        break;
-                    }
-                }
-            }
-            let outcomes = match error {
-                Some(error) => Err(error),
-                None => Ok(outcomes),
-            };
-            record_outcomes(outcomes, &link_owner, &mut failures);
-        }
-        for index in ok.keys() {
-            work[*index].outcome = match failures.remove(index) {
+        let owners: HashSet<usize> = writes.iter().map(|(index, _)| *index).collect();
+        let mut failures = super::write_back::send(&self.client, writes, &self.rules).await;
+        for index in owners {
+            work[index].outcome = match failures.remove(&index) {
                 Some(failure) => Outcome::Failed(failure),
                 None => Outcome::Done(Finish::Applied, RecordOutcome::Written),
             };
@@ -416,32 +361,5 @@ fn finish(w: Work, finish: Finish, outcome: Option<RecordOutcome>) -> Settlement
         finish,
         salesforce_id: Some(w.change.record_id),
         records: vec![(w.record, outcome)],
-    }
-}
-
-/// Failures of a Collections call, by the index of the change each record belongs to.
-fn record_outcomes(
-    outcomes: Result<Vec<salesforce_client::RecordOutcome>, SalesforceError>,
-    owners: &[usize],
-    failures: &mut HashMap<usize, Failure>,
-) {
-    match outcomes {
-        Ok(outcomes) => {
-            for (owner, outcome) in owners.iter().zip(outcomes) {
-                if let Some(error) = outcome.errors.first() {
-                    let class = outcome.failure_class().unwrap_or(FailureClass::Retryable);
-                    failures.entry(*owner).or_insert_with(|| {
-                        Failure::new(class, &error.code, "the write-back was refused")
-                    });
-                }
-            }
-        }
-        Err(error) => {
-            for owner in owners {
-                failures
-                    .entry(*owner)
-                    .or_insert_with(|| Failure::from(&error));
-            }
-        }
     }
 }

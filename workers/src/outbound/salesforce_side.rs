@@ -1,11 +1,11 @@
 //! The Salesforce calls of the outbound direction: reading the records a batch's changes
 //! name (one SOQL query per object and batch), reading records changed since a time (the
-//! catch-up), and writing results back through sObject Collections.
+//! catch-up). Results go back through [`super::write_back`].
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use salesforce_client::{soql::quote, RecordOutcome, SalesforceClient, SalesforceError};
+use salesforce_client::{soql::quote, SalesforceClient, SalesforceError};
 use serde_json::{Map, Value};
 
 use super::{
@@ -151,23 +151,6 @@ fn by_id(record: Value) -> Option<(String, Map<String, Value>)> {
     fields.remove("attributes");
     let id = fields.get("Id")?.as_str()?.to_owned();
     Some((id, fields))
-}
-
-/// Updates records by id, any mix of objects: one Collections call per 200 records.
-/// `records` are (sObject, id, fields); outcomes in order.
-pub async fn update_records(
-    client: &SalesforceClient,
-    records: &[(String, String, Map<String, Value>)],
-) -> Result<Vec<RecordOutcome>, SalesforceError> {
-    let mut outcomes = Vec::with_capacity(records.len());
-    for chunk in records.chunks(salesforce_client::COLLECTION_LIMIT) {
-        let chunk: Vec<(&str, &str, &Map<String, Value>)> = chunk
-            .iter()
-            .map(|(sobject, id, fields)| (sobject.as_str(), id.as_str(), fields))
-            .collect();
-        outcomes.extend(client.update_mixed_collection(&chunk).await?);
-    }
-    Ok(outcomes)
 }
 
 #[cfg(test)]
