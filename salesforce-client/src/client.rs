@@ -259,20 +259,29 @@ impl SalesforceClient {
     /// Runs a SOQL query and follows `nextRecordsUrl` until `done`. Build literals with
     /// [`super::soql::quote`].
     pub async fn query(&self, soql: &str) -> Result<Vec<Value>, SalesforceError> {
-        let mut path = format!("{}/query?q={}", self.data_path(), encode_component(soql));
+        let path = format!("{}/query?q={}", self.data_path(), encode_component(soql));
+        let answer = self.call(Method::GET, &path, None).await?;
+        let page: Value = serde_json::from_str(&answer.body)
+            .map_err(|_| SalesforceError::Unexpected("query answer is not JSON".into()))?;
+        self.all_pages(page).await
+    }
+
+    /// The records of a query answer's first `page` and of every page after it
+    /// (`nextRecordsUrl`, one call each).
+    pub(crate) async fn all_pages(&self, mut page: Value) -> Result<Vec<Value>, SalesforceError> {
         let mut records = Vec::new();
         loop {
-            let answer = self.call(Method::GET, &path, None).await?;
-            let page: Value = serde_json::from_str(&answer.body)
-                .map_err(|_| SalesforceError::Unexpected("query answer is not JSON".into()))?;
             if let Some(page_records) = page.get("records").and_then(Value::as_array) {
                 records.extend(page_records.iter().cloned());
             }
             let done = page.get("done").and_then(Value::as_bool).unwrap_or(true);
-            match page.get("nextRecordsUrl").and_then(Value::as_str) {
-                Some(next) if !done => path = next.to_owned(),
+            let next = match page.get("nextRecordsUrl").and_then(Value::as_str) {
+                Some(next) if !done => next.to_owned(),
                 _ => return Ok(records),
-            }
+            };
+            let answer = self.call(Method::GET, &next, None).await?;
+            page = serde_json::from_str(&answer.body)
+                .map_err(|_| SalesforceError::Unexpected("query answer is not JSON".into()))?;
         }
     }
 }

@@ -87,7 +87,7 @@ pub struct ApiError {
 }
 
 /// A failed Salesforce call.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SalesforceError {
     /// Salesforce answered with an error status.
     #[error("Salesforce answered {status} {code}")]

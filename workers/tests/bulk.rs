@@ -61,11 +61,14 @@ async fn a_large_burst_becomes_a_few_bulk_jobs() {
     assert!(calls_to(&calls, "bulk.create_job") >= 3, "{calls}");
     assert_eq!(calls_to(&calls, "collections.upsert"), 0, "{calls}");
     // Each customer's Contact is looked up: one query per ~400 customer ids, the most that
-    // fit in a URL (workers/src/consumer/lookups.rs).
-    let queries = calls_to(&calls, "query");
-    assert!((25_000 / 450..=25_000 / 350).contains(&queries), "{calls}");
+    // fit in a URL (workers/src/consumer/lookups.rs), five queries to a Composite call.
+    let lookups = calls_to(&calls, "composite") + calls_to(&calls, "query");
     assert!(
-        total - queries <= 40,
+        (25_000 / 450 / 5..=25_000 / 350 / 5 + 2).contains(&lookups),
+        "{calls}"
+    );
+    assert!(
+        total - lookups <= 40,
         "{total} calls for 25,000 events: {calls}"
     );
     let sample = &events[12_345];

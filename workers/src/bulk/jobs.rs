@@ -68,11 +68,14 @@ impl BulkWriter {
     ) -> Vec<WriteResult> {
         let mut results = BatchResults::new(events.len(), self.fence.as_ref());
         let mapped: Vec<&MappedEvent> = events.iter().map(|(_, event)| *event).collect();
-        let found = lookups::resolve(&mapped, &mut results, |soql| async move {
+        let found = lookups::resolve(&mapped, &mut results, |soqls| async move {
             if shutdown.is_cancelled() {
-                return Err(SalesforceError::Interrupted);
+                return soqls
+                    .iter()
+                    .map(|_| Err(SalesforceError::Interrupted))
+                    .collect();
             }
-            self.client.query(&soql).await
+            self.client.query_many(&soqls).await
         })
         .await;
         let index: HashMap<&str, usize> = events

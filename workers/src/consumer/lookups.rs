@@ -180,7 +180,8 @@ fn encoded_len(text: &str) -> usize {
         .sum()
 }
 
-/// Finds the parents of `events`' pending lookups with `run` (one SOQL query each, all pages)
+/// Finds the parents of `events`' pending lookups with `run`, which answers a list of SOQL
+/// queries (all pages of each, in order: `SalesforceClient::query_many` sends five to a call),
 /// and returns them. An event whose query failed is marked failed in `results` (or not
 /// attempted, on shutdown), so its writes are not sent.
 pub async fn resolve<F, Fut>(
@@ -189,17 +190,21 @@ pub async fn resolve<F, Fut>(
     run: F,
 ) -> FoundParents
 where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<Vec<Value>, SalesforceError>>,
+    F: FnOnce(Vec<String>) -> Fut,
+    Fut: Future<Output = Vec<Result<Vec<Value>, SalesforceError>>>,
 {
     let mut found = FoundParents::default();
-    for query in parent_queries(events, MAX_ENCODED_QUERY_BYTES) {
-        let outcome = run(query.soql.clone()).await;
+    let queries = parent_queries(events, MAX_ENCODED_QUERY_BYTES);
+    if queries.is_empty() {
+        return found;
+    }
+    let outcomes = run(queries.iter().map(|query| query.soql.clone()).collect()).await;
+    for (query, outcome) in queries.iter().zip(outcomes) {
         let records = match outcome {
             Ok(records) => records,
             Err(error) => {
                 for (index, event) in events.iter().enumerate() {
-                    if needs(event, &query) {
+                    if needs(event, query) {
                         match &error {
                             SalesforceError::Interrupted => results.not_attempted(index),
                             other => results.failed(index, Failure::from(other)),
@@ -209,7 +214,7 @@ where
                 continue;
             }
         };
-        found.add_answer(&query, &records);
+        found.add_answer(query, &records);
     }
     found
 }
@@ -319,8 +324,11 @@ mod tests {
         let events = [customer("cus_1"), plain];
         let refs: Vec<&MappedEvent> = events.iter().collect();
         let mut results = BatchResults::new(2, None);
-        let found = resolve(&refs, &mut results, |_| async {
-            Err(SalesforceError::Transport("connection reset".into()))
+        let found = resolve(&refs, &mut results, |soqls| async move {
+            soqls
+                .iter()
+                .map(|_| Err(SalesforceError::Transport("connection reset".into())))
+                .collect()
         })
         .await;
         assert!(results.has_failed(0));

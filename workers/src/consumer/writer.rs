@@ -79,11 +79,14 @@ impl RecordWriter {
         shutdown: &CancellationToken,
     ) -> Vec<WriteResult> {
         let mut results = BatchResults::new(events.len(), self.fence.as_ref());
-        let found = lookups::resolve(events, &mut results, |soql| async move {
+        let found = lookups::resolve(events, &mut results, |soqls| async move {
             if !self.breaker.wait_until_closed(shutdown).await {
-                return Err(SalesforceError::Interrupted);
+                return soqls
+                    .iter()
+                    .map(|_| Err(SalesforceError::Interrupted))
+                    .collect();
             }
-            self.timed(self.client.query(&soql)).await
+            self.timed_all(self.client.query_many(&soqls)).await
         })
         .await;
         let mut parents: Vec<(&str, &str)> = writes_of(events, WriteRole::ParentStub)
@@ -191,6 +194,19 @@ impl RecordWriter {
         }
     }
 
+    /// [`Self::timed`] for several queries sent together (`query_many`: five to a call):
+    /// observed as one outcome, the first failure's if any.
+    async fn timed_all(
+        &self,
+        call: impl std::future::Future<Output = Vec<Result<Vec<serde_json::Value>, SalesforceError>>>,
+    ) -> Vec<Result<Vec<serde_json::Value>, SalesforceError>> {
+        let started = std::time::Instant::now();
+        let results = call.await;
+        let failure = results.iter().find_map(|result| result.as_ref().err());
+        self.observe(failure, started).await;
+        results
+    }
+
     /// Times a call and feeds the breaker with its outcome.
     pub(super) async fn timed<T>(
         &self,
@@ -198,22 +214,24 @@ impl RecordWriter {
     ) -> Result<T, SalesforceError> {
         let started = std::time::Instant::now();
         let result = call.await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(error) => error.class().label(),
-        };
+        self.observe(result.as_ref().err(), started).await;
+        result
+    }
+
+    /// Counts a call, records its latency and feeds the breaker.
+    async fn observe(&self, failure: Option<&SalesforceError>, started: std::time::Instant) {
+        let outcome = failure.map_or("ok", |error| error.class().label());
         metrics::counter!(telemetry::SALESFORCE_CALLS, "stream" => self.stream, "outcome" => outcome).increment(1);
         metrics::histogram!(telemetry::SALESFORCE_LATENCY, "stream" => self.stream)
             .record(started.elapsed().as_secs_f64());
-        match &result {
+        match failure {
             // Nothing was learnt about Salesforce.
-            Err(SalesforceError::Interrupted) => {}
-            Err(error) if error.class() == FailureClass::Retryable => {
+            Some(SalesforceError::Interrupted) => {}
+            Some(error) if error.class() == FailureClass::Retryable => {
                 self.breaker.record_failure().await
             }
             _ => self.breaker.record_success().await,
         }
-        result
     }
 }
 
