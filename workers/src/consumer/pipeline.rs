@@ -75,31 +75,7 @@ impl Pipeline {
         let mut settled = Vec::new();
         for malformed in batch.malformed {
             tracing::error!(entry_id = %malformed.entry_id, problem = %malformed.problem, "Malformed stream entry; dead-lettered.");
-            let field = |name: &str| malformed.fields.get(name).cloned().unwrap_or_default();
-            let entry = StreamEntry {
-                event_id: malformed
-                    .fields
-                    .get("event_id")
-                    .cloned()
-                    .unwrap_or_else(|| malformed.entry_id.clone()),
-                event_type: field("type"),
-                object_id: field("object_id"),
-                created: 0,
-                attempts: 0,
-                received_at: 0,
-                payload: field("payload"),
-            };
-            settled.push(dead(
-                HeldEntry {
-                    entry_id: malformed.entry_id,
-                    entry,
-                },
-                Failure::new(
-                    FailureClass::Permanent,
-                    "MALFORMED_ENTRY",
-                    malformed.problem,
-                ),
-            ));
+            settled.push(malformed.into_dead_letter());
         }
 
         // Map first: the claims cover the records each event writes.

@@ -75,33 +75,7 @@ impl Processor {
         let mut settled = Vec::new();
         for malformed in batch.malformed {
             tracing::error!(entry_id = %malformed.entry_id, problem = %malformed.problem, "Malformed outbound entry; dead-lettered.");
-            let field = |name: &str| malformed.fields.get(name).cloned().unwrap_or_default();
-            let entry = crate::store::StreamEntry {
-                event_id: malformed
-                    .fields
-                    .get("event_id")
-                    .cloned()
-                    .unwrap_or_else(|| malformed.entry_id.clone()),
-                event_type: field("type"),
-                object_id: field("object_id"),
-                created: 0,
-                attempts: 0,
-                received_at: 0,
-                payload: field("payload"),
-            };
-            settled.push(Settlement::Defer {
-                held: HeldEntry {
-                    entry_id: malformed.entry_id,
-                    entry,
-                },
-                deferral: Deferral::Dead,
-                failure: Failure::new(
-                    FailureClass::Permanent,
-                    "MALFORMED_ENTRY",
-                    malformed.problem,
-                ),
-                records: Vec::new(),
-            });
+            settled.push(malformed.into_dead_letter());
         }
         let mut work = Vec::new();
         for held in batch.entries {

@@ -27,6 +27,41 @@ pub struct MalformedEntry {
     pub problem: String,
 }
 
+impl MalformedEntry {
+    /// The entry as it goes to the dead letters: whatever fields it had, no record claimed,
+    /// a permanent `MALFORMED_ENTRY` failure. Both the inbound and the outbound consumers
+    /// settle malformed entries this way.
+    pub fn into_dead_letter(self) -> super::Settlement {
+        let field = |name: &str| self.fields.get(name).cloned().unwrap_or_default();
+        let entry = StreamEntry {
+            event_id: self
+                .fields
+                .get("event_id")
+                .cloned()
+                .unwrap_or_else(|| self.entry_id.clone()),
+            event_type: field("type"),
+            object_id: field("object_id"),
+            created: 0,
+            attempts: 0,
+            received_at: 0,
+            payload: field("payload"),
+        };
+        super::Settlement::Defer {
+            held: HeldEntry {
+                entry_id: self.entry_id,
+                entry,
+            },
+            deferral: super::Deferral::Dead,
+            failure: super::Failure::new(
+                salesforce_client::FailureClass::Permanent,
+                "MALFORMED_ENTRY",
+                self.problem,
+            ),
+            records: Vec::new(),
+        }
+    }
+}
+
 /// What one read returned.
 #[derive(Debug, Default)]
 pub struct Batch {
