@@ -34,6 +34,16 @@ pub struct FleetConfig {
         value_parser = key_prefix
     )]
     pub key_prefix: String,
+    /// How many partitions Stripe events are spread over (each its own hash tag, so a
+    /// Redis Cluster spreads them over its nodes). Fixed per deployment: changing it needs
+    /// the streams drained first (README, "Partitions").
+    #[arg(
+        long = "partitions",
+        env = "PARTITIONS",
+        default_value_t = crate::keys::DEFAULT_PARTITIONS,
+        value_parser = clap::value_parser!(u16).range(1..=1024)
+    )]
+    pub partitions: u16,
     /// Where a worker role serves `/metrics` and its health endpoints.
     #[arg(
         long = "metrics-addr",
@@ -66,6 +76,13 @@ pub struct FleetConfig {
         value_parser = positive_secs
     )]
     pub lifecycle_retention: Duration,
+}
+
+impl FleetConfig {
+    /// The fleet's key layout: `REDIS_KEY_PREFIX` spread over `PARTITIONS` partitions.
+    pub fn keys(&self) -> crate::keys::KeySpace {
+        crate::keys::KeySpace::partitioned(&self.key_prefix, self.partitions)
+    }
 }
 
 /// `REDIS_KEY_PREFIX`: becomes the hash tag `{prefix}`, so braces would break it.

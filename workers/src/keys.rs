@@ -1,6 +1,13 @@
 //! Redis key names of the whole fleet. One place, so that the README, redis-cli and the
-//! code agree. Every key starts with the hash tag `{prefix}` so that all of them live in one
-//! cluster slot and any Lua script may touch any of them.
+//! code agree.
+//!
+//! Stripe events are spread over `PARTITIONS` partitions by what must stay ordered (the
+//! records they write; see [`partition_key`]). Each partition has its own hash tag,
+//! `{prefix:<n>}`, holding its streams, dead letters, event markers, record versions, record
+//! claims and retry schedule: everything one ledger script touches, so every script stays in
+//! one cluster slot while the partitions spread over the cluster's nodes. The fleet-wide keys
+//! (limiter, breaker, token, usage, outbound, catch-up, membership) keep the tag `{prefix}`.
+//! With one partition the partition's keys are the fleet-wide tag: the single-slot layout.
 
 use std::fmt;
 
@@ -55,18 +62,78 @@ impl fmt::Display for Priority {
     }
 }
 
-/// Builds key names under one hash-tagged prefix.
+/// The default number of partitions (`PARTITIONS`).
+pub const DEFAULT_PARTITIONS: u16 = 16;
+
+/// Builds key names under one hash-tagged prefix, and the key spaces of its partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpace {
+    prefix: String,
     tag: String,
+    partitions: u16,
 }
 
 impl KeySpace {
-    /// Keys under `{prefix}`. The prefix must not contain braces (it would break the tag).
+    /// Keys under `{prefix}`, with one partition (everything in one slot). The prefix must
+    /// not contain braces (it would break the tag).
     pub fn new(prefix: &str) -> Self {
+        Self::partitioned(prefix, 1)
+    }
+
+    /// Keys under `{prefix}` with events spread over `partitions` partitions (at least one).
+    pub fn partitioned(prefix: &str, partitions: u16) -> Self {
         Self {
+            prefix: prefix.to_owned(),
             tag: format!("{{{prefix}}}"),
+            partitions: partitions.max(1),
         }
+    }
+
+    /// How many partitions the fleet's events are spread over.
+    pub fn partition_count(&self) -> u16 {
+        self.partitions
+    }
+
+    /// The keys of partition `partition`: `{prefix:<partition>}:…`, or the fleet-wide keys
+    /// when there is one partition. Only the per-partition keys (streams, dead letters,
+    /// markers, lifecycle, record versions and claims, retries) are meant to be taken from
+    /// it.
+    pub fn partition(&self, partition: u16) -> KeySpace {
+        if self.partitions == 1 {
+            return self.clone();
+        }
+        Self {
+            prefix: self.prefix.clone(),
+            tag: format!("{{{}:{partition}}}", self.prefix),
+            partitions: self.partitions,
+        }
+    }
+
+    /// Every partition's key space, in partition order.
+    pub fn all_partitions(&self) -> impl Iterator<Item = (u16, KeySpace)> + '_ {
+        (0..self.partitions).map(|p| (p, self.partition(p)))
+    }
+
+    /// The partition of an event whose ordering key is `key` (see [`partition_key`]): a
+    /// stable hash (FNV-1a), so every process and every restart agrees.
+    pub fn partition_of(&self, key: &str) -> u16 {
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        (hash % u64::from(self.partitions)) as u16
+    }
+
+    /// The replicas of a consumer group sharing the partitions:
+    /// `{prefix}:members:<group>`, a sorted set of worker ids scored by when their
+    /// membership lapses (Unix ms).
+    pub fn members(&self, group: &str) -> String {
+        format!("{}:members:{group}", self.tag)
+    }
+
+    /// The Bulk job an event was put into: `{prefix}:bulkjob-of:<event id>` (fleet-wide, so
+    /// a batch's notes are one pipeline).
+    pub fn bulk_job_of(&self, event_id: &str) -> String {
+        format!("{}:bulkjob-of:{event_id}", self.tag)
     }
 
     /// The priority stream: `{prefix}:high` or `{prefix}:low`.
@@ -214,9 +281,60 @@ impl KeySpace {
     }
 }
 
+/// What must stay ordered for a Stripe event, from its JSON: the customer it belongs to
+/// (`data.object.customer`, an id or an expanded object), else the product
+/// (`data.object.product`, so a product and its prices stay together), else the object
+/// itself (`data.object.id`), else the event id. Every record the default mapping writes
+/// for an event belongs to that customer, product or object, so newest-wins per record
+/// (whose keys live in the event's partition) sees every event that writes the record.
+pub fn partition_key(payload: &serde_json::Value) -> Option<String> {
+    let object = payload.pointer("/data/object")?;
+    let id_of = |value: &serde_json::Value| match value {
+        serde_json::Value::String(id) if !id.is_empty() => Some(id.clone()),
+        serde_json::Value::Object(expanded) => expanded
+            .get("id")
+            .and_then(|id| id.as_str())
+            .map(str::to_owned),
+        _ => None,
+    };
+    ["customer", "product", "id"]
+        .iter()
+        .find_map(|field| object.get(*field).and_then(id_of))
+        .or_else(|| payload.get("id").and_then(id_of))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_of_one_customer_share_a_partition() {
+        let keys = KeySpace::partitioned("fleet", 16);
+        let invoice = serde_json::json!({"id": "evt_1", "data": {"object": {"id": "in_1", "customer": "cus_9"}}});
+        let customer = serde_json::json!({"id": "evt_2", "data": {"object": {"id": "cus_9"}}});
+        let expanded = serde_json::json!({"id": "evt_3", "data": {"object": {"id": "pi_1", "customer": {"id": "cus_9"}}}});
+        let price = serde_json::json!({"id": "evt_4", "data": {"object": {"id": "price_1", "product": "prod_1"}}});
+        assert_eq!(partition_key(&invoice).as_deref(), Some("cus_9"));
+        assert_eq!(partition_key(&customer).as_deref(), Some("cus_9"));
+        assert_eq!(partition_key(&expanded).as_deref(), Some("cus_9"));
+        assert_eq!(partition_key(&price).as_deref(), Some("prod_1"));
+        let spread: std::collections::HashSet<u16> = (0..200)
+            .map(|i| keys.partition_of(&format!("cus_{i}")))
+            .collect();
+        assert_eq!(spread.len(), 16, "200 customers land in every partition");
+        assert!(spread.iter().all(|p| *p < 16));
+    }
+
+    #[test]
+    fn partitions_have_their_own_tags_and_one_partition_is_the_fleet_tag() {
+        let keys = KeySpace::partitioned("fleet", 16);
+        assert_eq!(keys.partition(3).stream(Priority::High), "{fleet:3}:high");
+        assert_eq!(keys.partition(3).limiter(), "{fleet:3}:limiter:calls");
+        assert_eq!(keys.limiter(), "{fleet}:limiter:calls");
+        let single = KeySpace::new("fleet");
+        assert_eq!(single.partition(0).stream(Priority::High), "{fleet}:high");
+        assert_eq!(single.partition_of("cus_1"), 0);
+    }
 
     #[test]
     fn every_key_carries_the_same_hash_tag() {

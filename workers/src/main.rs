@@ -12,7 +12,6 @@ use std::{io::Write, process::ExitCode};
 use anyhow::Context;
 use workers::{
     cli::{Cli, Command, RoleConfig},
-    keys::KeySpace,
     ops::{self, status_api::StatusApi},
 };
 
@@ -277,7 +276,7 @@ where
     let status_api = StatusApi::from_config(
         &role.status_api,
         workers::store::connect(&fleet.redis_url).context("REDIS_URL")?,
-        KeySpace::new(&fleet.key_prefix),
+        fleet.keys(),
     );
     let shutdown = common::shutdown::on_signal();
     let server = tokio::spawn(workers::telemetry::serve(

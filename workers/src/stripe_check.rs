@@ -7,7 +7,6 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::{FleetConfig, StripeConfig},
     guard::StripeBudget,
-    keys::KeySpace,
     store::connect,
 };
 
@@ -15,7 +14,7 @@ use crate::{
 /// The error is the client's classified failure, or Redis being unusable.
 pub async fn check(fleet: &FleetConfig, stripe: &StripeConfig) -> anyhow::Result<String> {
     let conn = connect(&fleet.redis_url)?;
-    let keys = KeySpace::new(&fleet.key_prefix);
+    let keys = fleet.keys();
     let rate = stripe.requests_per_second();
     let budget = StripeBudget::new(
         conn,

@@ -77,16 +77,12 @@ async fn every_type_lands_in_its_stream_with_readable_fields() {
     stack.wait_for_empty_queue(WAIT).await;
 
     let mut conn = stack.redis().await;
-    let lifecycle: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
-        .arg(format!("{{fleet}}:event:{}", events[0].id))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let lifecycle = stack.lifecycle(&events[0].id).await;
     assert_eq!(lifecycle["state"], "enqueued");
     assert_eq!(lifecycle["stream"], "low");
     let groups: Vec<redis::Value> = redis::cmd("XINFO")
         .arg("GROUPS")
-        .arg("{fleet}:high")
+        .arg("{fleet:0}:high")
         .query_async(&mut conn)
         .await
         .unwrap();
@@ -232,15 +228,17 @@ async fn backpressure_leaves_events_in_sqs_until_the_backlog_drains() {
     let mut conn = stack.redis().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let _: i64 = redis::cmd("XTRIM")
-            .arg("{fleet}:high")
-            .arg("MAXLEN")
-            .arg(0)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        for tag in support::tags() {
+            let _: i64 = redis::cmd("XTRIM")
+                .arg(format!("{{{tag}}}:high"))
+                .arg("MAXLEN")
+                .arg(0)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
         let enqueued: Vec<String> = redis::cmd("KEYS")
-            .arg("{fleet}:seen:*")
+            .arg("{fleet*:seen:*")
             .query_async(&mut conn)
             .await
             .unwrap();

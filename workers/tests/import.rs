@@ -253,15 +253,7 @@ async fn import_benchmark() {
     harness::wait_for(
         "every customer written",
         Duration::from_secs(900),
-        || async {
-            let mut conn = stack.redis().await;
-            let low: usize = redis::cmd("XLEN")
-                .arg("{fleet}:low")
-                .query_async(&mut conn)
-                .await
-                .ok()?;
-            (low == 0).then_some(())
-        },
+        || async { (stack.entries("low").await.is_empty()).then_some(()) },
     )
     .await
     .expect("the low stream drains");

@@ -78,13 +78,19 @@ async fn claim(
     records: &[RecordKey],
     batch: &str,
 ) -> Claim {
-    let mut claims = ledger.claim_all(&[(entry, records)], batch).await.unwrap();
+    let held = HeldEntry {
+        partition: 0,
+        entry_id: String::new(),
+        entry: entry.clone(),
+    };
+    let mut claims = ledger.claim_all(&[(&held, records)], batch).await.unwrap();
     claims.pop().unwrap()
 }
 
 fn applied(entry: &StreamEntry, records: Vec<(RecordKey, RecordOutcome)>) -> Settlement {
     Settlement::Finish {
         held: HeldEntry {
+            partition: 0,
             entry_id: String::new(),
             entry: entry.clone(),
         },
@@ -252,6 +258,7 @@ async fn a_failed_event_releases_only_its_own_claims() {
     // b's batch holds the subscription; a's failed event lists it but does not own it.
     claim(&b, &entry("evt_2", 100), &[subscription()], "1").await;
     let mut held = HeldEntry {
+        partition: 0,
         entry_id: String::new(),
         entry: event.clone(),
     };

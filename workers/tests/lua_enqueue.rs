@@ -18,7 +18,7 @@ fn entry(event_id: &str) -> StreamEntry {
     }
 }
 
-async fn store(redis: &RedisServer) -> (EventStore, redis::aio::ConnectionManager) {
+async fn store(redis: &RedisServer) -> (EventStore, workers::store::RedisConnection) {
     let conn = store::connect(&redis.url()).expect("connect");
     let store = EventStore::new(
         conn.clone(),

@@ -155,6 +155,7 @@ async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
     let mut retry = entry("evt_r", "cus_r", 1);
     retry.attempts = 1;
     let held = HeldEntry {
+        partition: 0,
         entry_id: String::new(),
         entry: retry,
     };
@@ -182,6 +183,7 @@ async fn failures_go_to_the_retry_schedule_and_back_or_to_the_dead_letters() {
     assert_eq!(scheduled, 0);
 
     let dead = HeldEntry {
+        partition: 0,
         entry_id: String::new(),
         entry: entry("evt_d", "cus_d", 1),
     };

@@ -8,6 +8,7 @@
 mod moto;
 mod process;
 mod redis;
+mod redis_cluster;
 mod sqs;
 
 use std::{
@@ -20,6 +21,7 @@ use std::{
 pub use moto::MotoServer;
 pub use process::ServiceProcess;
 pub use redis::RedisServer;
+pub use redis_cluster::{RedisCluster, NODE_TIMEOUT};
 pub use sqs::{ReceivedMessage, SqsEmulator};
 
 /// Errors of the harness. Tests usually `?` them into `anyhow`.

@@ -111,12 +111,12 @@ impl RedisServer {
 }
 
 /// A directory removed on drop.
-struct TempDir {
-    path: std::path::PathBuf,
+pub(super) struct TempDir {
+    pub(super) path: std::path::PathBuf,
 }
 
 impl TempDir {
-    fn new(label: &str) -> Result<Self, HarnessError> {
+    pub(super) fn new(label: &str) -> Result<Self, HarnessError> {
         let path = std::env::temp_dir().join(format!("fleet-test-{label}-{}", std::process::id()));
         std::fs::create_dir_all(&path).map_err(|source| HarnessError::Spawn {
             what: format!("temporary directory {}", path.display()),
@@ -132,7 +132,7 @@ impl Drop for TempDir {
     }
 }
 
-async fn inline_command(port: u16, command: &str) -> std::io::Result<String> {
+pub(super) async fn inline_command(port: u16, command: &str) -> std::io::Result<String> {
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     let mut stream = BufReader::new(stream);
     stream

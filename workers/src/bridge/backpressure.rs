@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -85,7 +85,7 @@ impl Backpressure {
     /// Reads the backlog periodically and flips the state; exports the gauges.
     pub async fn watch(
         self,
-        mut conn: ConnectionManager,
+        mut conn: RedisConnection,
         keys: KeySpace,
         shutdown: CancellationToken,
     ) {

@@ -30,7 +30,7 @@ use crate::{
     backoff::{outage_backoff, pause},
     config::{BridgeConfig, FleetConfig},
     ops::Ops,
-    store::{self, EnqueueOutcome, EventStore, KeySpace, RedisUsageStore},
+    store::{self, EnqueueOutcome, EventStore, RedisUsageStore},
     telemetry,
 };
 use backpressure::Backpressure;
@@ -58,7 +58,7 @@ pub async fn run(
         max_attempts: 3,
     })
     .await;
-    let keys = KeySpace::new(&fleet.key_prefix);
+    let keys = fleet.keys();
     let store = EventStore::new(
         store::connect(&fleet.redis_url)?,
         keys.clone(),

@@ -96,7 +96,7 @@ pub fn parts(
     shutdown: CancellationToken,
 ) -> anyhow::Result<Parts> {
     let conn = store::connect(&fleet.redis_url).context("REDIS_URL")?;
-    let keys = KeySpace::new(&fleet.key_prefix);
+    let keys = fleet.keys();
     let budget = StripeBudget::new(
         conn.clone(),
         &keys,

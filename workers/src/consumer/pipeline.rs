@@ -18,7 +18,7 @@ use crate::{
     mapping::{MappedEvent, Mapping, MappingError, RecordWrite, WriteRole},
     store::{
         Batch, Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, Priority, RecordKey,
-        RecordOutcome, Settlement, StreamEntry,
+        RecordOutcome, Settlement,
     },
 };
 
@@ -103,9 +103,9 @@ impl Pipeline {
             }
         }
 
-        let asks: Vec<(&StreamEntry, &[RecordKey])> = mapped_events
+        let asks: Vec<(&HeldEntry, &[RecordKey])> = mapped_events
             .iter()
-            .map(|(held, _, records)| (&held.entry, records.as_slice()))
+            .map(|(held, _, records)| (held, records.as_slice()))
             .collect();
         let claims = self.ledger.claim_all(&asks, &batch_name).await?;
         let mut candidates = Vec::with_capacity(claims.len());
@@ -354,10 +354,12 @@ pub(super) fn outcome_label(settlement: &Settlement) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StreamEntry;
 
     #[test]
     fn every_settlement_is_counted_under_its_outcome() {
         let held = HeldEntry {
+            partition: 0,
             entry_id: "1-0".into(),
             entry: StreamEntry {
                 event_id: "evt_1".into(),

@@ -117,7 +117,7 @@ pub struct ConsumerRuntime {
     client: SalesforceClient,
     ledger: EventLedger,
     keys: KeySpace,
-    conn: redis::aio::ConnectionManager,
+    conn: crate::store::RedisConnection,
 }
 
 impl ConsumerRuntime {
@@ -131,7 +131,7 @@ impl ConsumerRuntime {
     ) -> anyhow::Result<Self> {
         let mapping = Arc::new(config.mapping.load_checked()?);
         super::signals::register(priority);
-        let keys = KeySpace::new(&fleet.key_prefix);
+        let keys = fleet.keys();
         let conn = store::connect(&fleet.redis_url)?;
         let limiter = SlidingWindowLimiter::new(
             conn.clone(),
@@ -169,9 +169,20 @@ impl ConsumerRuntime {
         Ok(Self {
             reader: StreamReader::new(
                 conn.clone(),
-                keys.stream(priority),
-                priority.group(),
+                &keys,
+                priority,
                 &fleet.worker_id,
+                if priority == Priority::Outbound {
+                    store::Assignment::all(1)
+                } else {
+                    store::Assignment::shared(
+                        conn.clone(),
+                        &keys,
+                        priority.group(),
+                        &fleet.worker_id,
+                        shutdown.clone(),
+                    )
+                },
             ),
             writer: RecordWriter::new(
                 client.clone(),

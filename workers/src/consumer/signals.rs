@@ -86,6 +86,7 @@ mod tests {
 
     fn held(event_type: &str, created: i64) -> HeldEntry {
         HeldEntry {
+            partition: 0,
             entry_id: "1-0".into(),
             entry: StreamEntry {
                 event_id: "evt_1".into(),

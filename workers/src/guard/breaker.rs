@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::time::unix_millis;
 
 use crate::keys::KeySpace;
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::telemetry;
@@ -28,7 +28,7 @@ pub enum BreakerState {
 /// Handle on the shared breaker.
 #[derive(Clone)]
 pub struct CircuitBreaker {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
     script: redis::Script,
     threshold: u32,
@@ -39,7 +39,7 @@ pub struct CircuitBreaker {
 impl CircuitBreaker {
     /// Opens after `threshold` consecutive failures, for `cooldown`.
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: KeySpace,
         threshold: u32,
         cooldown: Duration,

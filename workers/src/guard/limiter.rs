@@ -8,7 +8,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 use salesforce_client::{CallGate, Interrupted, StoreFuture};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -81,7 +81,7 @@ pub struct SlidingWindowLimiter {
 impl SlidingWindowLimiter {
     /// `rate` for all replicas together; waits end when `shutdown` is cancelled.
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: KeySpace,
         rate: CallRate,
         priority: Priority,

@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 use stripe_client::{gate::GateFuture, FailureClass, Interrupted, RequestGate};
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +22,7 @@ impl StripeBudget {
     /// `per_second` requests for all replicas together; waits end when `shutdown` is
     /// cancelled.
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: &KeySpace,
         per_second: u64,
         replica: &str,

@@ -8,15 +8,15 @@ use std::{
     time::Duration,
 };
 
+use crate::store::RedisConnection;
 use common::time::unix_millis;
-use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 const LIMITER: &str = include_str!("../../../lua/sliding_window_limiter.lua");
 
 /// One shared window: a Redis key and how long a granted call counts.
 pub struct SlidingWindow {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     key: String,
     script: redis::Script,
     window: Duration,
@@ -26,7 +26,7 @@ pub struct SlidingWindow {
 
 impl SlidingWindow {
     /// The window kept at `key`; `replica` makes this process's grants distinct members.
-    pub fn new(conn: ConnectionManager, key: String, window: Duration, replica: &str) -> Self {
+    pub fn new(conn: RedisConnection, key: String, window: Duration, replica: &str) -> Self {
         Self {
             conn,
             key,

@@ -30,7 +30,6 @@ use crate::{
     catchup::backfill::Progress,
     config::{FleetConfig, StripeConfig},
     guard::StripeBudget,
-    keys::KeySpace,
     reconcile::compare::synthetic_event,
     store::{self, CatchupStore, EnqueueOutcome, EventStore, Priority},
 };
@@ -163,7 +162,7 @@ pub async fn run(
 ) -> anyhow::Result<ImportSummary> {
     let started = Instant::now();
     let conn = store::connect(&fleet.redis_url).context("REDIS_URL")?;
-    let keys = KeySpace::new(&fleet.key_prefix);
+    let keys = fleet.keys();
     let budget = StripeBudget::new(
         conn.clone(),
         &keys,

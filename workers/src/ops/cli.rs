@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Subcommand};
 use common::time::unix_millis;
 
-use crate::keys::KeySpace;
 use serde::Serialize;
 
 use super::{dead_letters::PurgeScope, format, render, replay::Selection, Ops, OpsError};
@@ -121,11 +120,7 @@ fn parse_age(text: &str) -> Result<Duration, String> {
 /// `LIFECYCLE_TTL_SECS`. No Salesforce or SQS settings are needed.
 pub fn connect(fleet: &FleetConfig) -> Result<Ops, OpsError> {
     let conn = store::connect(&fleet.redis_url)?;
-    Ok(Ops::new(
-        conn,
-        KeySpace::new(&fleet.key_prefix),
-        fleet.lifecycle_retention,
-    ))
+    Ok(Ops::new(conn, fleet.keys(), fleet.lifecycle_retention))
 }
 
 /// Either the JSON of `value` or the text `human` builds.

@@ -1,4 +1,6 @@
-//! Reading and purging the dead-letter stream `{prefix}:dead`.
+//! Reading and purging the dead-letter streams: `{prefix}:dead` (the bridge's refusals and
+//! outbound events) and, with more than one partition, each partition's `{prefix:<n>}:dead`.
+//! A partition's dead letters are named `<partition>/<entry id>` so one id finds its stream.
 //!
 //! Two writers put entries there (see the README's "Redis layout"): the bridge, for SQS
 //! messages that are not Stripe events (`source=bridge`, `reason=not_a_stripe_event`), and
@@ -89,6 +91,20 @@ pub struct DeadLetterSummary {
 
 impl DeadLetter {
     /// Reads an `XRANGE` entry of the dead-letter stream.
+    /// The same letter named as its partition's (`<partition>/<entry id>`).
+    pub fn in_partition(mut self, partition: Option<u16>) -> Self {
+        if let Some(partition) = partition {
+            self.id = format!("{partition}/{}", self.id);
+        }
+        self
+    }
+
+    /// The partition whose stream holds the letter (`None`: the fleet-wide stream).
+    pub fn partition(&self) -> Option<u16> {
+        split_dead_id(&self.id).0
+    }
+
+    /// Reads a dead letter from its stream entry.
     pub fn from_stream_id(entry: StreamId) -> Self {
         let mut fields: BTreeMap<String, String> = entry
             .map
@@ -167,59 +183,86 @@ pub enum PurgeScope {
 pub(crate) const PAGE: usize = 200;
 
 impl Ops {
-    /// The newest dead letters first, at most `limit`, only of `event_type` when given.
+    /// The newest dead letters first (over every dead-letter stream), at most `limit`,
+    /// only of `event_type` when given.
     pub async fn list_dead_letters(
         &self,
         event_type: Option<&str>,
         limit: usize,
     ) -> Result<Vec<DeadLetterSummary>, OpsError> {
         let mut found = Vec::new();
-        let mut before: Option<String> = None;
-        while found.len() < limit {
-            let end = before
-                .as_ref()
-                .map_or("+".to_owned(), |id| format!("({id}"));
-            let reply: StreamRangeReply = redis::cmd("XREVRANGE")
-                .arg(self.keys.dead_letters())
-                .arg(end)
-                .arg("-")
-                .arg("COUNT")
-                .arg(PAGE)
-                .query_async(&mut self.conn())
-                .await?;
-            let Some(last) = reply.ids.last() else { break };
-            before = Some(last.id.clone());
-            found.extend(
-                reply
-                    .ids
-                    .into_iter()
-                    .map(DeadLetter::from_stream_id)
-                    .filter(|d| event_type.is_none() || d.event_type.as_deref() == event_type)
-                    .map(|d| d.summary()),
-            );
+        for (partition, keys) in self.dead_letter_spaces() {
+            let mut mine = Vec::new();
+            let mut before: Option<String> = None;
+            while mine.len() < limit {
+                let end = before
+                    .as_ref()
+                    .map_or("+".to_owned(), |id| format!("({id}"));
+                let reply: StreamRangeReply = redis::cmd("XREVRANGE")
+                    .arg(keys.dead_letters())
+                    .arg(end)
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(PAGE)
+                    .query_async(&mut self.conn())
+                    .await?;
+                let Some(last) = reply.ids.last() else { break };
+                before = Some(last.id.clone());
+                mine.extend(
+                    reply
+                        .ids
+                        .into_iter()
+                        .map(|entry| DeadLetter::from_stream_id(entry).in_partition(partition))
+                        .filter(|d| event_type.is_none() || d.event_type.as_deref() == event_type)
+                        .map(|d| d.summary()),
+                );
+            }
+            found.extend(mine);
         }
+        found.sort_by_key(|d| std::cmp::Reverse(entry_millis(&d.id)));
         found.truncate(limit);
         Ok(found)
     }
 
     /// One dead letter with its payload.
     pub async fn dead_letter(&self, id: &str) -> Result<DeadLetter, OpsError> {
-        self.dead_letters_from(id, id, 1)
+        let (partition, entry_id) = split_dead_id(id);
+        self.dead_letters_from(partition, entry_id, entry_id, 1)
             .await?
             .into_iter()
             .next()
             .ok_or_else(|| OpsError::NoSuchDeadLetter(id.to_owned()))
     }
 
-    /// Up to `count` dead letters from `start` to `end` (XRANGE bounds), oldest first.
+    /// The dead-letter streams: the fleet-wide one, then each partition's (when there are
+    /// several), with the partition that qualifies their ids.
+    pub(crate) fn dead_letter_spaces(&self) -> Vec<(Option<u16>, crate::keys::KeySpace)> {
+        let mut spaces = vec![(None, self.keys.clone())];
+        if self.keys.partition_count() > 1 {
+            spaces.extend(self.keys.all_partitions().map(|(p, keys)| (Some(p), keys)));
+        }
+        spaces
+    }
+
+    /// The key space of `partition`'s dead letters (`None`: the fleet-wide stream).
+    pub(crate) fn dead_letter_space(&self, partition: Option<u16>) -> crate::keys::KeySpace {
+        match partition {
+            Some(p) if self.keys.partition_count() > 1 => self.keys.partition(p),
+            _ => self.keys.clone(),
+        }
+    }
+
+    /// Up to `count` dead letters of one stream from `start` to `end` (XRANGE bounds,
+    /// unqualified entry ids), oldest first.
     pub(crate) async fn dead_letters_from(
         &self,
+        partition: Option<u16>,
         start: &str,
         end: &str,
         count: usize,
     ) -> Result<Vec<DeadLetter>, OpsError> {
         let reply: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(self.keys.dead_letters())
+            .arg(self.dead_letter_space(partition).dead_letters())
             .arg(start)
             .arg(end)
             .arg("COUNT")
@@ -237,7 +280,7 @@ impl Ops {
         Ok(reply
             .ids
             .into_iter()
-            .map(DeadLetter::from_stream_id)
+            .map(|entry| DeadLetter::from_stream_id(entry).in_partition(partition))
             .collect())
     }
 
@@ -245,16 +288,47 @@ impl Ops {
     /// written, so "older than" is one `XTRIM MINID`, atomic and exact. Lifecycle records
     /// keep saying `dead` (with a `dead_entry` that no longer exists) until they expire.
     pub async fn purge_dead_letters(&self, scope: PurgeScope) -> Result<u64, OpsError> {
-        let mut command = redis::cmd("XTRIM");
-        command.arg(self.keys.dead_letters());
-        match scope {
-            PurgeScope::All => command.arg("MAXLEN").arg(0),
-            PurgeScope::OlderThan(age) => {
-                let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
-                let cutoff = unix_millis().saturating_sub(age_ms).max(0);
-                command.arg("MINID").arg(cutoff)
-            }
-        };
-        Ok(command.query_async(&mut self.conn()).await?)
+        let mut commands = Vec::new();
+        for (_, keys) in self.dead_letter_spaces() {
+            let mut command = redis::cmd("XTRIM");
+            command.arg(keys.dead_letters());
+            match scope {
+                PurgeScope::All => command.arg("MAXLEN").arg(0),
+                PurgeScope::OlderThan(age) => {
+                    let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+                    let cutoff = unix_millis().saturating_sub(age_ms).max(0);
+                    command.arg("MINID").arg(cutoff)
+                }
+            };
+            commands.push(command);
+        }
+        let trimmed: Vec<u64> = crate::store::query_all(&self.conn(), &commands).await?;
+        Ok(trimmed.iter().sum())
     }
+}
+
+/// `3/1733390000000-0` → (partition 3, entry id); an unqualified id is the fleet-wide
+/// stream's.
+pub(crate) fn split_dead_id(id: &str) -> (Option<u16>, &str) {
+    match id.split_once('/') {
+        Some((partition, entry)) => match partition.parse() {
+            Ok(partition) => (Some(partition), entry),
+            Err(_) => (None, id),
+        },
+        None => (None, id),
+    }
+}
+
+/// The unqualified entry id of a dead-letter id.
+pub(crate) fn entry_id(id: &str) -> &str {
+    split_dead_id(id).1
+}
+
+/// The time part of a (qualified) entry id, for ordering letters of several streams.
+fn entry_millis(id: &str) -> u64 {
+    entry_id(id)
+        .split('-')
+        .next()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0)
 }

@@ -25,14 +25,14 @@ pub mod status_api;
 use std::time::Duration;
 
 use crate::keys::KeySpace;
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 
 pub use error::OpsError;
 
 /// Connection and key layout shared by every operator command. Cheap to clone.
 #[derive(Clone)]
 pub struct Ops {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
     lifecycle_retention: Duration,
 }
@@ -41,7 +41,7 @@ impl Ops {
     /// Operator access to the fleet behind `conn` with the key layout `keys`.
     /// `lifecycle_retention` is `LIFECYCLE_TTL_SECS`: it is only used to explain why an
     /// event may be unknown (its record expired).
-    pub fn new(conn: ConnectionManager, keys: KeySpace, lifecycle_retention: Duration) -> Self {
+    pub fn new(conn: RedisConnection, keys: KeySpace, lifecycle_retention: Duration) -> Self {
         Self {
             conn,
             keys,
@@ -54,8 +54,18 @@ impl Ops {
         &self.keys
     }
 
+    /// The key spaces holding events: the fleet-wide tag (outbound events, the bridge's
+    /// refusals) and, when events are partitioned, every partition's.
+    fn tags(&self) -> Vec<KeySpace> {
+        let mut tags = vec![self.keys.clone()];
+        if self.keys.partition_count() > 1 {
+            tags.extend(self.keys.all_partitions().map(|(_, keys)| keys));
+        }
+        tags
+    }
+
     /// A clone of the connection (the manager multiplexes, so clones are cheap).
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> RedisConnection {
         self.conn.clone()
     }
 }

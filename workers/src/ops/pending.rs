@@ -7,14 +7,14 @@
 use redis::streams::{StreamInfoConsumersReply, StreamInfoGroupsReply, StreamPendingCountReply};
 use serde::Serialize;
 
-use crate::keys::Priority;
+use crate::keys::{KeySpace, Priority};
 
 use super::{Ops, OpsError};
 
 /// The whole answer of `workers pending`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PendingReport {
-    /// High first, then low.
+    /// Each partition's high and low stream, then the outbound stream.
     pub streams: Vec<StreamReport>,
     /// Events waiting in the retry schedule (`ZCARD {prefix}:retry`).
     pub retry_scheduled: u64,
@@ -78,16 +78,24 @@ impl Ops {
     /// Gathers the report; streams or groups that do not exist yet are reported empty.
     pub async fn pending(&self) -> Result<PendingReport, OpsError> {
         let mut streams = Vec::new();
-        for priority in Priority::EVERY {
-            streams.push(self.stream_report(priority).await?);
+        for (_, partition) in self.keys.all_partitions() {
+            for priority in Priority::ALL {
+                streams.push(self.stream_report(&partition, priority).await?);
+            }
         }
-        let (retry_scheduled, dead_letters): (u64, u64) = redis::pipe()
-            .cmd("ZCARD")
-            .arg(self.keys.retry_schedule())
-            .cmd("XLEN")
-            .arg(self.keys.dead_letters())
-            .query_async(&mut self.conn())
-            .await?;
+        streams.push(self.stream_report(&self.keys, Priority::Outbound).await?);
+        let mut counts = Vec::new();
+        for keys in self.tags() {
+            let mut zcard = redis::cmd("ZCARD");
+            zcard.arg(keys.retry_schedule());
+            let mut xlen = redis::cmd("XLEN");
+            xlen.arg(keys.dead_letters());
+            counts.push(zcard);
+            counts.push(xlen);
+        }
+        let counts: Vec<u64> = crate::store::query_all(&self.conn(), &counts).await?;
+        let retry_scheduled = counts.iter().step_by(2).sum();
+        let dead_letters = counts.iter().skip(1).step_by(2).sum();
         Ok(PendingReport {
             streams,
             retry_scheduled,
@@ -95,8 +103,12 @@ impl Ops {
         })
     }
 
-    async fn stream_report(&self, priority: Priority) -> Result<StreamReport, OpsError> {
-        let key = self.keys.stream(priority);
+    async fn stream_report(
+        &self,
+        keys: &KeySpace,
+        priority: Priority,
+    ) -> Result<StreamReport, OpsError> {
+        let key = keys.stream(priority);
         let mut conn = self.conn();
         let length: u64 = redis::cmd("XLEN").arg(&key).query_async(&mut conn).await?;
         let groups: redis::RedisResult<StreamInfoGroupsReply> = redis::cmd("XINFO")

@@ -96,17 +96,19 @@ impl Ops {
             Selection::Type(event_type) => Some(event_type.as_str()),
             _ => None,
         };
-        let mut after: Option<String> = None;
-        loop {
-            let start = after.as_ref().map_or("-".to_owned(), |id| format!("({id}"));
-            let page = self.dead_letters_from(&start, "+", PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            let selected = page
-                .into_iter()
-                .filter(|d| wanted.is_none() || d.event_type.as_deref() == wanted)
-                .collect();
-            self.replay_page(selected, dry_run, &mut report).await?;
+        for (partition, _) in self.dead_letter_spaces() {
+            let mut after: Option<String> = None;
+            loop {
+                let start = after.as_ref().map_or("-".to_owned(), |id| format!("({id}"));
+                let page = self.dead_letters_from(partition, &start, "+", PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(super::dead_letters::entry_id(&last.id).to_owned());
+                let selected = page
+                    .into_iter()
+                    .filter(|d| wanted.is_none() || d.event_type.as_deref() == wanted)
+                    .collect();
+                self.replay_page(selected, dry_run, &mut report).await?;
+            }
         }
         Ok(report)
     }
@@ -128,7 +130,16 @@ impl Ops {
             ),
             dead_id: d.id,
         }));
-        for batch in candidates.chunks(BATCH) {
+        // One script call touches one dead-letter stream (one slot): batch per stream.
+        let mut by_stream: std::collections::BTreeMap<Option<u16>, Vec<DeadLetter>> =
+            std::collections::BTreeMap::new();
+        for letter in candidates {
+            by_stream
+                .entry(letter.partition())
+                .or_default()
+                .push(letter);
+        }
+        for batch in by_stream.values().flat_map(|letters| letters.chunks(BATCH)) {
             if dry_run {
                 report.replayed.extend(batch.iter().map(|d| Replayed {
                     dead_id: d.id.clone(),
@@ -149,23 +160,24 @@ impl Ops {
         batch: &[DeadLetter],
         report: &mut ReplayReport,
     ) -> Result<(), OpsError> {
+        let keys = self.dead_letter_space(batch.first().and_then(DeadLetter::partition));
         let script = redis::Script::new(REPLAY_SCRIPT);
         let mut invocation = script.prepare_invoke();
         invocation
-            .key(self.keys.dead_letters())
-            .key(self.keys.stream(crate::keys::Priority::High))
-            .key(self.keys.stream(crate::keys::Priority::Low))
-            .key(self.keys.stream(crate::keys::Priority::Outbound));
+            .key(keys.dead_letters())
+            .key(keys.stream(crate::keys::Priority::High))
+            .key(keys.stream(crate::keys::Priority::Low))
+            .key(keys.stream(crate::keys::Priority::Outbound));
         for letter in batch {
             let event_id = letter.event_id.as_deref().unwrap_or_default();
-            invocation.key(self.keys.lifecycle(event_id));
+            invocation.key(keys.lifecycle(event_id));
         }
         invocation
             .arg(unix_millis())
             .arg(self.lifecycle_retention.as_secs().max(1));
         for letter in batch {
             invocation
-                .arg(&letter.id)
+                .arg(super::dead_letters::entry_id(&letter.id))
                 .arg(letter.event_id.as_deref().unwrap_or_default());
         }
         let answers: Vec<(String, String, String)> =

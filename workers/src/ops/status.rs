@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::keys::KeySpace;
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 use serde::Serialize;
 
 use super::{format::Timestamp, Ops, OpsError};
@@ -90,9 +90,33 @@ impl Lifecycle {
 }
 
 /// Reads an event's lifecycle record; `Ok(None)` if there is none (never enqueued, or
-/// expired). Shared by the CLI and the HTTP status API.
+/// expired). The record lives in the event's partition, which its id alone does not tell,
+/// so the fleet-wide tag and then every partition are asked, all at once. Shared by the
+/// CLI and the HTTP status API.
 pub async fn lookup(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConnection,
+    keys: &KeySpace,
+    event_id: &str,
+) -> redis::RedisResult<Option<Lifecycle>> {
+    let mut spaces = vec![keys.clone()];
+    if keys.partition_count() > 1 {
+        spaces.extend(keys.all_partitions().map(|(_, keys)| keys));
+    }
+    let found = futures_util::future::join_all(spaces.iter().map(|space| {
+        let mut conn = conn.clone();
+        async move { lookup_in(&mut conn, space, event_id).await }
+    }))
+    .await;
+    for lifecycle in found {
+        if let Some(lifecycle) = lifecycle? {
+            return Ok(Some(lifecycle));
+        }
+    }
+    Ok(None)
+}
+
+async fn lookup_in(
+    conn: &mut RedisConnection,
     keys: &KeySpace,
     event_id: &str,
 ) -> redis::RedisResult<Option<Lifecycle>> {

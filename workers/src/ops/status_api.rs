@@ -6,6 +6,7 @@
 //! message, see [`Lifecycle::without_error_text`](super::status::Lifecycle::without_error_text)), 401 for a missing or wrong token, 404
 //! for an unknown event, 503 if Redis cannot be asked.
 
+use crate::store::RedisConnection;
 use axum::{
     extract::{Path, State},
     http::{header, HeaderMap, StatusCode},
@@ -15,7 +16,6 @@ use axum::{
 };
 use clap::Args;
 use common::config::secret;
-use redis::aio::ConnectionManager;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -56,14 +56,14 @@ fn status_token(text: &str) -> Result<String, String> {
 /// What the status route needs: Redis, the key layout and the expected token.
 #[derive(Clone)]
 pub struct StatusApi {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
     token: String,
 }
 
 impl StatusApi {
     /// The API with a fixed token.
-    pub fn new(conn: ConnectionManager, keys: KeySpace, token: String) -> Self {
+    pub fn new(conn: RedisConnection, keys: KeySpace, token: String) -> Self {
         Self { conn, keys, token }
     }
 
@@ -71,7 +71,7 @@ impl StatusApi {
     /// at all.
     pub fn from_config(
         config: &StatusApiConfig,
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: KeySpace,
     ) -> Option<Self> {
         config

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::store::RedisConnection;
 use common::time::unix_millis;
-use redis::aio::ConnectionManager;
 
 use super::change::Change;
 use crate::{keys::KeySpace, store::Lease};
@@ -29,7 +29,7 @@ pub struct LeaseLost;
 /// One channel's journal, as one replica.
 #[derive(Clone)]
 pub struct ChannelJournal {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
     channel: String,
     lease: Lease,
@@ -40,7 +40,7 @@ pub struct ChannelJournal {
 impl ChannelJournal {
     /// The journal of `channel`, acting as `owner` with leases of `lease`.
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: KeySpace,
         channel: &str,
         owner: &str,

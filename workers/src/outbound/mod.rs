@@ -39,7 +39,6 @@ use crate::{
     config::{FleetConfig, StripeConfig},
     consumer::{BatchPolicy, BatchSource, ConsumerConfig, ConsumerRuntime},
     guard::StripeBudget,
-    keys::KeySpace,
     store::{self, Priority},
 };
 pub use config::OutboundConfig;
@@ -104,7 +103,7 @@ pub async fn run(
     if !runtime.wait_for_groups(&shutdown).await {
         return Ok(());
     }
-    let keys = KeySpace::new(&fleet.key_prefix);
+    let keys = fleet.keys();
     let conn = store::connect(&fleet.redis_url)?;
     let budget = StripeBudget::new(
         conn.clone(),

@@ -98,7 +98,7 @@ impl Processor {
         let claims = {
             let asked: Vec<_> = work
                 .iter()
-                .map(|w| (&w.held.entry, std::slice::from_ref(&w.record)))
+                .map(|w| (&w.held, std::slice::from_ref(&w.record)))
                 .collect();
             self.ledger.claim_all(&asked, &name).await?
         };

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use crate::store::RedisConnection;
 use common::time::unix_millis;
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use stripe_client::{
     checkout::{CheckoutMode, CreateCheckoutSession, LineItem, SubscriptionData},
@@ -63,13 +63,13 @@ struct Attempt {
 #[derive(Clone)]
 pub struct StripeSide {
     stripe: StripeClient,
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
 }
 
 impl StripeSide {
     /// Calls `stripe`, recording attempts in Redis under `keys`.
-    pub fn new(stripe: StripeClient, conn: ConnectionManager, keys: KeySpace) -> Self {
+    pub fn new(stripe: StripeClient, conn: RedisConnection, keys: KeySpace) -> Self {
         Self { stripe, conn, keys }
     }
 

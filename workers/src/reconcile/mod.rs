@@ -33,7 +33,6 @@ use crate::{
     config::{FleetConfig, StripeConfig},
     consumer::ConsumerConfig,
     guard::{CallRate, SlidingWindowLimiter, StripeBudget},
-    keys::KeySpace,
     mapping::Mapping,
     store::{self, EventStore, Priority},
 };
@@ -135,7 +134,7 @@ fn connect(
     args: &ReconcileArgs,
 ) -> anyhow::Result<Sides> {
     let conn = store::connect(&fleet.redis_url).context("REDIS_URL")?;
-    let keys = KeySpace::new(&fleet.key_prefix);
+    let keys = fleet.keys();
     let shutdown = CancellationToken::new();
     let budget = StripeBudget::new(
         conn.clone(),

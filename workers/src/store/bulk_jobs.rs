@@ -2,11 +2,12 @@
 //! entries resumes polling the job instead of uploading the rows a second time.
 //!
 //! - `{prefix}:bulkjob:<job id>`: the job's [`JobRecord`] (JSON), kept a week at most.
-//! - `bulk_job` in each written event's lifecycle hash: which job holds the event.
+//! - `{prefix}:bulkjob-of:<event id>`: which job holds the event (fleet-wide, so that a
+//!   batch's notes are one pipeline even when its events come from many partitions).
 
 use std::collections::HashMap;
 
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 
 use crate::keys::KeySpace;
 
@@ -29,13 +30,13 @@ pub struct JobRecord {
 /// The job records and the events' `bulk_job` notes.
 #[derive(Clone)]
 pub struct BulkJobStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
 }
 
 impl BulkJobStore {
     /// Job records under `keys`.
-    pub fn new(conn: ConnectionManager, keys: KeySpace) -> Self {
+    pub fn new(conn: RedisConnection, keys: KeySpace) -> Self {
         Self { conn, keys }
     }
 
@@ -56,10 +57,11 @@ impl BulkJobStore {
             .arg(JOB_RETENTION_SECS)
             .ignore();
         for event_id in record.rows.values().flatten() {
-            pipe.cmd("HSET")
-                .arg(self.keys.lifecycle(event_id))
-                .arg("bulk_job")
+            pipe.cmd("SET")
+                .arg(self.keys.bulk_job_of(event_id))
                 .arg(&record.job_id)
+                .arg("EX")
+                .arg(JOB_RETENTION_SECS)
                 .ignore();
         }
         let mut conn = self.conn.clone();
@@ -95,9 +97,7 @@ impl BulkJobStore {
         }
         let mut pipe = redis::pipe();
         for id in event_ids {
-            pipe.cmd("HGET")
-                .arg(self.keys.lifecycle(id))
-                .arg("bulk_job");
+            pipe.cmd("GET").arg(self.keys.bulk_job_of(id));
         }
         let mut conn = self.conn.clone();
         let jobs: Vec<Option<String>> = pipe.query_async(&mut conn).await?;

@@ -4,8 +4,9 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use crate::store::RedisConnection;
 use common::time::unix_millis;
-use redis::{aio::ConnectionManager, AsyncCommands, RedisResult};
+use redis::{AsyncCommands, RedisResult};
 
 use super::{KeySpace, Lease};
 
@@ -73,13 +74,13 @@ pub struct Watermark {
 /// Reads and writes the catch-up's keys.
 #[derive(Clone)]
 pub struct CatchupStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
 }
 
 impl CatchupStore {
     /// A store over `conn`.
-    pub fn new(conn: ConnectionManager, keys: KeySpace) -> Self {
+    pub fn new(conn: RedisConnection, keys: KeySpace) -> Self {
         Self { conn, keys }
     }
 

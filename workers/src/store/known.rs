@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::keys::KeySpace;
-use redis::aio::ConnectionManager;
+use crate::store::RedisConnection;
 
 /// How long a record is remembered.
 const REMEMBER_FOR: Duration = Duration::from_secs(86_400);
@@ -18,13 +18,13 @@ const REMEMBER_FOR: Duration = Duration::from_secs(86_400);
 /// The set of known records, in Redis.
 #[derive(Clone)]
 pub struct KnownRecords {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
 }
 
 impl KnownRecords {
     /// Known records under `keys`.
-    pub fn new(conn: ConnectionManager, keys: KeySpace) -> Self {
+    pub fn new(conn: RedisConnection, keys: KeySpace) -> Self {
         Self { conn, keys }
     }
 

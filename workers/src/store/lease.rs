@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use redis::{aio::ConnectionManager, RedisResult};
+use crate::store::RedisConnection;
+use redis::RedisResult;
 
 const HOLD: &str = include_str!("../../../lua/hold_lease.lua");
 const RELEASE: &str = include_str!("../../../lua/compare_and_delete.lua");
@@ -15,7 +16,7 @@ const RELEASE: &str = include_str!("../../../lua/compare_and_delete.lua");
 /// One lease key, as one holder sees it.
 #[derive(Clone)]
 pub struct Lease {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     key: String,
     holder: String,
     ttl: Duration,
@@ -23,7 +24,7 @@ pub struct Lease {
 
 impl Lease {
     /// The lease at `key`, held as `holder` for `ttl` at a time.
-    pub fn new(conn: ConnectionManager, key: String, holder: &str, ttl: Duration) -> Self {
+    pub fn new(conn: RedisConnection, key: String, holder: &str, ttl: Duration) -> Self {
         Self {
             conn,
             key,

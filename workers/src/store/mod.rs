@@ -1,11 +1,13 @@
 //! The fleet's Redis layout and the atomic operations on it.
 //!
-//! Every key starts with one hash tag, `{prefix}` (default `{fleet}`), so all keys live in
-//! one cluster slot and every Lua script may touch any of them. The README's "Redis
-//! layout" section lists each key, its type, and who reads and writes it.
+//! Keys live under the fleet-wide hash tag `{prefix}` or a partition's `{prefix:<n>}` (see
+//! [`crate::keys`]); every Lua script touches one tag, so one cluster slot. The README's
+//! "Redis layout" section lists each key, its type, and who reads and writes it.
 
+mod assignment;
 mod bulk_jobs;
 mod catchup;
+mod connection;
 mod known;
 mod lease;
 mod ledger;
@@ -13,10 +15,13 @@ mod reader;
 mod record_key;
 mod salesforce;
 mod scripts;
+pub use scripts::query_all;
 mod streams;
 
+pub use assignment::Assignment;
 pub use bulk_jobs::{BulkJobStore, JobRecord};
 pub use catchup::{BackfillRun, CatchupStore, Watermark};
+pub use connection::{connect, RedisConnection, RedisTarget};
 pub use known::KnownRecords;
 pub use lease::Lease;
 pub use ledger::{
@@ -30,5 +35,5 @@ pub use salesforce::{coordination, RedisTokenStore, RedisUsageStore};
 
 pub use crate::keys::{KeySpace, Priority, GROUP_BULK, GROUP_REALTIME};
 pub use streams::{
-    connect, ensure_consumer_groups, stream_lengths, EnqueueOutcome, EventStore, StreamEntry,
+    ensure_consumer_groups, stream_lengths, EnqueueOutcome, EventStore, StreamEntry,
 };

@@ -8,8 +8,8 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use crate::store::RedisConnection;
 use common::time::unix_millis;
-use redis::aio::ConnectionManager;
 use salesforce_client::{
     ApiUsage, Coordination, Session, StoreError, StoreFuture, TokenStore, UsageStore,
 };
@@ -20,7 +20,7 @@ const COMPARE_AND_DELETE: &str = include_str!("../../../lua/compare_and_delete.l
 
 /// The session token and its refresh lock, shared through Redis.
 pub struct RedisTokenStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     token_key: String,
     lock_key: String,
     compare_and_delete: redis::Script,
@@ -28,7 +28,7 @@ pub struct RedisTokenStore {
 
 impl RedisTokenStore {
     /// The token store under `keys`.
-    pub fn new(conn: ConnectionManager, keys: &KeySpace) -> Self {
+    pub fn new(conn: RedisConnection, keys: &KeySpace) -> Self {
         Self {
             conn,
             token_key: keys.salesforce_token(),
@@ -117,13 +117,13 @@ impl TokenStore for RedisTokenStore {
 /// The org's latest daily usage, shared through Redis.
 #[derive(Clone)]
 pub struct RedisUsageStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     key: String,
 }
 
 impl RedisUsageStore {
     /// The usage hash under `keys`.
-    pub fn new(conn: ConnectionManager, keys: &KeySpace) -> Self {
+    pub fn new(conn: RedisConnection, keys: &KeySpace) -> Self {
         Self {
             conn,
             key: keys.salesforce_api_usage(),
@@ -172,7 +172,7 @@ impl UsageStore for RedisUsageStore {
 /// The fleet's coordination for a Salesforce client: token and usage in Redis, every call
 /// admitted by the shared sliding-window `limiter`.
 pub fn coordination(
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: &KeySpace,
     limiter: Arc<SlidingWindowLimiter>,
 ) -> Coordination {

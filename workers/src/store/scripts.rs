@@ -6,11 +6,15 @@
 //! restarts (and a new server has none); the calls it answers `NOSCRIPT` run again after
 //! the scripts are loaded. Only the calls that were refused are repeated, so a script that
 //! did run is never run twice.
+//!
+//! On a Redis Cluster a pipeline must stay within one slot, and one batch spans partitions.
+//! There every invocation is sent on its own but all at once: the cluster connection writes
+//! them back to back on each node's connection, in order, so it costs about what one
+//! pipeline per node would.
 
-use redis::{
-    aio::ConnectionManager, ErrorKind, FromRedisValue, RedisResult, Script, ScriptInvocation,
-    ServerErrorKind,
-};
+use redis::{ErrorKind, FromRedisValue, RedisResult, Script, ScriptInvocation, ServerErrorKind};
+
+use super::RedisConnection;
 
 /// Runs `invocations` (of some of `scripts`) in one pipeline and returns their answers in
 /// order. When Redis answers `NOSCRIPT` (its script cache is empty after a restart), the
@@ -18,12 +22,22 @@ use redis::{
 /// pipeline. A transport error fails the whole call; a script's own error is returned
 /// after every other script ran.
 pub async fn invoke_all<T: FromRedisValue>(
-    conn: &ConnectionManager,
+    conn: &RedisConnection,
     scripts: &[&Script],
     invocations: &[ScriptInvocation<'_>],
 ) -> RedisResult<Vec<T>> {
     if invocations.is_empty() {
         return Ok(Vec::new());
+    }
+    if conn.is_cluster() {
+        let calls = invocations.iter().map(|invocation| {
+            let mut conn = conn.clone();
+            async move { invocation.invoke_async::<T>(&mut conn).await }
+        });
+        return futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .collect();
     }
     let mut conn = conn.clone();
     let mut results: Vec<RedisResult<T>> = run(&mut conn, invocations.iter()).await?;
@@ -47,7 +61,7 @@ pub async fn invoke_all<T: FromRedisValue>(
 
 /// One pipeline of `EVALSHA`s, each answer on its own.
 async fn run<'a, T: FromRedisValue>(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConnection,
     invocations: impl Iterator<Item = &'a ScriptInvocation<'a>>,
 ) -> RedisResult<Vec<RedisResult<T>>> {
     let mut pipe = redis::pipe();
@@ -60,4 +74,31 @@ async fn run<'a, T: FromRedisValue>(
 
 fn is_noscript(error: &redis::RedisError) -> bool {
     error.kind() == ErrorKind::Server(ServerErrorKind::NoScript)
+}
+
+/// Runs plain commands in one round trip and returns their answers in order: one pipeline
+/// on a single node; on a cluster, where a pipeline must stay within one slot, every
+/// command on its own but all at once.
+pub async fn query_all<T: FromRedisValue>(
+    conn: &RedisConnection,
+    commands: &[redis::Cmd],
+) -> RedisResult<Vec<T>> {
+    if commands.is_empty() {
+        return Ok(Vec::new());
+    }
+    if conn.is_cluster() {
+        let calls = commands.iter().map(|command| {
+            let mut conn = conn.clone();
+            async move { command.query_async::<T>(&mut conn).await }
+        });
+        return futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .collect();
+    }
+    let mut pipe = redis::pipe();
+    for command in commands {
+        pipe.add_command(command.clone());
+    }
+    pipe.query_async(&mut conn.clone()).await
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use common::time::unix_millis;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use super::RedisConnection;
 
 use super::{KeySpace, Priority};
 
@@ -82,29 +82,24 @@ pub enum EnqueueOutcome {
     Duplicate(String),
 }
 
-/// Opens a connection manager that reconnects by itself (with backoff) after Redis restarts.
-/// It connects lazily: a process may start while Redis is still down.
-pub fn connect(url: &str) -> redis::RedisResult<ConnectionManager> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(5)))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_secs(1));
-    ConnectionManager::new_lazy_with_config(client, config)
-}
-
-/// Creates every stream (the two priorities and the outbound one) with its consumer group if
-/// missing. Groups start at
-/// `0` so that entries written before the group existed are still delivered.
+/// Creates every stream with its consumer group if missing: the high and low streams of
+/// every partition, and the fleet-wide outbound stream. Groups start at `0` so that entries
+/// written before the group existed are still delivered.
 pub async fn ensure_consumer_groups(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConnection,
     keys: &KeySpace,
 ) -> redis::RedisResult<()> {
-    for priority in Priority::EVERY {
+    let mut streams: Vec<(String, Priority)> = keys
+        .all_partitions()
+        .flat_map(|(_, partition)| {
+            Priority::ALL.map(|priority| (partition.stream(priority), priority))
+        })
+        .collect();
+    streams.push((keys.stream(Priority::Outbound), Priority::Outbound));
+    for (stream, priority) in streams {
         let created: redis::RedisResult<()> = redis::cmd("XGROUP")
             .arg("CREATE")
-            .arg(keys.stream(priority))
+            .arg(&stream)
             .arg(priority.group())
             .arg("0")
             .arg("MKSTREAM")
@@ -112,7 +107,7 @@ pub async fn ensure_consumer_groups(
             .await;
         match created {
             Ok(()) => {
-                tracing::info!(stream = %keys.stream(priority), group = priority.group(), "Created stream and consumer group.")
+                tracing::debug!(%stream, group = priority.group(), "Created stream and consumer group.")
             }
             Err(error) if error.code() == Some("BUSYGROUP") => {}
             Err(error) => return Err(error),
@@ -121,26 +116,34 @@ pub async fn ensure_consumer_groups(
     Ok(())
 }
 
-/// `XLEN` of the high and the low stream: the backlog the bridge watches. Workers delete
-/// entries once processed, so the length is what is waiting or in progress.
+/// `XLEN` of the high and the low streams, summed over the partitions: the backlog the
+/// bridge watches. Workers delete entries once processed, so the length is what is waiting
+/// or in progress.
 pub async fn stream_lengths(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConnection,
     keys: &KeySpace,
 ) -> redis::RedisResult<[u64; 2]> {
-    let (high, low): (u64, u64) = redis::pipe()
-        .cmd("XLEN")
-        .arg(keys.stream(Priority::High))
-        .cmd("XLEN")
-        .arg(keys.stream(Priority::Low))
-        .query_async(conn)
-        .await?;
-    Ok([high, low])
+    let mut commands = Vec::new();
+    for (_, partition) in keys.all_partitions() {
+        for priority in Priority::ALL {
+            let mut command = redis::cmd("XLEN");
+            command.arg(partition.stream(priority));
+            commands.push(command);
+        }
+    }
+    let lengths: Vec<u64> = super::scripts::query_all(conn, &commands).await?;
+    let mut totals = [0, 0];
+    for pair in lengths.chunks(2) {
+        totals[0] += pair[0];
+        totals[1] += pair.get(1).copied().unwrap_or(0);
+    }
+    Ok(totals)
 }
 
 /// Writes events into the streams: idempotent enqueue and dead letters.
 #[derive(Clone)]
 pub struct EventStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
     enqueue: redis::Script,
     dedupe_window: Duration,
@@ -150,7 +153,7 @@ pub struct EventStore {
 impl EventStore {
     /// A store over `conn` with the given dedupe window and lifecycle retention.
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: KeySpace,
         dedupe_window: Duration,
         lifecycle_retention: Duration,
@@ -170,7 +173,7 @@ impl EventStore {
     }
 
     /// A clone of the connection, for callers that run their own commands.
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> RedisConnection {
         self.conn.clone()
     }
 
@@ -188,11 +191,12 @@ impl EventStore {
         priority: Priority,
         entry: &StreamEntry,
     ) -> redis::RedisResult<EnqueueOutcome> {
+        let keys = self.partition_keys(entry);
         let mut invocation = self.enqueue.prepare_invoke();
         invocation
-            .key(self.keys.seen(&entry.event_id))
-            .key(self.keys.stream(priority))
-            .key(self.keys.lifecycle(&entry.event_id))
+            .key(keys.seen(&entry.event_id))
+            .key(keys.stream(priority))
+            .key(keys.lifecycle(&entry.event_id))
             .arg(self.dedupe_window.as_secs().max(1))
             .arg(self.lifecycle_retention.as_secs().max(1))
             .arg(unix_millis())
@@ -221,11 +225,12 @@ impl EventStore {
         let invocations: Vec<redis::ScriptInvocation<'_>> = entries
             .iter()
             .map(|entry| {
+                let keys = self.partition_keys(entry);
                 let mut invocation = self.enqueue.prepare_invoke();
                 invocation
-                    .key(self.keys.seen(&entry.event_id))
-                    .key(self.keys.stream(priority))
-                    .key(self.keys.lifecycle(&entry.event_id))
+                    .key(keys.seen(&entry.event_id))
+                    .key(keys.stream(priority))
+                    .key(keys.lifecycle(&entry.event_id))
                     .arg(self.dedupe_window.as_secs().max(1))
                     .arg(self.lifecycle_retention.as_secs().max(1))
                     .arg(now)
@@ -248,6 +253,24 @@ impl EventStore {
                 }
             })
             .collect())
+    }
+
+    /// The partition `entry` belongs to: by [`partition_key`](crate::keys::partition_key)
+    /// of its payload; a payload that is not JSON (the bridge dead-letters those before
+    /// they get here) falls back to the event id.
+    pub fn partition_of(&self, entry: &StreamEntry) -> u16 {
+        if self.keys.partition_count() == 1 {
+            return 0;
+        }
+        let key = serde_json::from_str::<serde_json::Value>(&entry.payload)
+            .ok()
+            .and_then(|payload| crate::keys::partition_key(&payload))
+            .unwrap_or_else(|| entry.event_id.clone());
+        self.keys.partition_of(&key)
+    }
+
+    fn partition_keys(&self, entry: &StreamEntry) -> KeySpace {
+        self.keys.partition(self.partition_of(entry))
     }
 
     /// Appends a dead letter with its reason and whatever is known of the event.

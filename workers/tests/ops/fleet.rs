@@ -3,13 +3,13 @@
 
 use std::{collections::HashMap, process::Output, time::Duration};
 
-use redis::aio::ConnectionManager;
 use serde_json::Value;
 use testkit::{
     harness::RedisServer,
     stripe::{EventFactory, StripeEvent},
 };
 use workers::keys::{KeySpace, Priority};
+use workers::store::RedisConnection;
 use workers::store::{self, Deferral, EventLedger, EventStore, Failure, HeldEntry, StreamEntry};
 
 pub const WEEK: Duration = Duration::from_secs(7 * 86_400);
@@ -18,7 +18,7 @@ pub const WEEK: Duration = Duration::from_secs(7 * 86_400);
 /// would.
 pub struct Fleet {
     pub redis: RedisServer,
-    pub conn: ConnectionManager,
+    pub conn: RedisConnection,
     pub keys: KeySpace,
     pub store: EventStore,
     pub events: EventFactory,
@@ -110,7 +110,15 @@ impl Fleet {
             detail: None,
         };
         ledger
-            .defer(&HeldEntry { entry_id, entry }, &Deferral::Dead, &failure)
+            .defer(
+                &HeldEntry {
+                    entry_id,
+                    entry,
+                    partition: 0,
+                },
+                &Deferral::Dead,
+                &failure,
+            )
             .await
             .expect("defer to the dead-letter stream")
     }
@@ -129,12 +137,14 @@ impl Fleet {
             .expect("dead letter")
     }
 
-    /// Runs `workers ARGS` with nothing but `REDIS_URL` set (no Salesforce, no SQS).
+    /// Runs `workers ARGS` with nothing but `REDIS_URL` set (no Salesforce, no SQS), on
+    /// the one-partition layout this fleet writes.
     pub fn run(&self, args: &[&str]) -> Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_workers"))
             .args(args)
             .env_clear()
             .env("REDIS_URL", self.redis.url())
+            .env("PARTITIONS", "1")
             .output()
             .expect("the workers binary runs")
     }

@@ -7,12 +7,19 @@ pub mod sim;
 use std::{collections::HashMap, time::Duration};
 
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
-use redis::aio::MultiplexedConnection;
-use testkit::harness::{self, RedisServer, ServiceProcess, SqsEmulator};
+use testkit::harness::{self, RedisCluster, RedisServer, ServiceProcess, SqsEmulator};
 use testkit::stripe::StripeEvent;
 
 /// Key prefix the tests use (the default).
 pub const PREFIX: &str = "fleet";
+
+/// The hash tags of the test fleets' keys: the fleet-wide one and every partition's (the
+/// processes run with the default `PARTITIONS`).
+pub fn tags() -> Vec<String> {
+    std::iter::once(PREFIX.to_owned())
+        .chain((0..workers::keys::DEFAULT_PARTITIONS).map(|p| format!("{PREFIX}:{p}")))
+        .collect()
+}
 
 /// One stream entry as `XRANGE` returns it.
 pub type Entry = HashMap<String, String>;
@@ -20,6 +27,8 @@ pub type Entry = HashMap<String, String>;
 /// Redis + emulator + queue, and the bridges a test starts.
 pub struct BridgeStack {
     pub redis: RedisServer,
+    /// When set, the fleet runs on this cluster instead of `redis`.
+    pub cluster: Option<RedisCluster>,
     pub sqs: SqsEmulator,
     pub queue_url: String,
 }
@@ -38,8 +47,25 @@ impl BridgeStack {
         let queue_url = sqs.create_queue("stripe-events").await.expect("queue");
         Self {
             redis,
+            cluster: None,
             sqs,
             queue_url,
+        }
+    }
+
+    /// [`Self::start`] with the fleet on a Redis Cluster of three masters and three
+    /// replicas.
+    pub async fn start_on_cluster() -> Self {
+        let mut stack = Self::start(false).await;
+        stack.cluster = Some(RedisCluster::start().await.expect("redis cluster starts"));
+        stack
+    }
+
+    /// The fleet's `REDIS_URL`: the cluster's seed list, or the single server.
+    pub fn redis_url(&self) -> String {
+        match &self.cluster {
+            Some(cluster) => cluster.url(),
+            None => self.redis.url(),
         }
     }
 
@@ -61,7 +87,7 @@ impl BridgeStack {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         env.extend([
-            ("REDIS_URL".to_owned(), self.redis.url()),
+            ("REDIS_URL".to_owned(), self.redis_url()),
             ("SQS_QUEUE_URL".to_owned(), self.queue_url.clone()),
             (
                 "METRICS_ADDR".to_owned(),
@@ -93,12 +119,8 @@ impl BridgeStack {
     }
 
     /// A Redis connection for assertions.
-    pub async fn redis(&self) -> MultiplexedConnection {
-        redis::Client::open(self.redis.url())
-            .expect("url")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("redis connection")
+    pub async fn redis(&self) -> workers::store::RedisConnection {
+        workers::store::connect(&self.redis_url()).expect("redis url")
     }
 
     /// Sends events to SQS as the ingress does (raw body, same attributes), in batches.
@@ -153,26 +175,27 @@ impl BridgeStack {
         }
     }
 
-    /// Entries of `{fleet}:<name>` (`high`, `low` or `dead`).
+    /// Entries of `<name>` (`high`, `low` or `dead`) in every partition and the fleet-wide
+    /// tag, partition by partition.
     pub async fn entries(&self, name: &str) -> Vec<Entry> {
         let mut conn = self.redis().await;
-        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg(format!("{{{PREFIX}}}:{name}"))
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .expect("XRANGE");
-        reply
-            .ids
-            .into_iter()
-            .map(|id| {
+        let mut entries = Vec::new();
+        for tag in tags() {
+            let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+                .arg(format!("{{{tag}}}:{name}"))
+                .arg("-")
+                .arg("+")
+                .query_async(&mut conn)
+                .await
+                .expect("XRANGE");
+            entries.extend(reply.ids.into_iter().map(|id| {
                 id.map
                     .into_iter()
                     .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap_or_default()))
                     .collect()
-            })
-            .collect()
+            }));
+        }
+        entries
     }
 
     /// Waits until the high and low streams together hold `count` entries.

@@ -130,8 +130,8 @@ impl BridgeStack {
     /// Adds events to a priority stream with the bridge's own enqueue script.
     pub async fn enqueue(&self, priority: Priority, events: &[StripeEvent]) {
         let store = EventStore::new(
-            workers::store::connect(&self.redis.url()).expect("connect"),
-            KeySpace::new(PREFIX),
+            workers::store::connect(&self.redis_url()).expect("connect"),
+            KeySpace::partitioned(PREFIX, workers::keys::DEFAULT_PARTITIONS),
             Duration::from_secs(3600),
             Duration::from_secs(3600),
         );
@@ -169,7 +169,7 @@ impl BridgeStack {
         let metrics_port = harness::free_port();
         let mut env: Vec<(String, String)> = sim.env();
         env.extend([
-            ("REDIS_URL".to_owned(), self.redis.url()),
+            ("REDIS_URL".to_owned(), self.redis_url()),
             (
                 "METRICS_ADDR".to_owned(),
                 format!("127.0.0.1:{metrics_port}"),
@@ -199,11 +199,17 @@ impl BridgeStack {
     /// The lifecycle record of an event.
     pub async fn lifecycle(&self, event_id: &str) -> std::collections::HashMap<String, String> {
         let mut conn = self.redis().await;
-        redis::cmd("HGETALL")
-            .arg(format!("{{{PREFIX}}}:event:{event_id}"))
-            .query_async(&mut conn)
-            .await
-            .expect("HGETALL")
+        for tag in super::tags() {
+            let lifecycle: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+                .arg(format!("{{{tag}}}:event:{event_id}"))
+                .query_async(&mut conn)
+                .await
+                .expect("HGETALL");
+            if !lifecycle.is_empty() {
+                return lifecycle;
+            }
+        }
+        Default::default()
     }
 
     /// Waits until every event's lifecycle state is one of `states`.

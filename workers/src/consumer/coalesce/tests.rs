@@ -54,6 +54,7 @@ fn candidate(event_id: &str, created: i64, writes: Vec<RecordWrite>) -> Candidat
     }
     Candidate {
         held: HeldEntry {
+            partition: 0,
             entry_id: format!("1-{event_id}"),
             entry: StreamEntry {
                 event_id: event_id.into(),

@@ -17,8 +17,9 @@
 
 use std::time::Duration;
 
+use crate::store::RedisConnection;
 use common::time::unix_millis;
-use redis::{aio::ConnectionManager, ScriptInvocation};
+use redis::ScriptInvocation;
 
 mod types;
 
@@ -27,7 +28,7 @@ pub use types::{
     Claim, Deferral, Failure, Finish, HeldEntry, RecordClaim, RecordOutcome, Settlement,
 };
 
-use super::{scripts::invoke_all, Priority, RecordKey, StreamEntry};
+use super::{scripts::invoke_all, Priority, RecordKey};
 use crate::keys::KeySpace;
 
 const CLAIM: &str = include_str!("../../../../lua/claim_event.lua");
@@ -38,7 +39,7 @@ const RELEASE_DUE: &str = include_str!("../../../../lua/release_due_retries.lua"
 /// Runs the ledger scripts for one stream and group.
 #[derive(Clone)]
 pub struct EventLedger {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     keys: KeySpace,
     priority: Priority,
     consumer: String,
@@ -54,7 +55,7 @@ pub struct EventLedger {
 impl EventLedger {
     /// A ledger for `priority`'s stream, acting as `consumer`.
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConnection,
         keys: KeySpace,
         priority: Priority,
         consumer: String,
@@ -88,22 +89,23 @@ impl EventLedger {
     /// records, it is [`Claim::Busy`].
     pub async fn claim_all(
         &self,
-        events: &[(&StreamEntry, &[RecordKey])],
+        events: &[(&HeldEntry, &[RecordKey])],
         batch: &str,
     ) -> redis::RedisResult<Vec<Claim>> {
         let owner = self.owner(batch);
         let now = unix_millis();
         let invocations: Vec<ScriptInvocation<'_>> = events
             .iter()
-            .map(|(entry, records)| {
+            .map(|(held, records)| {
+                let (entry, keys) = (&held.entry, self.keys_of(held));
                 let mut invocation = self.claim.prepare_invoke();
                 invocation
-                    .key(self.keys.applied(&entry.event_id))
-                    .key(self.keys.lifecycle(&entry.event_id));
+                    .key(keys.applied(&entry.event_id))
+                    .key(keys.lifecycle(&entry.event_id));
                 for record in *records {
                     invocation
-                        .key(self.keys.record_version(record.as_str()))
-                        .key(self.keys.record_claim(record.as_str()));
+                        .key(keys.record_version(record.as_str()))
+                        .key(keys.record_claim(record.as_str()));
                 }
                 invocation
                     .arg(entry.created)
@@ -188,16 +190,16 @@ impl EventLedger {
         owner: &str,
         now: i64,
     ) -> ScriptInvocation<'_> {
-        let entry = &held.entry;
+        let (entry, keys) = (&held.entry, self.keys_of(held));
         let mut invocation = self.record_applied.prepare_invoke();
         invocation
-            .key(self.keys.applied(&entry.event_id))
-            .key(self.keys.lifecycle(&entry.event_id))
-            .key(self.keys.stream(self.priority));
+            .key(keys.applied(&entry.event_id))
+            .key(keys.lifecycle(&entry.event_id))
+            .key(keys.stream(self.priority));
         for (record, _) in records {
             invocation
-                .key(self.keys.record_version(record.as_str()))
-                .key(self.keys.record_claim(record.as_str()));
+                .key(keys.record_version(record.as_str()))
+                .key(keys.record_claim(record.as_str()));
         }
         let outcomes: String = records.iter().map(|(_, outcome)| outcome.code()).collect();
         let superseded = records
@@ -231,20 +233,20 @@ impl EventLedger {
         owner: &str,
         now: i64,
     ) -> ScriptInvocation<'_> {
-        let entry = &held.entry;
+        let (entry, keys) = (&held.entry, self.keys_of(held));
         let (mode, due) = match deferral {
             Deferral::RetryAt(due) => ("retry", *due),
             Deferral::Dead => ("dead", 0),
         };
         let mut invocation = self.defer.prepare_invoke();
         invocation
-            .key(self.keys.retry_schedule())
-            .key(self.keys.retry_entry(&entry.event_id))
-            .key(self.keys.dead_letters())
-            .key(self.keys.lifecycle(&entry.event_id))
-            .key(self.keys.stream(self.priority));
+            .key(keys.retry_schedule())
+            .key(keys.retry_entry(&entry.event_id))
+            .key(keys.dead_letters())
+            .key(keys.lifecycle(&entry.event_id))
+            .key(keys.stream(self.priority));
         for record in records {
-            invocation.key(self.keys.record_claim(record.as_str()));
+            invocation.key(keys.record_claim(record.as_str()));
         }
         invocation
             .arg(mode)
@@ -269,18 +271,41 @@ impl EventLedger {
         invocation
     }
 
-    /// Puts up to `limit` due retries back on their streams; returns how many.
+    /// Puts up to `limit` due retries (per partition) back on their streams; returns how
+    /// many. The inbound ledgers go through every partition, the outbound one through the
+    /// fleet-wide schedule.
     pub async fn release_due_retries(&self, limit: usize) -> redis::RedisResult<u64> {
-        let mut conn = self.conn.clone();
-        self.release_due
-            .key(self.keys.retry_schedule())
-            .key(self.keys.stream(Priority::High))
-            .key(self.keys.stream(Priority::Low))
-            .key(self.keys.stream(Priority::Outbound))
-            .arg(unix_millis())
-            .arg(limit)
-            .arg(self.keys.retry_entry_prefix())
-            .invoke_async(&mut conn)
-            .await
+        let spaces: Vec<KeySpace> = if self.priority == Priority::Outbound {
+            vec![self.keys.clone()]
+        } else {
+            self.keys.all_partitions().map(|(_, keys)| keys).collect()
+        };
+        let now = unix_millis();
+        let invocations: Vec<ScriptInvocation<'_>> = spaces
+            .iter()
+            .map(|keys| {
+                let mut invocation = self.release_due.prepare_invoke();
+                invocation
+                    .key(keys.retry_schedule())
+                    .key(keys.stream(Priority::High))
+                    .key(keys.stream(Priority::Low))
+                    .key(keys.stream(Priority::Outbound))
+                    .arg(now)
+                    .arg(limit)
+                    .arg(keys.retry_entry_prefix());
+                invocation
+            })
+            .collect();
+        let moved: Vec<u64> = invoke_all(&self.conn, &[&self.release_due], &invocations).await?;
+        Ok(moved.iter().sum())
+    }
+
+    /// The keys of the partition holding `held` (the outbound stream is fleet-wide).
+    fn keys_of(&self, held: &HeldEntry) -> KeySpace {
+        if self.priority == Priority::Outbound {
+            self.keys.clone()
+        } else {
+            self.keys.partition(held.partition)
+        }
     }
 }

@@ -122,6 +122,9 @@ pub struct HeldEntry {
     pub entry_id: String,
     /// The event.
     pub entry: StreamEntry,
+    /// The partition whose stream holds it (0 for the fleet-wide outbound stream): its
+    /// ledger keys live there.
+    pub partition: u16,
 }
 
 /// How one event of a batch leaves the stream.

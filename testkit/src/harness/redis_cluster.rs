@@ -1,0 +1,184 @@
+//! A private Redis Cluster: three masters with a replica each, on free ports, built the way
+//! an operator builds one (`redis-server --cluster-enabled yes`, `redis-cli --cluster
+//! create`). A test may kill a master and wait for its replica to take over.
+
+use std::time::Duration;
+
+use super::{free_port, wait_for, HarnessError, ServiceProcess};
+
+/// How long a master may be unreachable before its replica is promoted.
+pub const NODE_TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// One node of the cluster.
+struct Node {
+    process: ServiceProcess,
+    port: u16,
+    _dir: super::redis::TempDir,
+}
+
+/// A six-node cluster (three masters, one replica each) owned by one test.
+pub struct RedisCluster {
+    nodes: Vec<Node>,
+}
+
+impl RedisCluster {
+    /// Starts the six nodes, joins them with `redis-cli --cluster create --cluster-replicas
+    /// 1`, and waits until every node reports `cluster_state:ok`.
+    pub async fn start() -> Result<Self, HarnessError> {
+        let mut nodes = Vec::new();
+        for _ in 0..6 {
+            nodes.push(Self::spawn_node()?);
+        }
+        let cluster = Self { nodes };
+        for node in &cluster.nodes {
+            wait_ready(node.port, "PING", "+PONG")
+                .await
+                .map_err(|_| HarnessError::NotReady {
+                    what: format!("redis cluster node on port {}", node.port),
+                    waited: Duration::from_secs(10),
+                    log: node.process.log_contents(),
+                })?;
+        }
+        let mut create = tokio::process::Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for node in &cluster.nodes {
+            create.arg(format!("127.0.0.1:{}", node.port));
+        }
+        let output = create
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .output()
+            .await
+            .map_err(|source| HarnessError::Spawn {
+                what: "redis-cli --cluster create".into(),
+                source,
+            })?;
+        if !output.status.success() {
+            return Err(HarnessError::Missing(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            )));
+        }
+        cluster.wait_healthy().await?;
+        Ok(cluster)
+    }
+
+    fn spawn_node() -> Result<Node, HarnessError> {
+        let port = free_port();
+        let bus = free_port();
+        let dir = super::redis::TempDir::new(&format!("redis-cluster-{port}"))?;
+        let path = dir.path.to_string_lossy().into_owned();
+        let (port_arg, bus_arg) = (port.to_string(), bus.to_string());
+        let timeout = NODE_TIMEOUT.as_millis().to_string();
+        let args = [
+            "--port",
+            &port_arg,
+            "--cluster-port",
+            &bus_arg,
+            "--bind",
+            "127.0.0.1",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            &timeout,
+            "--dir",
+            &path,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
+        let process = ServiceProcess::spawn("redis-cluster", "redis-server", &args, &[])
+            .map_err(|e| HarnessError::Missing(format!("{e}; install redis-server")))?;
+        Ok(Node {
+            process,
+            port,
+            _dir: dir,
+        })
+    }
+
+    /// The seed list for `REDIS_URL`: every node, comma-separated.
+    pub fn url(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|node| format!("redis://127.0.0.1:{}", node.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The ports of the nodes that are masters now (a killed node is not asked).
+    pub async fn master_ports(&self) -> Vec<u16> {
+        let mut masters = Vec::new();
+        for node in &self.nodes {
+            if let Ok(reply) = role(node.port).await {
+                if reply == "master" {
+                    masters.push(node.port);
+                }
+            }
+        }
+        masters
+    }
+
+    /// Kills (SIGKILL) the node on `port`; its replica is promoted after [`NODE_TIMEOUT`].
+    pub fn kill(&mut self, port: u16) {
+        if let Some(node) = self.nodes.iter_mut().find(|node| node.port == port) {
+            node.process.kill();
+        }
+    }
+
+    /// Waits until every live node reports `cluster_state:ok` (after a failover: the
+    /// replica was promoted and every slot is served again).
+    pub async fn wait_healthy(&self) -> Result<(), HarnessError> {
+        let ports: Vec<u16> = self.nodes.iter().map(|node| node.port).collect();
+        let waited = Duration::from_secs(30);
+        let healthy = wait_for("cluster_state:ok", waited, || {
+            let ports = ports.clone();
+            async move {
+                let mut live = 0;
+                for port in ports {
+                    match super::redis::inline_command(port, "CLUSTER INFO").await {
+                        Ok(line) if line == "cluster_state:ok" => live += 1,
+                        Ok(_) => return None,
+                        Err(_) => {} // a killed node
+                    }
+                }
+                (live > 0).then_some(())
+            }
+        })
+        .await;
+        healthy.map_err(|_| HarnessError::NotReady {
+            what: "redis cluster".into(),
+            waited,
+            log: self
+                .nodes
+                .first()
+                .map(|node| node.process.log_path().display().to_string())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+async fn wait_ready(port: u16, command: &str, expected: &str) -> Result<(), String> {
+    wait_for("redis node", Duration::from_secs(10), || async move {
+        match super::redis::inline_command(port, command).await {
+            Ok(reply) if reply == expected => Some(()),
+            _ => None,
+        }
+    })
+    .await
+}
+
+/// `master` or `slave`, from `redis-cli ROLE`.
+async fn role(port: u16) -> std::io::Result<String> {
+    let output = tokio::process::Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "ROLE"])
+        .output()
+        .await?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned())
+}
