@@ -148,6 +148,24 @@ pub struct BridgeConfig {
     /// `workers/routing.default.toml`).
     #[arg(long = "routing-file", env = "ROUTING_FILE", value_parser = routing_file)]
     pub routing_file: Option<RoutingRules>,
+    /// Replicas that must hold an event before its SQS message is deleted (`WAIT`): 0
+    /// trusts the primary's acknowledgement; 1 survives the primary failing before it
+    /// replicated (README, "Redis Cluster").
+    #[arg(
+        long = "bridge-wait-replicas",
+        env = "BRIDGE_WAIT_REPLICAS",
+        default_value = "0"
+    )]
+    pub wait_replicas: u32,
+    /// How long the bridge waits for those replicas before it leaves the message in SQS
+    /// (it comes back and the enqueue, deduplicated, is confirmed again).
+    #[arg(
+        long = "bridge-wait-timeout-ms",
+        env = "BRIDGE_WAIT_TIMEOUT_MS",
+        default_value = "1000",
+        value_parser = common::config::positive_millis
+    )]
+    pub wait_timeout: Duration,
 }
 
 impl BridgeConfig {

@@ -106,3 +106,102 @@ async fn the_fleet_spreads_its_partitions_over_the_cluster_and_applies_every_eve
     );
     assert!(streams.iter().all(|s| s["length"] == 0), "{report}");
 }
+
+/// What a failover cost: events that never reached a final state, and events whose
+/// Salesforce write was made more than once.
+#[derive(Debug)]
+struct FailoverReport {
+    events: usize,
+    lost: usize,
+    written_twice: usize,
+}
+
+/// Sends `customers` lifecycles in two halves through a bridge (`BRIDGE_WAIT_REPLICAS` =
+/// `wait_replicas`) and two realtime and one bulk replica, SIGKILLs the master holding the
+/// most keys once the first half is in flight, and reports what came through.
+async fn run_failover(customers: usize, wait_replicas: &str) -> FailoverReport {
+    let mut stack = BridgeStack::start_on_cluster().await;
+    let sim = Sim::start().await;
+    let _bridge = stack
+        .start_bridge(&[("BRIDGE_WAIT_REPLICAS", wait_replicas)])
+        .await;
+    let _realtime_a = stack.start_consumer("realtime", &sim, &[]).await;
+    let _realtime_b = stack.start_consumer("realtime", &sim, &[]).await;
+    let _bulk = stack
+        .start_consumer("bulk", &sim, &[("BULK_BATCH_AGE_MS", "500")])
+        .await;
+    let events = lifecycles(customers);
+    let (first, second) = events.split_at(events.len() / 2);
+    stack.send_events(first).await;
+    testkit::harness::wait_for("the first events applied", WAIT, || async {
+        let applied = stack.lifecycle(&first[0].id).await;
+        (applied.get("state").map(String::as_str) == Some("applied")).then_some(())
+    })
+    .await
+    .expect("the fleet applies events before the failover");
+
+    let cluster = stack.cluster.as_mut().expect("a cluster stack");
+    let masters = cluster.master_ports().await;
+    let mut busiest = (0, 0);
+    for port in masters {
+        let output = tokio::process::Command::new("redis-cli")
+            .args(["-p", &port.to_string(), "DBSIZE"])
+            .output()
+            .await
+            .expect("redis-cli runs");
+        let size: u64 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0);
+        if size >= busiest.1 {
+            busiest = (port, size);
+        }
+    }
+    cluster.kill(busiest.0);
+    stack.send_events(second).await;
+    let cluster = stack.cluster.as_ref().expect("a cluster stack");
+    cluster.wait_healthy().await.expect("the replica takes over");
+
+    let done = testkit::harness::wait_for("every event settled", WAIT, || async {
+        for event in &events {
+            let state = stack.lifecycle(&event.id).await;
+            if !DONE.contains(&state.get("state").map_or("", String::as_str)) {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let mut lost = 0;
+    if done.is_err() {
+        for event in &events {
+            let state = stack.lifecycle(&event.id).await;
+            if !DONE.contains(&state.get("state").map_or("", String::as_str)) {
+                lost += 1;
+            }
+        }
+    }
+    let mut written_twice = 0;
+    for event in events.iter().filter(|e| e.event_type == "payment_intent.succeeded") {
+        let writes = sim
+            .writes(
+                "Payment_Transaction__c",
+                "Stripe_Payment_Intent_ID__c",
+                &event.object_id,
+            )
+            .await;
+        if writes.len() > 1 {
+            written_twice += 1;
+        }
+    }
+    FailoverReport {
+        events: events.len(),
+        lost,
+        written_twice,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_killed_under_load_fails_over_and_nothing_is_lost_with_wait() {
+    let report = run_failover(20, "1").await;
+    println!("failover with BRIDGE_WAIT_REPLICAS=1: {report:?}");
+    assert_eq!(report.lost, 0, "{report:?}");
+    assert!(report.events > 0);
+}

@@ -64,7 +64,8 @@ pub async fn run(
         keys.clone(),
         fleet.dedupe_window,
         fleet.lifecycle_retention,
-    );
+    )
+    .require_replicas(config.wait_replicas, config.wait_timeout);
     if !prepare_redis(&store, &shutdown).await {
         return Ok(());
     }

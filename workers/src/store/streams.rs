@@ -148,6 +148,14 @@ pub struct EventStore {
     enqueue: redis::Script,
     dedupe_window: Duration,
     lifecycle_retention: Duration,
+    replication: Option<Replication>,
+}
+
+/// Replicas an enqueue must reach before it counts (`WAIT`), and how long to wait.
+#[derive(Debug, Clone, Copy)]
+struct Replication {
+    replicas: u32,
+    timeout: Duration,
 }
 
 impl EventStore {
@@ -164,7 +172,17 @@ impl EventStore {
             enqueue: redis::Script::new(ENQUEUE_SCRIPT),
             dedupe_window,
             lifecycle_retention,
+            replication: None,
         }
+    }
+
+    /// Makes [`enqueue`](Self::enqueue) confirm with `WAIT replicas timeout`, in the same
+    /// round trip and on the same node as the write, that `replicas` replicas hold the
+    /// entry; fewer in time is an error, so the caller keeps the message and tries again
+    /// (the enqueue is idempotent). 0 turns it off.
+    pub fn require_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replication = (replicas > 0).then_some(Replication { replicas, timeout });
+        self
     }
 
     /// The key layout in use.
@@ -205,12 +223,49 @@ impl EventStore {
             invocation.arg(field).arg(value);
         }
         let mut conn = self.conn.clone();
-        let (added, detail): (i64, String) = invocation.invoke_async(&mut conn).await?;
+        let (added, detail): (i64, String) = match self.replication {
+            None => invocation.invoke_async(&mut conn).await?,
+            Some(replication) => {
+                self.enqueue_replicated(&invocation, replication, &mut conn)
+                    .await?
+            }
+        };
         Ok(if added == 1 {
             EnqueueOutcome::Added(detail)
         } else {
             EnqueueOutcome::Duplicate(detail)
         })
+    }
+
+    /// The enqueue script and `WAIT` in one pipeline: a pipeline goes to one node (the
+    /// script's slot on a cluster), so `WAIT` counts the replicas of that very write.
+    async fn enqueue_replicated(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+        replication: Replication,
+        conn: &mut RedisConnection,
+    ) -> redis::RedisResult<(i64, String)> {
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(invocation)
+            .cmd("WAIT")
+            .arg(replication.replicas)
+            .arg(replication.timeout.as_millis() as u64);
+        let answer: redis::RedisResult<((i64, String), u32)> = pipe.query_async(conn).await;
+        let (outcome, replicas) = match answer {
+            Err(error) if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                self.load_scripts().await?;
+                pipe.query_async(conn).await?
+            }
+            other => other?,
+        };
+        if replicas < replication.replicas {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "enqueue not replicated in time",
+                format!("{replicas} of {} replicas acknowledged", replication.replicas),
+            )));
+        }
+        Ok(outcome)
     }
 
     /// [`enqueue`](Self::enqueue) for many entries in one pipeline (one round trip): for
