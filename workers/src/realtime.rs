@@ -147,6 +147,7 @@ pub async fn run(
             Err(error) => {
                 drop(slot);
                 tracing::warn!(%error, "Redis error in the realtime loop; retrying.");
+                runtime.recover_from(&error).await;
                 if !pause(delays.next(), &shutdown).await {
                     break;
                 }

@@ -133,9 +133,10 @@ async fn run_failover(customers: usize, wait_replicas: &str) -> FailoverReport {
     let events = lifecycles(customers);
     let (first, second) = events.split_at(events.len() / 2);
     stack.send_events(first).await;
-    testkit::harness::wait_for("the first events applied", WAIT, || async {
-        let applied = stack.lifecycle(&first[0].id).await;
-        (applied.get("state").map(String::as_str) == Some("applied")).then_some(())
+    testkit::harness::wait_for("the first event settled", WAIT, || async {
+        let lifecycle = stack.lifecycle(&first[0].id).await;
+        DONE.contains(&lifecycle.get("state").map_or("", String::as_str))
+            .then_some(())
     })
     .await
     .expect("the fleet applies events before the failover");
@@ -149,15 +150,35 @@ async fn run_failover(customers: usize, wait_replicas: &str) -> FailoverReport {
             .output()
             .await
             .expect("redis-cli runs");
-        let size: u64 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0);
+        let size: u64 = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
         if size >= busiest.1 {
             busiest = (port, size);
         }
     }
+    eprintln!(
+        "killing the master on port {} ({} keys)",
+        busiest.0, busiest.1
+    );
     cluster.kill(busiest.0);
     stack.send_events(second).await;
+    eprintln!("second half sent");
     let cluster = stack.cluster.as_ref().expect("a cluster stack");
-    cluster.wait_healthy().await.expect("the replica takes over");
+    cluster
+        .wait_healthy()
+        .await
+        .expect("the replica takes over");
+    eprintln!("cluster healthy again");
+    // The killed node comes back (as its supervisor would restart it) and rejoins as the
+    // new master's replica: until then `WAIT 1` cannot be met on its slots.
+    let cluster = stack.cluster.as_mut().expect("a cluster stack");
+    cluster
+        .restart(busiest.0)
+        .await
+        .expect("the old master rejoins");
+    eprintln!("old master back as a replica");
 
     let done = testkit::harness::wait_for("every event settled", WAIT, || async {
         for event in &events {
@@ -179,7 +200,10 @@ async fn run_failover(customers: usize, wait_replicas: &str) -> FailoverReport {
         }
     }
     let mut written_twice = 0;
-    for event in events.iter().filter(|e| e.event_type == "payment_intent.succeeded") {
+    for event in events
+        .iter()
+        .filter(|e| e.event_type == "payment_intent.succeeded")
+    {
         let writes = sim
             .writes(
                 "Payment_Transaction__c",
@@ -204,4 +228,14 @@ async fn a_master_killed_under_load_fails_over_and_nothing_is_lost_with_wait() {
     println!("failover with BRIDGE_WAIT_REPLICAS=1: {report:?}");
     assert_eq!(report.lost, 0, "{report:?}");
     assert!(report.events > 0);
+}
+
+/// The same failover without `WAIT`: what the fleet loses depends on the writes the master
+/// acknowledged but had not replicated when it died, so this only reports (`cargo test -p
+/// workers --test cluster -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a report, not a pass/fail check"]
+async fn report_a_master_killed_under_load_without_wait() {
+    let report = run_failover(20, "0").await;
+    println!("failover with BRIDGE_WAIT_REPLICAS=0: {report:?}");
 }

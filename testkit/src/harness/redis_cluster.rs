@@ -59,7 +59,47 @@ impl RedisCluster {
             )));
         }
         cluster.wait_healthy().await?;
+        cluster.wait_replicated().await?;
         Ok(cluster)
+    }
+
+    /// Waits until every replica's link to its master is up (its first sync done): a
+    /// replica that never synced would be promoted empty.
+    async fn wait_replicated(&self) -> Result<(), HarnessError> {
+        let ports: Vec<u16> = self.nodes.iter().map(|node| node.port).collect();
+        let waited = Duration::from_secs(30);
+        wait_for("replicas in sync", waited, || {
+            let ports = ports.clone();
+            async move {
+                let mut linked = 0;
+                for port in ports {
+                    let output = tokio::process::Command::new("redis-cli")
+                        .args(["-p", &port.to_string(), "INFO", "replication"])
+                        .output()
+                        .await
+                        .ok()?;
+                    if String::from_utf8_lossy(&output.stdout).contains("master_link_status:up") {
+                        linked += 1;
+                    }
+                }
+                (linked == 3).then_some(())
+            }
+        })
+        .await
+        .map_err(|_| HarnessError::NotReady {
+            what: "redis cluster replication".into(),
+            waited,
+            log: String::new(),
+        })
+    }
+
+    /// Starts the node on `port` again (same port and `nodes.conf`): it rejoins the
+    /// cluster, as a replica of whichever node took over its slots.
+    pub async fn restart(&mut self, port: u16) -> Result<(), HarnessError> {
+        if let Some(node) = self.nodes.iter_mut().find(|node| node.port == port) {
+            node.process.restart()?;
+        }
+        self.wait_replicated().await
     }
 
     fn spawn_node() -> Result<Node, HarnessError> {
@@ -82,6 +122,9 @@ impl RedisCluster {
             "nodes.conf",
             "--cluster-node-timeout",
             &timeout,
+            // Replicas sync at once instead of waiting for more replicas to share a transfer.
+            "--repl-diskless-sync-delay",
+            "0",
             "--dir",
             &path,
             "--save",
@@ -127,23 +170,27 @@ impl RedisCluster {
         }
     }
 
-    /// Waits until every live node reports `cluster_state:ok` (after a failover: the
-    /// replica was promoted and every slot is served again).
+    /// Waits until three live nodes are masters and every live node reports
+    /// `cluster_state:ok`: after a master was killed, its replica was promoted and every
+    /// slot is served again.
     pub async fn wait_healthy(&self) -> Result<(), HarnessError> {
         let ports: Vec<u16> = self.nodes.iter().map(|node| node.port).collect();
         let waited = Duration::from_secs(30);
         let healthy = wait_for("cluster_state:ok", waited, || {
             let ports = ports.clone();
             async move {
-                let mut live = 0;
+                let mut masters = 0;
                 for port in ports {
                     match super::redis::inline_command(port, "CLUSTER INFO").await {
-                        Ok(line) if line == "cluster_state:ok" => live += 1,
+                        Ok(line) if line == "cluster_state:ok" => {}
                         Ok(_) => return None,
-                        Err(_) => {} // a killed node
+                        Err(_) => continue, // a killed node
+                    }
+                    if role(port).await.ok()? == "master" {
+                        masters += 1;
                     }
                 }
-                (live > 0).then_some(())
+                (masters == 3).then_some(())
             }
         })
         .await;

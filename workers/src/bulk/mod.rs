@@ -139,6 +139,7 @@ pub async fn run(
             Ok(()) => delays = outage_backoff(),
             Err(error) => {
                 tracing::warn!(%error, "Redis error in the bulk loop; retrying.");
+                runtime.recover_from(&error).await;
                 if !pause(delays.next(), &shutdown).await {
                     break;
                 }

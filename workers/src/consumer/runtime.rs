@@ -268,6 +268,25 @@ impl ConsumerRuntime {
 
     /// Creates the streams and consumer groups if missing, retrying until Redis answers.
     /// Returns false if shut down first.
+    /// Called with every Redis error of a consumer loop: a stream or group that vanished
+    /// (`NOGROUP`: Redis lost data, e.g. a failover to a replica that had not caught up,
+    /// or a restart without persistence) is created again, so the replica goes on with
+    /// whatever arrives next instead of failing forever.
+    pub async fn recover_from(&self, error: &redis::RedisError) {
+        if error.code() != Some("NOGROUP") {
+            return;
+        }
+        let mut conn = self.conn.clone();
+        match store::ensure_consumer_groups(&mut conn, &self.keys).await {
+            Ok(()) => tracing::warn!(
+                "A stream or consumer group was missing (Redis lost data); created it again."
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "Could not create the missing streams and groups.")
+            }
+        }
+    }
+
     pub async fn wait_for_groups(&self, shutdown: &CancellationToken) -> bool {
         let mut conn = self.conn.clone();
         let mut delays = outage_backoff();

@@ -192,6 +192,7 @@ pub async fn run(
         };
         if let Err(error) = result {
             tracing::warn!(%error, "Redis error in the outbound loop; retrying.");
+            runtime.recover_from(&error).await;
             if !pause(delays.next(), &shutdown).await {
                 break;
             }

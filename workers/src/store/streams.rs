@@ -252,7 +252,9 @@ impl EventStore {
             .arg(replication.timeout.as_millis() as u64);
         let answer: redis::RedisResult<((i64, String), u32)> = pipe.query_async(conn).await;
         let (outcome, replicas) = match answer {
-            Err(error) if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+            Err(error)
+                if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
                 self.load_scripts().await?;
                 pipe.query_async(conn).await?
             }
@@ -262,7 +264,10 @@ impl EventStore {
             return Err(redis::RedisError::from((
                 redis::ErrorKind::Io,
                 "enqueue not replicated in time",
-                format!("{replicas} of {} replicas acknowledged", replication.replicas),
+                format!(
+                    "{replicas} of {} replicas acknowledged",
+                    replication.replicas
+                ),
             )));
         }
         Ok(outcome)
