@@ -25,7 +25,7 @@ pub async fn bulk(args: &Args) {
     let sim_url = sim.base_url().to_owned();
     let store = EventStore::new(
         workers::store::connect(&redis.url()).expect("redis"),
-        KeySpace::new("fleet"),
+        KeySpace::partitioned("fleet", workers::keys::DEFAULT_PARTITIONS),
         Duration::from_secs(86_400),
         Duration::from_secs(86_400),
     );
@@ -59,7 +59,7 @@ pub async fn bulk(args: &Args) {
                 "bulk",
                 "workers",
                 &["bulk"],
-                &worker_env(&redis, &sim_url, "bulk", n),
+                &worker_env(&redis.url(), &sim_url, "bulk", n),
             )
         })
         .collect();
@@ -80,12 +80,11 @@ pub async fn bulk(args: &Args) {
     let settled = harness::wait_for("the low stream to empty", Duration::from_secs(120), || {
         let mut conn = store_conn.clone();
         async move {
-            let len: u64 = redis::cmd("XLEN")
-                .arg(KeySpace::new("fleet").stream(Priority::Low))
-                .query_async(&mut conn)
+            let keys = KeySpace::partitioned("fleet", workers::keys::DEFAULT_PARTITIONS);
+            let [_, low] = workers::store::stream_lengths(&mut conn, &keys)
                 .await
                 .ok()?;
-            (len == 0).then_some(())
+            (low == 0).then_some(())
         }
     })
     .await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sfsim::{FaultConfig, RunningSimulator, SimConfig, Simulator};
-use testkit::harness::{self, RedisServer, ServiceProcess, SqsEmulator};
+use testkit::harness::{self, RedisCluster, RedisServer, ServiceProcess, SqsEmulator};
 
 use crate::{Args, SECRET};
 
@@ -24,7 +24,7 @@ pub struct RealtimeFleet {
     /// The SQS emulator.
     _sqs: SqsEmulator,
     /// Redis, also read afterwards for the lifecycle records.
-    pub redis: RedisServer,
+    pub redis: BenchRedis,
     /// The simulator's base URL.
     pub sim_url: String,
     /// The ingress's base URL.
@@ -35,7 +35,11 @@ impl RealtimeFleet {
     /// Starts everything, the simulator adding `args.latency_ms` to every API call, with
     /// `args.replicas` realtime replicas, and waits for the ingress to be ready.
     pub async fn start(args: &Args) -> Self {
-        let redis = RedisServer::start().await.expect("redis");
+        let redis = if args.cluster {
+            BenchRedis::Cluster(RedisCluster::start().await.expect("redis cluster"))
+        } else {
+            BenchRedis::Node(RedisServer::start().await.expect("redis"))
+        };
         let sqs = SqsEmulator::start().await.expect("emulator");
         let queue = sqs.create_queue("bench-events").await.expect("queue");
         let mut config = SimConfig::on_free_port();
@@ -58,7 +62,7 @@ impl RealtimeFleet {
         ingress_env.push(("STRIPE_WEBHOOK_SECRETS".into(), SECRET.into()));
         let _ingress = spawn("ingress", "ingress", &[], &ingress_env);
         let mut bridge_env = aws.clone();
-        bridge_env.extend(worker_env(&redis, &sim_url, "bridge", 0));
+        bridge_env.extend(worker_env(&redis.url(), &sim_url, "bridge", 0));
         // The emulator does not end a long poll when a message arrives (real SQS does).
         let wait = std::env::var("SQS_WAIT_SECS").unwrap_or_else(|_| "1".into());
         bridge_env.push(("SQS_WAIT_SECS".into(), wait));
@@ -69,7 +73,7 @@ impl RealtimeFleet {
                     "realtime",
                     "workers",
                     &["realtime"],
-                    &worker_env(&redis, &sim_url, "realtime", n),
+                    &worker_env(&redis.url(), &sim_url, "realtime", n),
                 )
             })
             .collect();
@@ -90,16 +94,38 @@ impl RealtimeFleet {
     }
 }
 
+/// The Redis a benchmark runs on: one server, or a cluster of three masters with a
+/// replica each (`--cluster`).
+pub enum BenchRedis {
+    /// One `redis-server`.
+    Node(RedisServer),
+    /// A six-node cluster.
+    Cluster(RedisCluster),
+}
+
+impl BenchRedis {
+    /// The `REDIS_URL` of the fleet.
+    pub fn url(&self) -> String {
+        match self {
+            Self::Node(server) => server.url(),
+            Self::Cluster(cluster) => cluster.url(),
+        }
+    }
+
+    /// Each node's own URL, for per-node counters.
+    pub fn node_urls(&self) -> Vec<String> {
+        match self {
+            Self::Node(server) => vec![server.url()],
+            Self::Cluster(cluster) => cluster.url().split(',').map(str::to_owned).collect(),
+        }
+    }
+}
+
 /// The environment of a worker replica `role-n` against `redis` and the simulator at
 /// `sim_url` (a budget of 100 calls per window, quiet logs).
-pub fn worker_env(
-    redis: &RedisServer,
-    sim_url: &str,
-    role: &str,
-    n: usize,
-) -> Vec<(String, String)> {
+pub fn worker_env(redis_url: &str, sim_url: &str, role: &str, n: usize) -> Vec<(String, String)> {
     vec![
-        ("REDIS_URL".into(), redis.url()),
+        ("REDIS_URL".into(), redis_url.to_owned()),
         (
             "METRICS_ADDR".into(),
             format!("127.0.0.1:{}", harness::free_port()),

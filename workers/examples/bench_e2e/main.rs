@@ -41,6 +41,8 @@ struct Args {
     events: usize,
     /// Worker replicas (realtime or bulk).
     replicas: usize,
+    /// Realtime: run on a Redis Cluster (three masters, a replica each).
+    cluster: bool,
 }
 
 /// Parses the command line; a flag with an unparsable value panics with its usage.
@@ -52,6 +54,7 @@ fn args() -> Args {
         latency_ms: 50,
         events: 100_000,
         replicas: 2,
+        cluster: false,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -63,6 +66,11 @@ fn args() -> Args {
             "--latency-ms" => args.latency_ms = value.parse().expect("--latency-ms N"),
             "--events" => args.events = value.parse().expect("--events N"),
             "--replicas" => args.replicas = value.parse().expect("--replicas N"),
+            "--cluster" => {
+                args.cluster = true;
+                i += 1;
+                continue;
+            }
             mode => {
                 args.mode = mode.to_owned();
                 i += 1;

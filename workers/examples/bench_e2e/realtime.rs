@@ -47,6 +47,7 @@ pub async fn realtime(args: &Args) {
     let acks = Arc::new(Mutex::new(
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram"),
     ));
+    let redis_before = redis_commands(&redis.node_urls()).await;
     let calls_before = sim_get(&http, format!("{sim_url}/__sim/calls")).await["total"]
         .as_u64()
         .unwrap_or(0);
@@ -152,17 +153,20 @@ pub async fn realtime(args: &Args) {
     }
     let lost = events.len().saturating_sub(records.len());
     // Where the time goes: the stages recorded in a sample of lifecycle records.
-    let mut conn = redis::Client::open(redis.url())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut conn = workers::store::connect(&redis.url()).expect("redis");
+    let keys = workers::keys::KeySpace::partitioned("fleet", workers::keys::DEFAULT_PARTITIONS);
     let mut stages: Vec<Histogram<u64>> = (0..3)
         .map(|_| Histogram::new_with_bounds(1, 600_000, 3).expect("histogram"))
         .collect();
     for event in events.iter().step_by(10) {
+        let customer = event.json["data"]["object"]["customer"]
+            .as_str()
+            .unwrap_or_default();
         let lifecycle: HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(format!("{{fleet}}:event:{}", event.id))
+            .arg(
+                keys.partition(keys.partition_of(customer))
+                    .lifecycle(&event.id),
+            )
             .query_async(&mut conn)
             .await
             .unwrap_or_default();
@@ -211,9 +215,23 @@ pub async fn realtime(args: &Args) {
         "Salesforce calls {calls} = {:.1} per 1,000 events",
         calls as f64 * 1000.0 / events.len() as f64
     );
+    let redis_after = redis_commands(&redis.node_urls()).await;
+    println!(
+        "Redis commands {:.1} per event (all nodes, scripts' inner calls included)",
+        redis_after.saturating_sub(redis_before) as f64 / events.len().max(1) as f64
+    );
     println!("lost {lost}, written twice {written_twice}, wrong final record {wrong}");
     if lost + written_twice + wrong > 0 {
         println!("!!! CHECK FAILED: events lost, applied twice or wrong");
         std::process::exit(1);
     }
+}
+
+/// Commands executed by every node of `urls`, summed.
+async fn redis_commands(urls: &[String]) -> u64 {
+    let mut total = 0;
+    for url in urls {
+        total += crate::fleet::redis_stats(url).await.commands;
+    }
+    total
 }

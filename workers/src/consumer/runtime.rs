@@ -266,8 +266,6 @@ impl ConsumerRuntime {
         tasks.spawn(Self::move_due_retries(self.ledger.clone(), shutdown));
     }
 
-    /// Creates the streams and consumer groups if missing, retrying until Redis answers.
-    /// Returns false if shut down first.
     /// Called with every Redis error of a consumer loop: a stream or group that vanished
     /// (`NOGROUP`: Redis lost data, e.g. a failover to a replica that had not caught up,
     /// or a restart without persistence) is created again, so the replica goes on with
@@ -287,6 +285,8 @@ impl ConsumerRuntime {
         }
     }
 
+    /// Creates the streams and consumer groups if missing, retrying until Redis answers.
+    /// Returns false if shut down first.
     pub async fn wait_for_groups(&self, shutdown: &CancellationToken) -> bool {
         let mut conn = self.conn.clone();
         let mut delays = outage_backoff();
