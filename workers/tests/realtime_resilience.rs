@@ -207,3 +207,47 @@ async fn a_permanently_invalid_record_is_dead_lettered_while_its_batch_mates_suc
     );
     assert_eq!(dead[0]["payload"], bad.body());
 }
+
+/// The replicas split the partitions between them; when one dies, its membership lapses and
+/// the survivor reads every partition again, so events of every customer still arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_replicas_partitions_pass_to_the_survivor() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let mut doomed = stack.start_consumer("realtime", &sim, &[]).await;
+    let _survivor = stack.start_consumer("realtime", &sim, &[]).await;
+    testkit::harness::wait_for("two members", WAIT, || async {
+        (members(&stack).await.len() == 2).then_some(())
+    })
+    .await
+    .expect("both replicas join the group");
+    doomed.kill();
+    testkit::harness::wait_for("the dead member to lapse", WAIT, || async {
+        (members(&stack).await.len() == 1).then_some(())
+    })
+    .await
+    .expect("the killed replica's membership lapses");
+    // 40 customers land in every one of the 16 partitions with near certainty.
+    let factory = EventFactory::new();
+    let events: Vec<StripeEvent> = (0..40)
+        .map(|i| {
+            let intent =
+                factory.payment_intent(&format!("cus_split{i}"), 1000, "usd", unix_now(), None);
+            factory.event("payment_intent.succeeded", intent, None, unix_now())
+        })
+        .collect();
+    stack.enqueue(Priority::High, &events).await;
+    stack.wait_for_states(&events, &["applied"], WAIT).await;
+}
+
+/// The replicas sharing the realtime group's partitions.
+async fn members(stack: &BridgeStack) -> Vec<String> {
+    let mut conn = stack.redis().await;
+    redis::cmd("ZRANGE")
+        .arg("{fleet}:members:realtime")
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default()
+}
