@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks of the fleet against the simulator (not tests; they print numbers).
-#   scripts/bench-fleet.sh realtime [--rate 500 --duration 20 --latency-ms 50 --replicas 2]
+#   scripts/bench-fleet.sh realtime [--rate 500 --duration 20 --latency-ms 50 --replicas 2 --cluster]
 #   scripts/bench-fleet.sh bulk     [--events 100000 --replicas 1]
 #   scripts/bench-fleet.sh outbound --rate 50 [--duration 20 --latency-ms 50]
 set -euo pipefail

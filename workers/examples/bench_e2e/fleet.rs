@@ -66,6 +66,10 @@ impl RealtimeFleet {
         // The emulator does not end a long poll when a message arrives (real SQS does).
         let wait = std::env::var("SQS_WAIT_SECS").unwrap_or_else(|_| "1".into());
         bridge_env.push(("SQS_WAIT_SECS".into(), wait));
+        // `BRIDGE_WAIT_REPLICAS=1 scripts/bench-fleet.sh realtime --cluster`: the cost of WAIT.
+        if let Ok(replicas) = std::env::var("BRIDGE_WAIT_REPLICAS") {
+            bridge_env.push(("BRIDGE_WAIT_REPLICAS".into(), replicas));
+        }
         let _bridge = spawn("bridge", "workers", &["bridge"], &bridge_env);
         let _realtime: Vec<ServiceProcess> = (0..args.replicas)
             .map(|n| {
