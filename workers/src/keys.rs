@@ -109,6 +109,18 @@ impl KeySpace {
         }
     }
 
+    /// The key spaces that hold events, each with the partition that names it: the
+    /// fleet-wide tag (`None`: outbound events, the bridge's refusals) and, when events are
+    /// partitioned, every partition's. With one partition the two are the same tag, listed
+    /// once.
+    pub fn event_spaces(&self) -> Vec<(Option<u16>, KeySpace)> {
+        let mut spaces = vec![(None, self.clone())];
+        if self.partitions > 1 {
+            spaces.extend(self.all_partitions().map(|(p, keys)| (Some(p), keys)));
+        }
+        spaces
+    }
+
     /// Every partition's key space, in partition order.
     pub fn all_partitions(&self) -> impl Iterator<Item = (u16, KeySpace)> + '_ {
         (0..self.partitions).map(|p| (p, self.partition(p)))
@@ -331,7 +343,10 @@ mod tests {
         assert_eq!(keys.partition(3).stream(Priority::High), "{fleet:3}:high");
         assert_eq!(keys.partition(3).limiter(), "{fleet:3}:limiter:calls");
         assert_eq!(keys.limiter(), "{fleet}:limiter:calls");
+        assert_eq!(keys.event_spaces().len(), 17);
+        assert_eq!(keys.event_spaces()[4], (Some(3), keys.partition(3)));
         let single = KeySpace::new("fleet");
+        assert_eq!(single.event_spaces(), vec![(None, single.clone())]);
         assert_eq!(single.partition(0).stream(Priority::High), "{fleet}:high");
         assert_eq!(single.partition_of("cus_1"), 0);
     }

@@ -204,13 +204,7 @@ async fn run_failover(customers: usize, wait_replicas: &str) -> FailoverReport {
         .iter()
         .filter(|e| e.event_type == "payment_intent.succeeded")
     {
-        let writes = sim
-            .writes(
-                "Payment_Transaction__c",
-                "Stripe_Payment_Intent_ID__c",
-                &event.object_id,
-            )
-            .await;
+        let writes = sim.transaction_writes(&event.object_id).await;
         if writes.len() > 1 {
             written_twice += 1;
         }

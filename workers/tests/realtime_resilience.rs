@@ -82,13 +82,7 @@ async fn a_replica_killed_mid_batch_loses_and_duplicates_nothing() {
     let _survivor = stack.start_consumer("realtime", &sim, &fast_takeover).await;
     stack.wait_for_states(&events, &["applied"], WAIT).await;
     for event in &events {
-        let writes = sim
-            .writes(
-                "Payment_Transaction__c",
-                "Stripe_Payment_Intent_ID__c",
-                &event.object_id,
-            )
-            .await;
+        let writes = sim.transaction_writes(&event.object_id).await;
         // The killed call may or may not have reached the org; the upsert makes a second
         // write of the same values harmless, and the ledger applied the event once.
         assert!(

@@ -90,7 +90,6 @@ pub struct DeadLetterSummary {
 }
 
 impl DeadLetter {
-    /// Reads an `XRANGE` entry of the dead-letter stream.
     /// The same letter named as its partition's (`<partition>/<entry id>`).
     pub fn in_partition(mut self, partition: Option<u16>) -> Self {
         if let Some(partition) = partition {
@@ -104,7 +103,7 @@ impl DeadLetter {
         split_dead_id(&self.id).0
     }
 
-    /// Reads a dead letter from its stream entry.
+    /// Reads an `XRANGE` entry of a dead-letter stream.
     pub fn from_stream_id(entry: StreamId) -> Self {
         let mut fields: BTreeMap<String, String> = entry
             .map
@@ -191,7 +190,7 @@ impl Ops {
         limit: usize,
     ) -> Result<Vec<DeadLetterSummary>, OpsError> {
         let mut found = Vec::new();
-        for (partition, keys) in self.dead_letter_spaces() {
+        for (partition, keys) in self.keys.event_spaces() {
             let mut mine = Vec::new();
             let mut before: Option<String> = None;
             while mine.len() < limit {
@@ -234,22 +233,9 @@ impl Ops {
             .ok_or_else(|| OpsError::NoSuchDeadLetter(id.to_owned()))
     }
 
-    /// The dead-letter streams: the fleet-wide one, then each partition's (when there are
-    /// several), with the partition that qualifies their ids.
-    pub(crate) fn dead_letter_spaces(&self) -> Vec<(Option<u16>, crate::keys::KeySpace)> {
-        let mut spaces = vec![(None, self.keys.clone())];
-        if self.keys.partition_count() > 1 {
-            spaces.extend(self.keys.all_partitions().map(|(p, keys)| (Some(p), keys)));
-        }
-        spaces
-    }
-
     /// The key space of `partition`'s dead letters (`None`: the fleet-wide stream).
     pub(crate) fn dead_letter_space(&self, partition: Option<u16>) -> crate::keys::KeySpace {
-        match partition {
-            Some(p) if self.keys.partition_count() > 1 => self.keys.partition(p),
-            _ => self.keys.clone(),
-        }
+        partition.map_or_else(|| self.keys.clone(), |p| self.keys.partition(p))
     }
 
     /// Up to `count` dead letters of one stream from `start` to `end` (XRANGE bounds,
@@ -289,7 +275,7 @@ impl Ops {
     /// keep saying `dead` (with a `dead_entry` that no longer exists) until they expire.
     pub async fn purge_dead_letters(&self, scope: PurgeScope) -> Result<u64, OpsError> {
         let mut commands = Vec::new();
-        for (_, keys) in self.dead_letter_spaces() {
+        for (_, keys) in self.keys.event_spaces() {
             let mut command = redis::cmd("XTRIM");
             command.arg(keys.dead_letters());
             match scope {

@@ -54,16 +54,6 @@ impl Ops {
         &self.keys
     }
 
-    /// The key spaces holding events: the fleet-wide tag (outbound events, the bridge's
-    /// refusals) and, when events are partitioned, every partition's.
-    fn tags(&self) -> Vec<KeySpace> {
-        let mut tags = vec![self.keys.clone()];
-        if self.keys.partition_count() > 1 {
-            tags.extend(self.keys.all_partitions().map(|(_, keys)| keys));
-        }
-        tags
-    }
-
     /// A clone of the connection (the manager multiplexes, so clones are cheap).
     fn conn(&self) -> RedisConnection {
         self.conn.clone()

@@ -85,7 +85,7 @@ impl Ops {
         }
         streams.push(self.stream_report(&self.keys, Priority::Outbound).await?);
         let mut counts = Vec::new();
-        for keys in self.tags() {
+        for (_, keys) in self.keys.event_spaces() {
             let mut zcard = redis::cmd("ZCARD");
             zcard.arg(keys.retry_schedule());
             let mut xlen = redis::cmd("XLEN");

@@ -96,7 +96,7 @@ impl Ops {
             Selection::Type(event_type) => Some(event_type.as_str()),
             _ => None,
         };
-        for (partition, _) in self.dead_letter_spaces() {
+        for (partition, _) in self.keys.event_spaces() {
             let mut after: Option<String> = None;
             loop {
                 let start = after.as_ref().map_or("-".to_owned(), |id| format!("({id}"));

@@ -98,11 +98,8 @@ pub async fn lookup(
     keys: &KeySpace,
     event_id: &str,
 ) -> redis::RedisResult<Option<Lifecycle>> {
-    let mut spaces = vec![keys.clone()];
-    if keys.partition_count() > 1 {
-        spaces.extend(keys.all_partitions().map(|(_, keys)| keys));
-    }
-    let found = futures_util::future::join_all(spaces.iter().map(|space| {
+    let spaces = keys.event_spaces();
+    let found = futures_util::future::join_all(spaces.iter().map(|(_, space)| {
         let mut conn = conn.clone();
         async move { lookup_in(&mut conn, space, event_id).await }
     }))

@@ -15,7 +15,7 @@ mod reader;
 mod record_key;
 mod salesforce;
 mod scripts;
-pub use scripts::query_all;
+pub use scripts::{all_at_once, query_all};
 mod streams;
 
 pub use assignment::Assignment;

@@ -18,6 +18,12 @@ use super::{HeldEntry, StreamEntry};
 use super::Assignment;
 use crate::keys::{KeySpace, Priority};
 
+/// Each stream's part of a read of `count` entries over `streams` streams (`COUNT` applies
+/// to each stream a command names), at least one.
+fn share_of(count: usize, streams: usize) -> usize {
+    count.div_ceil(streams.max(1)).max(1)
+}
+
 /// The longest pause between two empty sweeps of a cluster's partitions.
 const MAX_SWEEP_PAUSE: Duration = Duration::from_millis(50);
 
@@ -173,7 +179,7 @@ impl StreamReader {
         }
         if !self.conn.is_cluster() {
             // COUNT applies to each stream named: share `count` among them.
-            let per_partition = count.div_ceil(assigned.len()).max(1);
+            let per_partition = share_of(count, assigned.len());
             return self
                 .read_group(&assigned, per_partition, Some(block), ">")
                 .await;
@@ -199,7 +205,7 @@ impl StreamReader {
         if self.conn.is_cluster() {
             self.sweep(&every, count, "0").await
         } else {
-            let per_partition = count.div_ceil(every.len()).max(1);
+            let per_partition = share_of(count, every.len());
             self.read_group(&every, per_partition, None, "0").await
         }
     }
@@ -211,7 +217,7 @@ impl StreamReader {
         count: usize,
         from: &str,
     ) -> redis::RedisResult<Batch> {
-        let per_partition = count.div_ceil(partitions.len()).max(1);
+        let per_partition = share_of(count, partitions.len());
         let reads = partitions
             .iter()
             .map(|p| self.read_group(std::slice::from_ref(p), per_partition, None, from));
@@ -266,7 +272,7 @@ impl StreamReader {
     /// Takes over about `count` entries (a share of it per partition) that other consumers
     /// left pending for `min_idle`, in every partition.
     pub async fn reclaim(&self, min_idle: Duration, count: usize) -> redis::RedisResult<Batch> {
-        let per_partition = count.div_ceil(self.streams.len()).max(1);
+        let per_partition = share_of(count, self.streams.len());
         let claims = self.streams.iter().enumerate().map(|(p, stream)| {
             let mut conn = self.conn.clone();
             async move {

@@ -30,14 +30,11 @@ pub async fn invoke_all<T: FromRedisValue>(
         return Ok(Vec::new());
     }
     if conn.is_cluster() {
-        let calls = invocations.iter().map(|invocation| {
+        return all_at_once(invocations.iter().map(|invocation| {
             let mut conn = conn.clone();
             async move { invocation.invoke_async::<T>(&mut conn).await }
-        });
-        return futures_util::future::join_all(calls)
-            .await
-            .into_iter()
-            .collect();
+        }))
+        .await;
     }
     let mut conn = conn.clone();
     let mut results: Vec<RedisResult<T>> = run(&mut conn, invocations.iter()).await?;
@@ -87,18 +84,26 @@ pub async fn query_all<T: FromRedisValue>(
         return Ok(Vec::new());
     }
     if conn.is_cluster() {
-        let calls = commands.iter().map(|command| {
+        return all_at_once(commands.iter().map(|command| {
             let mut conn = conn.clone();
             async move { command.query_async::<T>(&mut conn).await }
-        });
-        return futures_util::future::join_all(calls)
-            .await
-            .into_iter()
-            .collect();
+        }))
+        .await;
     }
     let mut pipe = redis::pipe();
     for command in commands {
         pipe.add_command(command.clone());
     }
     pipe.query_async(&mut conn.clone()).await
+}
+
+/// Runs `calls` concurrently and returns their answers in order, or the first error: how a
+/// cluster connection sends what one pipeline would carry on a single node.
+pub async fn all_at_once<T>(
+    calls: impl IntoIterator<Item = impl std::future::Future<Output = RedisResult<T>>>,
+) -> RedisResult<Vec<T>> {
+    futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .collect()
 }

@@ -50,6 +50,16 @@ impl Sim {
             .expect("sfsim answers")
     }
 
+    /// The write history of the transaction of PaymentIntent `payment_intent`.
+    pub async fn transaction_writes(&self, payment_intent: &str) -> Vec<Value> {
+        self.writes(
+            "Payment_Transaction__c",
+            "Stripe_Payment_Intent_ID__c",
+            payment_intent,
+        )
+        .await
+    }
+
     /// The most counted API calls in any window of `window_ms`.
     pub async fn max_calls_in_window(&self, window_ms: u64) -> u64 {
         self.admin
