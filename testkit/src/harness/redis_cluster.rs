@@ -27,18 +27,9 @@ impl RedisCluster {
     pub async fn start() -> Result<Self, HarnessError> {
         let mut nodes = Vec::new();
         for _ in 0..6 {
-            nodes.push(Self::spawn_node()?);
+            nodes.push(Self::start_node().await?);
         }
         let cluster = Self { nodes };
-        for node in &cluster.nodes {
-            wait_ready(node.port, "PING", "+PONG")
-                .await
-                .map_err(|_| HarnessError::NotReady {
-                    what: format!("redis cluster node on port {}", node.port),
-                    waited: Duration::from_secs(10),
-                    log: node.process.log_contents(),
-                })?;
-        }
         let mut create = tokio::process::Command::new("redis-cli");
         create.arg("--cluster").arg("create");
         for node in &cluster.nodes {
@@ -100,6 +91,27 @@ impl RedisCluster {
             node.process.restart()?;
         }
         self.wait_replicated().await
+    }
+
+    /// Starts one node and waits until it answers. The two ports come from
+    /// [`free_port`], which another process may take before the node binds them; a node
+    /// that cannot listen is started again on other ports (three tries).
+    async fn start_node() -> Result<Node, HarnessError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let node = Self::spawn_node()?;
+            if wait_ready(node.port, "PING", "+PONG").await.is_ok() && answers_itself(&node).await {
+                return Ok(node);
+            }
+            if tries == 3 {
+                return Err(HarnessError::NotReady {
+                    what: format!("redis cluster node on port {}", node.port),
+                    waited: Duration::from_secs(10),
+                    log: node.process.log_contents(),
+                });
+            }
+        }
     }
 
     fn spawn_node() -> Result<Node, HarnessError> {
@@ -214,6 +226,23 @@ async fn wait_ready(port: u16, command: &str, expected: &str) -> Result<(), Stri
         }
     })
     .await
+}
+
+/// True if the server answering on the node's port is the node's own process (not
+/// another one that held the port first).
+async fn answers_itself(node: &Node) -> bool {
+    let Some(pid) = node.process.pid() else {
+        return false;
+    };
+    let output = tokio::process::Command::new("redis-cli")
+        .args(["-p", &node.port.to_string(), "INFO", "server"])
+        .output()
+        .await;
+    output.is_ok_and(|output| {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .any(|line| line.trim() == format!("process_id:{pid}"))
+    })
 }
 
 /// `master` or `slave`, from `redis-cli ROLE`.
