@@ -142,6 +142,12 @@ impl KeySpace {
         format!("{}:members:{group}", self.tag)
     }
 
+    /// Whose turn it is to read the group's next batch, or the pause after one:
+    /// `{prefix}:turn:<group>` (see [`crate::store::BatchPacer`]).
+    pub fn batch_turn(&self, group: &str) -> String {
+        format!("{}:turn:{group}", self.tag)
+    }
+
     /// The Bulk job an event was put into: `{prefix}:bulkjob-of:<event id>` (fleet-wide, so
     /// a batch's notes are one pipeline).
     pub fn bulk_job_of(&self, event_id: &str) -> String {
@@ -380,6 +386,8 @@ mod tests {
             keys.import_run(),
             keys.catchup_watermark(),
             keys.catchup_lease(),
+            keys.batch_turn(GROUP_REALTIME),
+            keys.members(GROUP_BULK),
         ] {
             assert!(key.starts_with("{fleet}:"), "{key}");
         }

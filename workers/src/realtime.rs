@@ -1,8 +1,11 @@
 //! `workers realtime`: the high-priority stream, consumer group `realtime`, written to
 //! Salesforce through sObject Collections within a fraction of a second.
 //!
-//! Each replica reads a batch (blocking read, then a short linger to let a burst fill the
-//! batch), takes over entries a dead replica left pending, and runs the shared pipeline:
+//! The replicas take turns at reading a batch, so that together they start one at most
+//! every `REALTIME_BATCH_INTERVAL_MS` (one Salesforce call each) however many they are
+//! ([`crate::store::BatchPacer`]). In its turn a replica reads what is waiting in every
+//! partition, or waits for the first entry and lingers a little to let a burst fill the
+//! batch; it also takes over entries a dead replica left pending, and runs the shared pipeline:
 //! claim, coalesce, map, write, settle — with up to `REALTIME_CONCURRENCY` batches in
 //! flight, so the next batch does not wait for the previous one's Salesforce calls.
 //! SIGTERM finishes the batches in flight, then exits.
@@ -54,6 +57,17 @@ pub struct RealtimeConfig {
         value_parser = millis
     )]
     pub linger: Duration,
+    /// Milliseconds between the starts of two realtime batches, all replicas together,
+    /// unless entries pile up (0: each replica reads whenever it is free). Each batch is one
+    /// Salesforce call, so this caps the realtime path's calls per second; an event waits
+    /// at most this long for its batch.
+    #[arg(
+        long = "realtime-batch-interval-ms",
+        env = "REALTIME_BATCH_INTERVAL_MS",
+        default_value = "70",
+        value_parser = millis
+    )]
+    pub batch_interval: Duration,
     /// Batches one replica has in flight at once. More lowers latency under load but makes
     /// batches smaller, so it costs API calls.
     #[arg(
@@ -98,6 +112,16 @@ pub async fn run(
         },
         "high",
     );
+    if !config.batch_interval.is_zero() {
+        // A turn covers a blocking read and its linger, with a second to spare.
+        let hold = config.block + config.linger + Duration::from_secs(1);
+        source = source.paced_by(runtime.batch_pacer(
+            Priority::High.group(),
+            &fleet.worker_id,
+            config.batch_interval,
+            hold,
+        ));
+    }
     // Up to `concurrency` batches in flight: while one waits on Salesforce the next is read
     // and sent. Claims are per Stripe object, so concurrent batches never race one record.
     let runtime = Arc::new(runtime);
@@ -154,6 +178,7 @@ pub async fn run(
             }
         }
     }
+    source.stop().await;
     tasks.close();
     tasks.wait().await;
     tracing::info!("Realtime consumer stopped.");

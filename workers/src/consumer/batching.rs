@@ -1,11 +1,15 @@
 //! How a consumer assembles its next batch: entries stopped replicas left pending (taken
 //! over with XAUTOCLAIM), then its own pending ones, then new entries, waiting a little
 //! after the first new one so that a burst fills one batch (fewer Salesforce calls).
+//!
+//! With a [`BatchPacer`] (the realtime replicas), new entries are read only in this
+//! replica's turn: first those already waiting, which go at once; when there are none, the
+//! turn holder waits for the first one (and the linger) as above.
 
 use std::time::{Duration, Instant};
 
 use super::{Batch, ConsumerRuntime};
-use crate::telemetry;
+use crate::{store::BatchPacer, telemetry};
 
 /// How often a replica re-reads entries it left pending.
 const OWN_PENDING_INTERVAL: Duration = Duration::from_secs(1);
@@ -31,6 +35,7 @@ pub struct BatchSource {
     stream: &'static str,
     last_own_pending: Instant,
     last_reclaim: Instant,
+    pacer: Option<BatchPacer>,
 }
 
 impl BatchSource {
@@ -41,6 +46,24 @@ impl BatchSource {
             stream,
             last_own_pending: Instant::now(),
             last_reclaim: Instant::now(),
+            pacer: None,
+        }
+    }
+
+    /// The same source, reading new entries only in this replica's turns of `pacer`.
+    pub fn paced_by(self, pacer: BatchPacer) -> Self {
+        Self {
+            pacer: Some(pacer),
+            ..self
+        }
+    }
+
+    /// Gives up this replica's turn, if it holds it (on shutdown).
+    pub async fn stop(&self) {
+        if let Some(pacer) = &self.pacer {
+            if let Err(error) = pacer.release().await {
+                tracing::debug!(%error, "Could not give up the batch turn; it expires.");
+            }
         }
     }
 
@@ -70,6 +93,30 @@ impl BatchSource {
                 return Ok(own);
             }
         }
+        let Some(pacer) = &self.pacer else {
+            return self.read_lingering(runtime).await;
+        };
+        pacer.take_turn().await?;
+        let waiting = runtime.reader().read_waiting(policy.size).await?;
+        // Entries left behind: a stream had more than its share of the read (only a read of
+        // what was waiting says so; the linger's small reads fill their shares by design).
+        let (batch, more_waiting) = if waiting.is_empty() {
+            let batch = self.read_lingering(runtime).await?;
+            let full = batch.len() >= policy.size;
+            (batch, full)
+        } else {
+            let more = waiting.more_waiting || waiting.len() >= policy.size;
+            (waiting, more)
+        };
+        if !batch.is_empty() {
+            pacer.end_turn(more_waiting).await?;
+        }
+        Ok(batch)
+    }
+
+    /// New entries: waits up to the block time for the first, then lingers for more.
+    async fn read_lingering(&self, runtime: &ConsumerRuntime) -> redis::RedisResult<Batch> {
+        let policy = self.policy;
         let mut batch = runtime.reader().read_new(policy.size, policy.block).await?;
         if batch.is_empty() || policy.linger.is_zero() {
             return Ok(batch);
@@ -88,8 +135,7 @@ impl BatchSource {
                 .reader()
                 .read_new(policy.size - batch.len(), wait)
                 .await?;
-            batch.entries.extend(more.entries);
-            batch.malformed.extend(more.malformed);
+            batch.append(more);
         }
         Ok(batch)
     }

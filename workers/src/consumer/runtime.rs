@@ -18,7 +18,7 @@ use crate::{
     guard::{CallRate, CircuitBreaker, DailyBudget, SlidingWindowLimiter},
     keys::KeySpace,
     mapping_check::MappingSource,
-    store::{self, BulkJobStore, EventLedger, KnownRecords, Priority},
+    store::{self, BatchPacer, BulkJobStore, EventLedger, KnownRecords, Priority},
 };
 
 /// Settings shared by the realtime and bulk consumers.
@@ -172,16 +172,18 @@ impl ConsumerRuntime {
                 &keys,
                 priority,
                 &fleet.worker_id,
-                if priority == Priority::Outbound {
-                    store::Assignment::all(1)
-                } else {
-                    store::Assignment::shared(
+                match priority {
+                    Priority::Outbound => store::Assignment::all(1),
+                    // Realtime replicas take turns at reading every partition
+                    // (`store::BatchPacer`): their batches are the fleet's, not a share's.
+                    Priority::High => store::Assignment::all(keys.partition_count()),
+                    Priority::Low => store::Assignment::shared(
                         conn.clone(),
                         &keys,
                         priority.group(),
                         &fleet.worker_id,
                         shutdown.clone(),
-                    )
+                    ),
                 },
             ),
             writer: RecordWriter::new(
@@ -258,6 +260,24 @@ impl ConsumerRuntime {
             BulkJobStore::new(self.conn.clone(), self.keys.clone()),
             poll,
             self.writer.fence().cloned(),
+        )
+    }
+
+    /// This replica's side of the turns `group`'s replicas take at reading a batch, as
+    /// `holder`: batches at least `interval` apart, a turn held `hold` unless renewed.
+    pub fn batch_pacer(
+        &self,
+        group: &str,
+        holder: &str,
+        interval: Duration,
+        hold: Duration,
+    ) -> BatchPacer {
+        BatchPacer::new(
+            self.conn.clone(),
+            self.keys.batch_turn(group),
+            holder,
+            interval,
+            hold,
         )
     }
 

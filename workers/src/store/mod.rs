@@ -11,6 +11,7 @@ mod connection;
 mod known;
 mod lease;
 mod ledger;
+mod pacer;
 mod reader;
 mod record_key;
 mod salesforce;
@@ -28,6 +29,7 @@ pub use ledger::{
     Claim, Deferral, EventLedger, Failure, Finish, HeldEntry, RecordClaim, RecordOutcome,
     Settlement,
 };
+pub use pacer::BatchPacer;
 pub use reader::{Batch, MalformedEntry, StreamReader};
 pub use record_key::RecordKey;
 

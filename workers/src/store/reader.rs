@@ -94,6 +94,8 @@ pub struct Batch {
     pub entries: Vec<HeldEntry>,
     /// Entries that cannot be parsed.
     pub malformed: Vec<MalformedEntry>,
+    /// A stream gave as many entries as were asked of it: more may be waiting.
+    pub more_waiting: bool,
 }
 
 impl Batch {
@@ -111,6 +113,7 @@ impl Batch {
     pub fn append(&mut self, other: Batch) {
         self.entries.extend(other.entries);
         self.malformed.extend(other.malformed);
+        self.more_waiting |= other.more_waiting;
     }
 
     fn extend(&mut self, ids: Vec<StreamId>, partition: u16) {
@@ -167,12 +170,7 @@ impl StreamReader {
     /// Up to `count` new entries from the assigned partitions, waiting at most `block` for
     /// the first one.
     pub async fn read_new(&self, count: usize, block: Duration) -> redis::RedisResult<Batch> {
-        let assigned: Vec<u16> = self
-            .assignment
-            .partitions()
-            .into_iter()
-            .filter(|p| usize::from(*p) < self.streams.len())
-            .collect();
+        let assigned = self.assigned();
         if assigned.is_empty() {
             tokio::time::sleep(block).await;
             return Ok(Batch::default());
@@ -195,6 +193,29 @@ impl StreamReader {
             tokio::time::sleep(pause.min(deadline - now)).await;
             pause = (pause * 2).min(MAX_SWEEP_PAUSE);
         }
+    }
+
+    /// Up to `count` new entries already waiting in the assigned partitions, without
+    /// waiting for more.
+    pub async fn read_waiting(&self, count: usize) -> redis::RedisResult<Batch> {
+        let assigned = self.assigned();
+        if assigned.is_empty() {
+            return Ok(Batch::default());
+        }
+        if self.conn.is_cluster() {
+            return self.sweep(&assigned, count, ">").await;
+        }
+        let per_partition = share_of(count, assigned.len());
+        self.read_group(&assigned, per_partition, None, ">").await
+    }
+
+    /// The assigned partitions that have a stream.
+    fn assigned(&self) -> Vec<u16> {
+        self.assignment
+            .partitions()
+            .into_iter()
+            .filter(|p| usize::from(*p) < self.streams.len())
+            .collect()
     }
 
     /// Entries delivered to this consumer and not yet acknowledged (left pending because
@@ -257,6 +278,7 @@ impl StreamReader {
         let mut batch = Batch::default();
         for key in reply.map(|r| r.keys).unwrap_or_default() {
             let partition = self.partition_of(&key.key);
+            batch.more_waiting |= key.ids.len() >= count;
             batch.extend(key.ids, partition);
         }
         Ok(batch)

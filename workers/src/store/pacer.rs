@@ -1,0 +1,109 @@
+//! The fleet's pace of realtime batches: the replicas take turns, and together they start a
+//! batch at most once per batch interval unless entries pile up.
+//!
+//! Salesforce counts calls, and a realtime batch costs one (a Composite request), so what
+//! the realtime path spends is the number of batches. Left to themselves, `n` replicas each
+//! read as soon as they are free and send `n` times as many, smaller batches as one replica
+//! would: scaling out for availability would multiply the API bill. Here a turn key in Redis
+//! (`lua/take_batch_turn.lua`) passes the right to read the next batch: the replica holding
+//! it reads every partition, and when it got entries it starts the pause, so the next turn
+//! (any free replica's) comes one interval later. An event therefore waits at most one
+//! interval for its batch, and the fleet sends at most `1 s / interval` realtime batches per
+//! second whatever its size. When a read found more entries than a batch takes, the turn is
+//! freed at once: a backlog is drained by every replica at full speed.
+//!
+//! The turn expires on its own, so a replica that dies holding it delays the others by at
+//! most the hold time; one that stops gives it up (`lua/compare_and_delete.lua`).
+
+use std::time::Duration;
+
+use redis::RedisResult;
+
+use super::RedisConnection;
+
+const TAKE: &str = include_str!("../../../lua/take_batch_turn.lua");
+const RELEASE: &str = include_str!("../../../lua/compare_and_delete.lua");
+
+/// What the turn key holds during the pause after a batch: nobody's turn.
+const PAUSE: &str = "-";
+
+/// One replica's side of the fleet's batch turns.
+#[derive(Clone)]
+pub struct BatchPacer {
+    conn: RedisConnection,
+    key: String,
+    holder: String,
+    interval: Duration,
+    hold: Duration,
+}
+
+impl BatchPacer {
+    /// Turns at `key` taken as `holder`: batches start at least `interval` apart, and a turn
+    /// lasts `hold` unless renewed (longer than a blocking read, so the holder keeps it while
+    /// it waits for entries).
+    pub fn new(
+        conn: RedisConnection,
+        key: String,
+        holder: &str,
+        interval: Duration,
+        hold: Duration,
+    ) -> Self {
+        Self {
+            conn,
+            key,
+            holder: holder.to_owned(),
+            interval,
+            hold,
+        }
+    }
+
+    /// Waits until this replica has the turn (or renews the one it has). While another
+    /// replica waits for entries it asks again every interval; during a pause it asks when
+    /// the pause ends.
+    pub async fn take_turn(&self) -> RedisResult<()> {
+        loop {
+            let wait_ms: u64 = redis::Script::new(TAKE)
+                .key(&self.key)
+                .arg(&self.holder)
+                .arg(millis(self.hold))
+                .invoke_async(&mut self.conn.clone())
+                .await?;
+            if wait_ms == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(wait_ms).min(self.interval)).await;
+        }
+    }
+
+    /// Ends this replica's turn after it read a batch: the next turn comes one interval
+    /// later, or at once when `more_waiting` (the read left entries behind).
+    pub async fn end_turn(&self, more_waiting: bool) -> RedisResult<()> {
+        if more_waiting {
+            return self.release().await;
+        }
+        redis::cmd("SET")
+            .arg(&self.key)
+            .arg(PAUSE)
+            .arg("PX")
+            .arg(millis(self.interval))
+            .query_async::<()>(&mut self.conn.clone())
+            .await
+    }
+
+    /// Gives the turn up if this replica holds it, so another takes it at once (on shutdown).
+    pub async fn release(&self) -> RedisResult<()> {
+        let _: i64 = redis::Script::new(RELEASE)
+            .key(&self.key)
+            .arg(&self.holder)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+}
+
+/// A duration in whole milliseconds, at least one (`PX 0` is an error).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
