@@ -46,11 +46,7 @@ start_fleet() {
   export LOG_FORMAT=${LOG_FORMAT:-json} BULK_BATCH_AGE_MS=${BULK_BATCH_AGE_MS:-2000}
 
   LISTEN_ADDR=$listen target/release/ingress >.run/ingress.log 2>&1 & pids+=($!)
-  # The Node emulator does not end a long poll when a message arrives (SQS and moto do): with
-  # it, poll briefly.
-  local wait=1
-  [ "${SQS_EMULATOR:-node}" = moto ] && wait=20
-  METRICS_ADDR=127.0.0.1:9101 SQS_WAIT_SECS=${SQS_WAIT_SECS:-$wait} target/release/workers bridge >.run/bridge.log 2>&1 & pids+=($!)
+  METRICS_ADDR=127.0.0.1:9101 target/release/workers bridge >.run/bridge.log 2>&1 & pids+=($!)
   METRICS_ADDR=127.0.0.1:9102 WORKER_ID=realtime-1 target/release/workers realtime >.run/realtime-1.log 2>&1 & pids+=($!)
   METRICS_ADDR=127.0.0.1:9103 WORKER_ID=realtime-2 target/release/workers realtime >.run/realtime-2.log 2>&1 & pids+=($!)
   METRICS_ADDR=127.0.0.1:9104 WORKER_ID=bulk-1 target/release/workers bulk >.run/bulk-1.log 2>&1 & pids+=($!)

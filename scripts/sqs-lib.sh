@@ -6,8 +6,8 @@
 SQS_AUTH_HEADER='Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0'
 
 # start_sqs_emulator PORT LOGFILE -> starts the SQS emulator in the background and waits until
-# it answers: local-aws-sqs, or moto's SQS with SQS_EMULATOR=moto (which ends a long poll when
-# a message arrives, as SQS does; the Node emulator waits the whole poll).
+# it answers: local-aws-sqs (corrected by server.mjs to end a long poll when messages arrive,
+# as SQS does), or moto's SQS with SQS_EMULATOR=moto.
 start_sqs_emulator() {
   local port=$1 log=$2
   if [ "${SQS_EMULATOR:-node}" = moto ]; then

@@ -24,8 +24,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked --no-fail-fast
 
-# The ingress and bridge tests again with moto's SQS in place of the Node emulator: moto ends
-# a long poll when a message arrives, as SQS does (the Node emulator waits the full poll).
+# The ingress and bridge tests again with moto's SQS in place of the Node emulator: a second,
+# independent implementation of the SQS protocol.
 echo "==> cargo test (ingress and bridge against moto's SQS)"
 SQS_EMULATOR=moto cargo test --workspace --locked --no-fail-fast \
   --test bridge --test delivery --test durability --test invalid_signatures --test verification

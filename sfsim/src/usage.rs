@@ -191,10 +191,17 @@ impl CallLog {
         seconds.into_iter().collect()
     }
 
-    /// The largest number of counted calls in any window of `window_ms`, and where the
-    /// busiest window starts (epoch ms).
-    pub fn max_in_window(&self, window_ms: i64) -> (u64, Option<i64>) {
-        let mut times: Vec<i64> = self.inner.lock().api_call_times.iter().copied().collect();
+    /// The largest number of counted calls made at or after `since_ms` in any window of
+    /// `window_ms`, and where the busiest window starts (epoch ms).
+    pub fn max_in_window(&self, window_ms: i64, since_ms: i64) -> (u64, Option<i64>) {
+        let mut times: Vec<i64> = self
+            .inner
+            .lock()
+            .api_call_times
+            .iter()
+            .copied()
+            .filter(|at| *at >= since_ms)
+            .collect();
         times.sort_unstable();
         let mut best = (0u64, None);
         let mut start = 0;
@@ -226,8 +233,9 @@ mod tests {
         for at in [0, 100, 900, 1000, 1001, 1002, 5000] {
             log.record(at, "sobject.upsert", 200, true);
         }
-        assert_eq!(log.max_in_window(1000), (5, Some(100)));
-        assert_eq!(log.max_in_window(1), (1, Some(0)));
+        assert_eq!(log.max_in_window(1000, 0), (5, Some(100)));
+        assert_eq!(log.max_in_window(1, 0), (1, Some(0)));
+        assert_eq!(log.max_in_window(1000, 1001), (2, Some(1001)));
     }
 
     #[test]

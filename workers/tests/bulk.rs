@@ -1,7 +1,7 @@
 //! `workers bulk` against real Redis and the Salesforce simulator: a large burst as Bulk
 //! API 2.0 jobs with a handful of calls, awkward CSV values, per-row failures, failed jobs,
-//! a replica killed while polling, a replica stopped (SIGTERM) while polling, and small
-//! batches through Collections.
+//! a replica killed while polling, a replica stopped (SIGTERM) while polling, small batches
+//! through Collections, and a dead replica's partitions passing to the survivor.
 
 mod support;
 
@@ -324,4 +324,53 @@ async fn small_batches_take_the_collections_path() {
     let calls = sim.calls().await;
     assert_eq!(calls_to(&calls, "bulk.create_job"), 0, "{calls}");
     assert!(calls_to(&calls, "collections.upsert") >= 1, "{calls}");
+}
+
+/// The replicas split the partitions between them; when one dies, its membership lapses and
+/// the survivor reads every partition again, so events of every customer still arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_replicas_partitions_pass_to_the_survivor() {
+    let stack = BridgeStack::start(false).await;
+    let sim = Sim::start().await;
+    let mut doomed = stack
+        .start_consumer("bulk", &sim, &[("BULK_BATCH_AGE_MS", "500")])
+        .await;
+    let _survivor = stack
+        .start_consumer("bulk", &sim, &[("BULK_BATCH_AGE_MS", "500")])
+        .await;
+    testkit::harness::wait_for("two members", WAIT, || async {
+        (members(&stack).await.len() == 2).then_some(())
+    })
+    .await
+    .expect("both replicas join the group");
+    doomed.kill();
+    testkit::harness::wait_for("the dead member to lapse", WAIT, || async {
+        (members(&stack).await.len() == 1).then_some(())
+    })
+    .await
+    .expect("the killed replica's membership lapses");
+    // Of 40 customers, some land in the dead replica's half of the 16 partitions (all but
+    // surely: 1 in 2^40 they do not).
+    let factory = EventFactory::new();
+    let events: Vec<StripeEvent> = (0..40)
+        .map(|i| {
+            let intent =
+                factory.payment_intent(&format!("cus_split{i}"), 1000, "usd", unix_now(), None);
+            factory.event("payment_intent.succeeded", intent, None, unix_now())
+        })
+        .collect();
+    stack.enqueue(Priority::Low, &events).await;
+    stack.wait_for_states(&events, &["applied"], WAIT).await;
+}
+
+/// The replicas sharing the bulk group's partitions.
+async fn members(stack: &BridgeStack) -> Vec<String> {
+    let mut conn = stack.redis().await;
+    redis::cmd("ZRANGE")
+        .arg("{fleet}:members:bulk")
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default()
 }

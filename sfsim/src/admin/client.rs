@@ -91,10 +91,17 @@ impl SimAdmin {
         self.get("/__sim/calls").await
     }
 
-    /// The most counted API calls in any window of `window_ms`.
-    pub async fn max_calls_in_window(&self, window_ms: u64) -> Result<u64, AdminError> {
+    /// The most counted API calls in any window of `window_ms`, of those made at or after
+    /// `since_ms` (epoch ms; 0 for all).
+    pub async fn max_calls_in_window(
+        &self,
+        window_ms: u64,
+        since_ms: i64,
+    ) -> Result<u64, AdminError> {
         let answer = self
-            .get(&format!("/__sim/calls/max-window?window_ms={window_ms}"))
+            .get(&format!(
+                "/__sim/calls/max-window?window_ms={window_ms}&since_ms={since_ms}"
+            ))
             .await?;
         Ok(answer["max_calls"].as_u64().unwrap_or(0))
     }

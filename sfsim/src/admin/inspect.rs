@@ -47,6 +47,9 @@ pub struct HistoryParams {
 pub struct WindowParams {
     #[serde(default = "default_window")]
     window_ms: i64,
+    /// Only calls made at or after this time (epoch ms) count.
+    #[serde(default)]
+    since_ms: i64,
 }
 
 fn default_window() -> i64 {
@@ -156,7 +159,8 @@ pub async fn timeline(State(state): State<AppState>) -> Response {
     json_response(StatusCode::OK, &json!({"seconds": seconds}))
 }
 
-/// `GET /__sim/calls/max-window?window_ms=N`: the most counted calls in any window.
+/// `GET /__sim/calls/max-window?window_ms=N[&since_ms=T]`: the most counted calls in any
+/// window (of those made at or after `T`).
 pub async fn max_window(
     State(state): State<AppState>,
     Query(params): Query<WindowParams>,
@@ -167,7 +171,7 @@ pub async fn max_window(
             "window_ms must be positive",
         ));
     }
-    let (max_calls, start) = state.calls.max_in_window(params.window_ms);
+    let (max_calls, start) = state.calls.max_in_window(params.window_ms, params.since_ms);
     Ok(json_response(
         StatusCode::OK,
         &json!({"window_ms": params.window_ms, "max_calls": max_calls, "window_start_ms": start}),

@@ -10,7 +10,7 @@
 //! | GET | `/__sim/history/{object}/{key}[?by=Field]` | `{"object","id","writes":[WriteEntry...]}` |
 //! | GET | `/__sim/calls` | `{"total","by_endpoint","by_status","in_flight","long_running"}` |
 //! | GET | `/__sim/calls/timeline` | `{"seconds":[{"second","calls"}...]}` |
-//! | GET | `/__sim/calls/max-window?window_ms=N` | `{"window_ms","max_calls","window_start_ms"}` |
+//! | GET | `/__sim/calls/max-window?window_ms=N[&since_ms=T]` | `{"window_ms","max_calls","window_start_ms"}` |
 //! | GET | `/__sim/tokens` | `{"issued","active","tokens":[SessionView...]}` |
 //! | POST | `/__sim/sessions/expire` | `{"expired":n}`: 401 for every live token from now |
 //! | GET/PUT/DELETE | `/__sim/faults` | `FaultConfig` JSON; DELETE = healthy |

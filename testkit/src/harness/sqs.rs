@@ -53,7 +53,8 @@ pub struct SqsEmulator {
 impl SqsEmulator {
     /// Starts the emulator and waits until it accepts connections: the Node emulator, or
     /// moto's SQS with `SQS_EMULATOR=moto` (scripts/test.sh runs the ingress and bridge tests
-    /// with both; moto ends a long poll when a message arrives, as SQS does).
+    /// with both). Both end a long poll as soon as messages arrive, as SQS does (the Node
+    /// emulator as corrected by `scripts/sqs-emulator/server.mjs`).
     pub async fn start() -> Result<Self, HarnessError> {
         let port = free_port();
         let process = if std::env::var("SQS_EMULATOR").as_deref() == Ok("moto") {

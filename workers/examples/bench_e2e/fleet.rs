@@ -63,9 +63,6 @@ impl RealtimeFleet {
         let _ingress = spawn("ingress", "ingress", &[], &ingress_env);
         let mut bridge_env = aws.clone();
         bridge_env.extend(worker_env(&redis.url(), &sim_url, "bridge", 0));
-        // The emulator does not end a long poll when a message arrives (real SQS does).
-        let wait = std::env::var("SQS_WAIT_SECS").unwrap_or_else(|_| "1".into());
-        bridge_env.push(("SQS_WAIT_SECS".into(), wait));
         // `BRIDGE_WAIT_REPLICAS=1 scripts/bench-fleet.sh realtime --cluster`: the cost of WAIT.
         if let Ok(replicas) = std::env::var("BRIDGE_WAIT_REPLICAS") {
             bridge_env.push(("BRIDGE_WAIT_REPLICAS".into(), replicas));

@@ -61,18 +61,22 @@ impl BatchPacer {
     /// replica waits for entries it asks again every interval; during a pause it asks when
     /// the pause ends.
     pub async fn take_turn(&self) -> RedisResult<()> {
-        loop {
-            let wait_ms: u64 = redis::Script::new(TAKE)
-                .key(&self.key)
-                .arg(&self.holder)
-                .arg(millis(self.hold))
-                .invoke_async(&mut self.conn.clone())
-                .await?;
-            if wait_ms == 0 {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(wait_ms).min(self.interval)).await;
+        while let Some(wait) = self.try_take().await? {
+            tokio::time::sleep(wait.min(self.interval)).await;
         }
+        Ok(())
+    }
+
+    /// Takes the turn if it is free (or renews this replica's): `None` when this replica
+    /// has it, or else how long the current turn or pause has left.
+    pub async fn try_take(&self) -> RedisResult<Option<Duration>> {
+        let wait_ms: u64 = redis::Script::new(TAKE)
+            .key(&self.key)
+            .arg(&self.holder)
+            .arg(millis(self.hold))
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
     }
 
     /// Ends this replica's turn after it read a batch: the next turn comes one interval

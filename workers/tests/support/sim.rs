@@ -62,8 +62,14 @@ impl Sim {
 
     /// The most counted API calls in any window of `window_ms`.
     pub async fn max_calls_in_window(&self, window_ms: u64) -> u64 {
+        self.max_calls_in_window_since(window_ms, 0).await
+    }
+
+    /// The most counted API calls made at or after `since_ms` (epoch ms) in any window of
+    /// `window_ms`.
+    pub async fn max_calls_in_window_since(&self, window_ms: u64, since_ms: i64) -> u64 {
         self.admin
-            .max_calls_in_window(window_ms)
+            .max_calls_in_window(window_ms, since_ms)
             .await
             .expect("sfsim answers")
     }
