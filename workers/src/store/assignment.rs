@@ -1,6 +1,7 @@
 //! Which partitions a replica reads new entries from.
 //!
-//! The replicas of one consumer group share the partitions through a membership lease: each
+//! Realtime replicas read every partition, in turns ([`super::BatchPacer`]); the bulk
+//! replicas share the partitions through a membership lease: each
 //! replica renews its entry in `{prefix}:members:<group>` (a sorted set scored by when the
 //! membership lapses) every second, drops lapsed members, and takes the partitions
 //! `p` with `members[p % members.len()] == itself`, members sorted by name. Every replica
