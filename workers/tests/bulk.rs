@@ -8,7 +8,10 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{sim::Sim, BridgeStack};
+use support::{
+    sim::{new_customer_payments, Sim},
+    BridgeStack,
+};
 use testkit::{
     harness::ServiceProcess,
     stripe::{unix_now, EventFactory, StripeEvent},
@@ -351,14 +354,7 @@ async fn a_dead_replicas_partitions_pass_to_the_survivor() {
     .expect("the killed replica's membership lapses");
     // Of 40 customers, some land in the dead replica's half of the 16 partitions (all but
     // surely: 1 in 2^40 they do not).
-    let factory = EventFactory::new();
-    let events: Vec<StripeEvent> = (0..40)
-        .map(|i| {
-            let intent =
-                factory.payment_intent(&format!("cus_split{i}"), 1000, "usd", unix_now(), None);
-            factory.event("payment_intent.succeeded", intent, None, unix_now())
-        })
-        .collect();
+    let events = new_customer_payments("split", 40, "usd");
     stack.enqueue(Priority::Low, &events).await;
     stack.wait_for_states(&events, &["applied"], WAIT).await;
 }

@@ -6,7 +6,10 @@ mod support;
 
 use std::time::Duration;
 
-use support::{sim::Sim, BridgeStack};
+use support::{
+    sim::{new_customer_payments, Sim},
+    BridgeStack,
+};
 use testkit::stripe::{unix_now, EventFactory, StripeEvent};
 use workers::store::Priority;
 
@@ -21,13 +24,7 @@ async fn a_batch_of_payments_for_new_customers_is_one_call() {
     let stack = BridgeStack::start(false).await;
     let sim = Sim::start().await;
     let factory = EventFactory::new();
-    let mut events: Vec<StripeEvent> = (0..30)
-        .map(|i| {
-            let intent =
-                factory.payment_intent(&format!("cus_new{i}"), 1000, "usd", unix_now(), None);
-            factory.event("payment_intent.succeeded", intent, None, unix_now())
-        })
-        .collect();
+    let mut events = new_customer_payments("new", 30, "usd");
     // One payment refused by Salesforce (Payment_Method_Type__c is Text 255): its batch mates
     // are still applied, and it alone is dead-lettered.
     let mut bad_intent = factory.payment_intent("cus_bad", 1000, "usd", unix_now(), None);

@@ -6,11 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use support::{sim::Sim, BridgeStack};
-use testkit::{
-    harness::RedisServer,
-    stripe::{unix_now, EventFactory, StripeEvent},
+use support::{
+    sim::{new_customer_payments, Sim},
+    BridgeStack,
 };
+use testkit::harness::RedisServer;
 use workers::store::{self, BatchPacer, KeySpace, Priority, GROUP_REALTIME};
 
 const INTERVAL: Duration = Duration::from_millis(400);
@@ -107,14 +107,7 @@ async fn two_replicas_together_send_at_most_one_batch_per_interval() {
     let paced = [("REALTIME_BATCH_INTERVAL_MS", "500")];
     let _a = stack.start_consumer("realtime", &sim, &paced).await;
     let _b = stack.start_consumer("realtime", &sim, &paced).await;
-    let factory = EventFactory::new();
-    let events: Vec<StripeEvent> = (0..150)
-        .map(|i| {
-            let intent =
-                factory.payment_intent(&format!("cus_pace{i}"), 1000, "usd", unix_now(), None);
-            factory.event("payment_intent.succeeded", intent, None, unix_now())
-        })
-        .collect();
+    let events = new_customer_payments("pace", 150, "usd");
     let since = common::time::unix_millis();
     for event in &events {
         stack

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{
-    sim::{high_priority_events, Sim},
+    sim::{high_priority_events, new_customer_payments, Sim},
     BridgeStack,
 };
-use testkit::stripe::{unix_now, EventFactory, StripeEvent};
+use testkit::stripe::{unix_now, EventFactory};
 use workers::store::Priority;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -20,14 +20,7 @@ const WAIT: Duration = Duration::from_secs(60);
 async fn three_replicas_never_exceed_the_global_limit() {
     let stack = BridgeStack::start(false).await;
     let sim = Sim::start().await;
-    let factory = EventFactory::new();
-    let events: Vec<StripeEvent> = (0..40)
-        .map(|i| {
-            let intent =
-                factory.payment_intent(&format!("cus_lim{i}"), 1000, "usd", unix_now(), None);
-            factory.event("payment_intent.succeeded", intent, None, unix_now())
-        })
-        .collect();
+    let events = new_customer_payments("lim", 40, "usd");
     let limits = [
         ("SF_CALLS_PER_WINDOW", "4"),
         ("SF_WINDOW_MS", "1000"),
@@ -54,14 +47,7 @@ async fn a_replica_killed_mid_batch_loses_and_duplicates_nothing() {
     let stack = BridgeStack::start(false).await;
     let sim = Sim::start().await;
     sim.set_faults(json!({ "latency_ms": 1500 })).await;
-    let factory = EventFactory::new();
-    let events: Vec<StripeEvent> = (0..10)
-        .map(|i| {
-            let intent =
-                factory.payment_intent(&format!("cus_kill{i}"), 1000, "eur", unix_now(), None);
-            factory.event("payment_intent.succeeded", intent, None, unix_now())
-        })
-        .collect();
+    let events = new_customer_payments("kill", 10, "eur");
     let fast_takeover = [("CLAIM_TTL_MS", "1000"), ("RECLAIM_IDLE_MS", "2000")];
     let mut doomed = stack.start_consumer("realtime", &sim, &fast_takeover).await;
     stack.enqueue(Priority::High, &events).await;
@@ -171,13 +157,7 @@ async fn a_permanently_invalid_record_is_dead_lettered_while_its_batch_mates_suc
     let stack = BridgeStack::start(false).await;
     let sim = Sim::start().await;
     let factory = EventFactory::new();
-    let good: Vec<StripeEvent> = (0..5)
-        .map(|i| {
-            let intent =
-                factory.payment_intent(&format!("cus_ok{i}"), 1000, "usd", unix_now(), None);
-            factory.event("payment_intent.succeeded", intent, None, unix_now())
-        })
-        .collect();
+    let good = new_customer_payments("ok", 5, "usd");
     let mut bad_intent = factory.payment_intent("cus_bad", 1000, "usd", unix_now(), None);
     // Longer than Payment_Method_Type__c (Text 255): Salesforce refuses the record.
     bad_intent["payment_method_types"] = json!(["x".repeat(300)]);

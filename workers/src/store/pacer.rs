@@ -13,16 +13,15 @@
 //! freed at once: a backlog is drained by every replica at full speed.
 //!
 //! The turn expires on its own, so a replica that dies holding it delays the others by at
-//! most the hold time; one that stops gives it up (`lua/compare_and_delete.lua`).
+//! most the hold time; one that stops gives it up, as a [`Lease`] is given up.
 
 use std::time::Duration;
 
 use redis::RedisResult;
 
-use super::RedisConnection;
+use super::{Lease, RedisConnection};
 
 const TAKE: &str = include_str!("../../../lua/take_batch_turn.lua");
-const RELEASE: &str = include_str!("../../../lua/compare_and_delete.lua");
 
 /// What the turn key holds during the pause after a batch: nobody's turn.
 const PAUSE: &str = "-";
@@ -31,10 +30,9 @@ const PAUSE: &str = "-";
 #[derive(Clone)]
 pub struct BatchPacer {
     conn: RedisConnection,
-    key: String,
-    holder: String,
+    /// The turn: its key, this replica's name and the hold time.
+    turn: Lease,
     interval: Duration,
-    hold: Duration,
 }
 
 impl BatchPacer {
@@ -49,11 +47,9 @@ impl BatchPacer {
         hold: Duration,
     ) -> Self {
         Self {
+            turn: Lease::new(conn.clone(), key, holder, hold),
             conn,
-            key,
-            holder: holder.to_owned(),
             interval,
-            hold,
         }
     }
 
@@ -71,9 +67,9 @@ impl BatchPacer {
     /// has it, or else how long the current turn or pause has left.
     pub async fn try_take(&self) -> RedisResult<Option<Duration>> {
         let wait_ms: u64 = redis::Script::new(TAKE)
-            .key(&self.key)
-            .arg(&self.holder)
-            .arg(millis(self.hold))
+            .key(self.turn.key())
+            .arg(self.turn.holder())
+            .arg(millis(self.turn.ttl()))
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
@@ -86,7 +82,7 @@ impl BatchPacer {
             return self.release().await;
         }
         redis::cmd("SET")
-            .arg(&self.key)
+            .arg(self.turn.key())
             .arg(PAUSE)
             .arg("PX")
             .arg(millis(self.interval))
@@ -96,12 +92,7 @@ impl BatchPacer {
 
     /// Gives the turn up if this replica holds it, so another takes it at once (on shutdown).
     pub async fn release(&self) -> RedisResult<()> {
-        let _: i64 = redis::Script::new(RELEASE)
-            .key(&self.key)
-            .arg(&self.holder)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(())
+        self.turn.release().await
     }
 }
 

@@ -265,6 +265,18 @@ impl BridgeStack {
     }
 }
 
+/// `payment_intent.succeeded` events of `count` new customers `cus_<prefix><i>`, one each.
+pub fn new_customer_payments(prefix: &str, count: usize, currency: &str) -> Vec<StripeEvent> {
+    let factory = EventFactory::new();
+    (0..count)
+        .map(|i| {
+            let customer = format!("cus_{prefix}{i}");
+            let intent = factory.payment_intent(&customer, 1000, currency, unix_now(), None);
+            factory.event("payment_intent.succeeded", intent, None, unix_now())
+        })
+        .collect()
+}
+
 /// High-priority events of one customer's life (what the default routing sends to `high`).
 pub fn high_priority_events(factory: &EventFactory, currency: &str) -> Vec<StripeEvent> {
     factory
