@@ -135,6 +135,19 @@ impl KeySpace {
         (hash % u64::from(self.partitions)) as u16
     }
 
+    /// The partition of the event with body `payload` and id `event_id`: by
+    /// [`partition_key`] of the body, or the event id when the body is not JSON.
+    pub fn partition_of_event(&self, payload: &str, event_id: &str) -> u16 {
+        if self.partitions == 1 {
+            return 0;
+        }
+        let key = serde_json::from_str::<serde_json::Value>(payload)
+            .ok()
+            .and_then(|payload| partition_key(&payload))
+            .unwrap_or_else(|| event_id.to_owned());
+        self.partition_of(&key)
+    }
+
     /// The replicas of a consumer group sharing the partitions:
     /// `{prefix}:members:<group>`, a sorted set of worker ids scored by when their
     /// membership lapses (Unix ms).

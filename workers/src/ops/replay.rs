@@ -7,6 +7,13 @@
 //! Replayed events still pass the workers' claim check: if a newer event for the same
 //! Stripe object has been applied meanwhile, the replayed one ends `stale` (newest wins),
 //! which is correct. Bridge dead letters are not Stripe events and are refused.
+//!
+//! Dead letters of inbound events in the fleet-wide dead stream date from a fleet that ran
+//! with one partition: their stream there (`{prefix}:high`, `{prefix}:low`) is no longer
+//! read once `PARTITIONS` is larger. They are first moved into their partition's dead
+//! stream (copy, then delete: two slots, so not one script; a crash in between leaves the
+//! letter in both, and replaying it twice ends the second as a duplicate), then replayed
+//! from there like any other.
 
 use common::time::unix_millis;
 use serde::Serialize;
@@ -122,6 +129,11 @@ impl Ops {
     ) -> Result<(), OpsError> {
         let (candidates, refused): (Vec<_>, Vec<_>) =
             letters.into_iter().partition(DeadLetter::is_replayable);
+        let candidates = if dry_run {
+            candidates
+        } else {
+            self.move_stranded(candidates).await?
+        };
         report.refused.extend(refused.into_iter().map(|d| Refused {
             reason: format!(
                 "source `{}` ({}): only events that died on a stream can be replayed; \
@@ -152,6 +164,70 @@ impl Ops {
             }
         }
         Ok(())
+    }
+
+    /// Moves the letters stranded in the fleet-wide dead stream (see the module
+    /// documentation) into their partitions' dead streams; the others pass unchanged. A
+    /// letter gone meanwhile passes unchanged too, and the replay reports it missing.
+    async fn move_stranded(&self, letters: Vec<DeadLetter>) -> Result<Vec<DeadLetter>, OpsError> {
+        let mut placed = Vec::with_capacity(letters.len());
+        for letter in letters {
+            let stranded = self.keys.partition_count() > 1
+                && letter.partition().is_none()
+                && matches!(letter.source.as_str(), "high" | "low");
+            if !stranded {
+                placed.push(letter);
+                continue;
+            }
+            let mut conn = self.conn();
+            let old_id = super::dead_letters::entry_id(&letter.id).to_owned();
+            let found: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+                .arg(self.keys.dead_letters())
+                .arg(&old_id)
+                .arg(&old_id)
+                .query_async(&mut conn)
+                .await?;
+            let Some(entry) = found.ids.into_iter().next() else {
+                placed.push(letter);
+                continue;
+            };
+            let fields: Vec<(String, String)> = entry
+                .map
+                .into_iter()
+                .filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v)))
+                .collect();
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map_or("", |(_, v)| v.as_str())
+            };
+            let partition = self
+                .keys
+                .partition_of_event(field("payload"), field("event_id"));
+            let new_id: String = redis::cmd("XADD")
+                .arg(self.keys.partition(partition).dead_letters())
+                .arg("*")
+                .arg(&fields)
+                .query_async(&mut conn)
+                .await?;
+            redis::pipe()
+                .atomic()
+                .cmd("XDEL")
+                .arg(self.keys.dead_letters())
+                .arg(&old_id)
+                .ignore()
+                .cmd("DEL")
+                .arg(self.keys.lifecycle(field("event_id")))
+                .ignore()
+                .query_async::<()>(&mut conn)
+                .await?;
+            placed.push(DeadLetter {
+                id: format!("{partition}/{new_id}"),
+                ..letter
+            });
+        }
+        Ok(placed)
     }
 
     /// One script call for up to [`BATCH`] replayable dead letters.

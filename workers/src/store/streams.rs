@@ -319,14 +319,8 @@ impl EventStore {
     /// of its payload; a payload that is not JSON (the bridge dead-letters those before
     /// they get here) falls back to the event id.
     pub fn partition_of(&self, entry: &StreamEntry) -> u16 {
-        if self.keys.partition_count() == 1 {
-            return 0;
-        }
-        let key = serde_json::from_str::<serde_json::Value>(&entry.payload)
-            .ok()
-            .and_then(|payload| crate::keys::partition_key(&payload))
-            .unwrap_or_else(|| entry.event_id.clone());
-        self.keys.partition_of(&key)
+        self.keys
+            .partition_of_event(&entry.payload, &entry.event_id)
     }
 
     fn partition_keys(&self, entry: &StreamEntry) -> KeySpace {

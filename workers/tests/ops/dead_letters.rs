@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use workers::keys::Priority;
+use workers::keys::{KeySpace, Priority};
 
 use crate::fleet::*;
 
@@ -152,6 +152,47 @@ async fn replay_by_type_and_all_refuse_bridge_dead_letters() {
     let left = fleet.entries(&fleet.keys.dead_letters()).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["source"], "bridge");
+}
+
+/// Dead letters written when the fleet had one partition name `{fleet}:low`, which a
+/// partitioned fleet no longer reads: a replay puts the event on its partition's stream.
+#[tokio::test]
+async fn replay_after_partitioning_puts_old_dead_letters_where_they_are_read() {
+    let fleet = Fleet::start().await;
+    let event = fleet.event("customer.updated");
+    fleet.kill(Priority::Low, &event).await;
+    fleet.bridge_dead_letter().await;
+
+    let output = fleet.run_partitioned(&["dlq", "replay", "--all", "--json"], 16);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["replayed"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["refused"].as_array().map(Vec::len), Some(1));
+
+    let partitioned = KeySpace::partitioned("fleet", 16);
+    let home = partitioned.partition(partitioned.partition_of_event(&event.body(), &event.id));
+    let low = fleet.entries(&home.stream(Priority::Low)).await;
+    assert_eq!(low.len(), 1, "on the stream its partition's replicas read");
+    assert_eq!(low[0]["event_id"], event.id);
+    assert_eq!(low[0]["attempts"], "0");
+    assert!(
+        fleet
+            .entries(&fleet.keys.stream(Priority::Low))
+            .await
+            .is_empty(),
+        "not on the stream nobody reads"
+    );
+    assert!(fleet.entries(&home.dead_letters()).await.is_empty());
+    let left = fleet.entries(&fleet.keys.dead_letters()).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["source"], "bridge");
+    let lifecycle: HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(home.lifecycle(&event.id))
+        .query_async(&mut fleet.conn.clone())
+        .await
+        .expect("HGETALL");
+    assert_eq!(lifecycle["state"], "enqueued");
+    assert!(fleet.lifecycle(&event.id).await.is_empty(), "one lifecycle");
 }
 
 #[tokio::test]

@@ -140,11 +140,17 @@ impl Fleet {
     /// Runs `workers ARGS` with nothing but `REDIS_URL` set (no Salesforce, no SQS), on
     /// the one-partition layout this fleet writes.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_partitioned(args, 1)
+    }
+
+    /// Runs `workers ARGS` as a fleet with `partitions` partitions would (one that was
+    /// partitioned after these keys were written, when more than one).
+    pub fn run_partitioned(&self, args: &[&str], partitions: u16) -> Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_workers"))
             .args(args)
             .env_clear()
             .env("REDIS_URL", self.redis.url())
-            .env("PARTITIONS", "1")
+            .env("PARTITIONS", partitions.to_string())
             .output()
             .expect("the workers binary runs")
     }
