@@ -26,6 +26,7 @@
 --          superseded by a newer event that holds its claim (nothing changes), "-" not written
 --          (its claim is released)
 -- ARGV[12] the superseded writes, as operators read them ("" if none)
+-- ARGV[13] the event's order among events of the same second (see claim_event.lua)
 -- Returns 1.
 local created = tonumber(ARGV[1])
 if ARGV[6] == 'applied' then
@@ -35,10 +36,11 @@ for i = 1, #ARGV[11] do
   local version, claim = KEYS[2 * i + 2], KEYS[2 * i + 3]
   local outcome = string.sub(ARGV[11], i, i)
   if outcome == 'a' then
-    local newest = redis.call('HMGET', version, 'created', 'event_id')
+    local newest = redis.call('HMGET', version, 'created', 'order', 'event_id')
+    local newest_order = newest[2] or ('1' .. (newest[3] or ''))
     if not newest[1] or created > tonumber(newest[1])
-        or (created == tonumber(newest[1]) and ARGV[2] > newest[2]) then
-      redis.call('HSET', version, 'created', ARGV[1], 'event_id', ARGV[2])
+        or (created == tonumber(newest[1]) and ARGV[13] > newest_order) then
+      redis.call('HSET', version, 'created', ARGV[1], 'order', ARGV[13], 'event_id', ARGV[2])
     end
     redis.call('EXPIRE', version, ARGV[8])
   end

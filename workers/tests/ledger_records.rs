@@ -182,6 +182,50 @@ async fn newest_wins_per_record_not_per_event() {
     );
 }
 
+/// Stripe's `created` counts seconds: a customer created and renamed within one second ends
+/// renamed, whichever event id sorts first, and a deletion of that second ends it.
+#[tokio::test]
+async fn within_one_second_a_change_is_newer_than_the_creation_and_a_deletion_newest() {
+    let redis = RedisServer::start().await.unwrap();
+    let a = ledger(&redis, "a");
+    let customer = record("Stripe_Customer__c", "Stripe_Customer_ID__c", "cus_9");
+    let event = |id: &str, event_type: &str| StreamEntry {
+        event_type: event_type.to_owned(),
+        ..entry(id, 500)
+    };
+    let created = event("evt_z", "customer.created");
+    claim(&a, &created, std::slice::from_ref(&customer), "1").await;
+    let written = vec![(customer.clone(), RecordOutcome::Written)];
+    a.settle_all("1", vec![applied(&created, written.clone())])
+        .await
+        .unwrap();
+    // The change's id sorts before the creation's, yet it is newer.
+    let updated = event("evt_a", "customer.updated");
+    assert_eq!(
+        claim(&a, &updated, std::slice::from_ref(&customer), "2").await,
+        Claim::Claimed(vec![Write])
+    );
+    a.settle_all("2", vec![applied(&updated, written)])
+        .await
+        .unwrap();
+    // Another creation event of that second (a redelivery under a new id) is older.
+    assert_eq!(
+        claim(
+            &a,
+            &event("evt_zz", "customer.created"),
+            std::slice::from_ref(&customer),
+            "3"
+        )
+        .await,
+        Claim::Claimed(vec![Stale])
+    );
+    // A deletion of that second is the newest.
+    assert_eq!(
+        claim(&a, &event("evt_0", "customer.deleted"), &[customer], "4").await,
+        Claim::Claimed(vec![Write])
+    );
+}
+
 #[tokio::test]
 async fn outcomes_move_versions_release_claims_and_name_the_superseded_writes() {
     let redis = RedisServer::start().await.unwrap();

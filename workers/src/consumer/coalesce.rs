@@ -70,8 +70,8 @@ pub struct Coalesced {
     pub stale: Vec<HeldEntry>,
 }
 
-/// Decides, per record, which claimed event writes it: the newest (by `created`, ties
-/// broken by event id).
+/// Decides, per record, which claimed event writes it: the newest (by `created`, then
+/// [`StreamEntry::order_in_second`]).
 pub fn coalesce(candidates: Vec<Candidate>) -> Coalesced {
     let mut newest: HashMap<&RecordKey, &StreamEntry> = HashMap::new();
     for candidate in &candidates {
@@ -81,7 +81,7 @@ pub fn coalesce(candidates: Vec<Candidate>) -> Coalesced {
             }
             let entry = &candidate.held.entry;
             let current = newest.entry(record).or_insert(entry);
-            if is_newer(entry, current) {
+            if entry.is_newer_than(current) {
                 *current = entry;
             }
         }
@@ -135,10 +135,9 @@ pub fn coalesce(candidates: Vec<Candidate>) -> Coalesced {
             });
         }
     }
-    coalesced.work.sort_by(|a, b| {
-        (a.held.entry.created, &a.held.entry.event_id)
-            .cmp(&(b.held.entry.created, &b.held.entry.event_id))
-    });
+    coalesced
+        .work
+        .sort_by_cached_key(|work| (work.held.entry.created, work.held.entry.order_in_second()));
     coalesced
 }
 
@@ -187,11 +186,6 @@ fn as_stub(write: RecordWrite) -> Option<RecordWrite> {
         role: WriteRole::ParentStub,
         ..write
     })
-}
-
-/// Newest wins: by `created`, ties broken by event id.
-fn is_newer(a: &StreamEntry, b: &StreamEntry) -> bool {
-    (a.created, &a.event_id) > (b.created, &b.event_id)
 }
 
 #[cfg(test)]

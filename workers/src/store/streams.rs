@@ -47,6 +47,35 @@ impl StreamEntry {
 }
 
 impl StreamEntry {
+    /// Where this event stands among events of the same second, compared as text.
+    ///
+    /// Stripe's `created` counts whole seconds, and an object created and changed within
+    /// one second is common (a customer created, then given a name). Between two such
+    /// events the one that creates the object is older and the one that deletes it newer
+    /// than any other: `0` for `*.created` (or `*.CREATE`, a Salesforce change), `2` for
+    /// `*.deleted` (`*.DELETE`), `1` for the rest; then the event id, which only makes
+    /// the order total (two changes of one second cannot be told apart by their payload).
+    pub fn order_in_second(&self) -> String {
+        let kind = self
+            .event_type
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let rank = match kind.as_str() {
+            "created" | "create" => '0',
+            "deleted" | "delete" => '2',
+            _ => '1',
+        };
+        format!("{rank}{}", self.event_id)
+    }
+
+    /// Newest wins: whether this event is newer than `other` (by `created`, then
+    /// [`Self::order_in_second`]).
+    pub fn is_newer_than(&self, other: &StreamEntry) -> bool {
+        (self.created, self.order_in_second()) > (other.created, other.order_in_second())
+    }
+
     /// Reads an entry back from its stream fields; the error names what is missing.
     pub fn from_fields(fields: &std::collections::HashMap<String, String>) -> Result<Self, String> {
         let text = |name: &str| {

@@ -193,7 +193,31 @@ fn a_stale_claim_never_wins_a_record_and_stubs_stay() {
 }
 
 #[test]
-fn equal_timestamps_are_decided_by_event_id() {
+fn in_one_second_a_creation_is_oldest_and_a_deletion_newest_whatever_their_ids() {
+    let typed = |event_id: &str, event_type: &str| {
+        let mut candidate = candidate(event_id, 10, vec![subscription("sub_1")]);
+        candidate.held.entry.event_type = event_type.into();
+        candidate
+    };
+    let coalesced = coalesce(vec![
+        typed("evt_z", "customer.subscription.created"),
+        typed("evt_a", "customer.subscription.updated"),
+    ]);
+    assert_eq!(work_ids(&coalesced), vec!["evt_a"], "the change wins");
+    let coalesced = coalesce(vec![
+        typed("evt_0", "customer.subscription.deleted"),
+        typed("evt_z", "customer.subscription.updated"),
+    ]);
+    assert_eq!(work_ids(&coalesced), vec!["evt_0"], "the deletion wins");
+    // Salesforce change events (outbound) rank the same way.
+    assert!(typed("evt_1", "Contact.UPDATE")
+        .held
+        .entry
+        .is_newer_than(&typed("evt_9", "Contact.CREATE").held.entry));
+}
+
+#[test]
+fn equal_timestamps_of_one_kind_are_decided_by_event_id() {
     let coalesced = coalesce(vec![
         candidate("evt_2", 10, vec![subscription("sub_1")]),
         candidate("evt_1", 10, vec![subscription("sub_1")]),

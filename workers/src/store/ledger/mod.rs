@@ -113,7 +113,8 @@ impl EventLedger {
                     .arg(&owner)
                     .arg(self.claim_ttl.as_millis() as u64)
                     .arg(now)
-                    .arg(self.lifecycle_retention.as_secs().max(1));
+                    .arg(self.lifecycle_retention.as_secs().max(1))
+                    .arg(entry.order_in_second());
                 invocation
             })
             .collect();
@@ -220,7 +221,8 @@ impl EventLedger {
             .arg(self.lifecycle_retention.as_secs().max(1))
             .arg(owner)
             .arg(outcomes)
-            .arg(superseded);
+            .arg(superseded)
+            .arg(entry.order_in_second());
         invocation
     }
 
