@@ -1,5 +1,5 @@
 //! The realtime replicas' turns at reading a batch (`store::BatchPacer`,
-//! `lua/take_batch_turn.lua`): the script's rules against a real Redis, then two replicas
+//! `lua/hold_lease.lua`): the turn's rules against a real Redis, then two replicas
 //! against the simulator, whose calls must come at most one per batch interval.
 
 mod support;

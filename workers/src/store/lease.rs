@@ -51,16 +51,22 @@ impl Lease {
     /// Takes the lease if it is free, or renews it if this holder has it; false when another
     /// holder does.
     pub async fn hold(&self) -> RedisResult<bool> {
+        Ok(self.try_hold().await?.is_none())
+    }
+
+    /// [`Self::hold`], saying how long the other holder's lease has left when it is not
+    /// this holder's: `None` when this holder has it now.
+    pub async fn try_hold(&self) -> RedisResult<Option<Duration>> {
         let ttl_ms = u64::try_from(self.ttl.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let held: i64 = redis::Script::new(HOLD)
+        let left_ms: u64 = redis::Script::new(HOLD)
             .key(&self.key)
             .arg(&self.holder)
             .arg(ttl_ms)
             .invoke_async(&mut self.conn.clone())
             .await?;
-        Ok(held == 1)
+        Ok((left_ms > 0).then(|| Duration::from_millis(left_ms)))
     }
 
     /// Gives the lease up if this holder still has it, so another replica takes over at once.

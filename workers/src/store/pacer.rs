@@ -4,8 +4,8 @@
 //! Salesforce counts calls, and a realtime batch costs one (a Composite request), so what
 //! the realtime path spends is the number of batches. Left to themselves, `n` replicas each
 //! read as soon as they are free and send `n` times as many, smaller batches as one replica
-//! would: scaling out for availability would multiply the API bill. Here a turn key in Redis
-//! (`lua/take_batch_turn.lua`) passes the right to read the next batch: the replica holding
+//! would: scaling out for availability would multiply the API bill. Here a turn key in Redis,
+//! held as a [`Lease`] (`lua/hold_lease.lua`), passes the right to read the next batch: the replica holding
 //! it reads every partition, and when it got entries it starts the pause, so the next turn
 //! (any free replica's) comes one interval later. An event therefore waits at most one
 //! interval for its batch, and the fleet sends at most `1 s / interval` realtime batches per
@@ -20,8 +20,6 @@ use std::time::Duration;
 use redis::RedisResult;
 
 use super::{Lease, RedisConnection};
-
-const TAKE: &str = include_str!("../../../lua/take_batch_turn.lua");
 
 /// What the turn key holds during the pause after a batch: nobody's turn.
 const PAUSE: &str = "-";
@@ -66,13 +64,7 @@ impl BatchPacer {
     /// Takes the turn if it is free (or renews this replica's): `None` when this replica
     /// has it, or else how long the current turn or pause has left.
     pub async fn try_take(&self) -> RedisResult<Option<Duration>> {
-        let wait_ms: u64 = redis::Script::new(TAKE)
-            .key(self.turn.key())
-            .arg(self.turn.holder())
-            .arg(millis(self.turn.ttl()))
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
+        self.turn.try_hold().await
     }
 
     /// Ends this replica's turn after it read a batch: the next turn comes one interval
